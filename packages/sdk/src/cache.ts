@@ -1,0 +1,184 @@
+import { createHash } from 'node:crypto';
+import type { VerifiedToken, VerifyFailureCode } from './types.ts';
+
+/**
+ * Options of the verification cache.
+ *
+ * @example
+ * const latchkey = new Latchkey({ baseUrl, token, cache: { max: 10_000, ttlMs: 30_000 } });
+ */
+export interface VerifyCacheOptions {
+  /** Most entries kept; the least recently used go first. Default 10 000. */
+  max?: number;
+  /** How long an entry is trusted. Default 30 s. */
+  ttlMs?: number;
+  /** How long a refusal (unknown, expired, revoked) is remembered; at most `ttlMs`. Default 5 s. */
+  negativeTtlMs?: number;
+}
+
+/** The refusals that belong to a token itself, whatever was asked, and so may be remembered. */
+const CACHEABLE_FAILURES: ReadonlySet<VerifyFailureCode> = new Set(['NOT_FOUND', 'EXPIRED', 'REVOKED']);
+
+/**
+ * What the cache holds for one token value.
+ *
+ * @example
+ * const entry: VerifyCacheVerifyCacheEntry | undefined = cache.get(tokenKey(value));
+ */
+export type VerifyCacheEntry =
+  | {
+      valid: true;
+      token: VerifiedToken;
+      expires: number;
+      /** Addresses the server approved, when it does not tell the token's allowed addresses. */
+      approvedIps: Set<string> | null;
+      /** Resources the server confirmed for this token (they exist and belong to its org). */
+      coveredResources: Set<string>;
+    }
+  | { valid: false; code: VerifyFailureCode; expires: number };
+
+/**
+ * The key of a token in the cache: its SHA-256, so the raw value is never kept or logged.
+ *
+ * @example
+ * const key = tokenKey('lk_…'); // 64 hex chars
+ */
+export function tokenKey(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/**
+ * An in-memory LRU of verified token records, keyed by {@link tokenKey}. It stores what the server
+ * said about a token (not about one permission), so one entry answers every permission question.
+ * Entries expire after the TTL and never outlive the token's `expiresAt`. The {@link Latchkey}
+ * client owns one when created with `cache`, and clears entries as token events arrive.
+ *
+ * @example
+ * const cache = new VerifyCache({ max: 1000, ttlMs: 10_000 });
+ * cache.clearToken('tok_1');
+ */
+export class VerifyCache {
+  readonly max: number;
+  readonly ttlMs: number;
+  readonly negativeTtlMs: number;
+  /** Bumped by every clear, so an answer fetched before a clear is not stored after it. */
+  generation = 0;
+  private readonly entries = new Map<string, VerifyCacheEntry>();
+
+  constructor(options: VerifyCacheOptions = {}) {
+    this.max = Math.max(1, options.max ?? 10_000);
+    this.ttlMs = Math.max(0, options.ttlMs ?? 30_000);
+    this.negativeTtlMs = Math.min(this.ttlMs, Math.max(0, options.negativeTtlMs ?? 5_000));
+  }
+
+  /** Number of entries held (expired ones included until touched). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /**
+   * The live entry for a key, or undefined.
+   *
+   * @example
+   * const hit = cache.get(tokenKey(value));
+   */
+  get(key: string, now: number = Date.now()): VerifyCacheEntry | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expires <= now) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    return entry;
+  }
+
+  /**
+   * Remembers a valid token record.
+   *
+   * @example
+   * cache.setValid(tokenKey(value), record, { ip: '203.0.113.7', resource: 'res_1' });
+   */
+  setValid(
+    key: string,
+    token: VerifiedToken,
+    asked: { ip?: string | undefined; resource?: string | undefined },
+    now: number = Date.now(),
+  ): void {
+    if (token.rateLimit) return;
+    let expires = now + this.ttlMs;
+    if (token.expiresAt !== null) expires = Math.min(expires, Date.parse(token.expiresAt));
+    if (token.valueExpiresAt) expires = Math.min(expires, Date.parse(token.valueExpiresAt));
+    if (!(expires > now)) return;
+    const previous = this.entries.get(key);
+    const same = previous?.valid === true && previous.token.id === token.id ? previous : undefined;
+    let approvedIps: Set<string> | null = null;
+    if (token.allowedIps === undefined) {
+      approvedIps = same?.approvedIps ?? new Set();
+      if (asked.ip !== undefined) approvedIps.add(asked.ip);
+    }
+    const coveredResources = same?.coveredResources ?? new Set<string>();
+    if (asked.resource !== undefined) coveredResources.add(asked.resource);
+    this.put(key, { valid: true, token, expires, approvedIps, coveredResources });
+  }
+
+  /**
+   * Remembers a refusal that belongs to the token itself (`NOT_FOUND`, `EXPIRED`, `REVOKED`);
+   * other codes are ignored.
+   *
+   * @example
+   * cache.setInvalid(tokenKey(value), 'REVOKED');
+   */
+  setInvalid(key: string, code: VerifyFailureCode, now: number = Date.now()): void {
+    if (!CACHEABLE_FAILURES.has(code) || this.negativeTtlMs === 0) return;
+    this.put(key, { valid: false, code, expires: now + this.negativeTtlMs });
+  }
+
+  /**
+   * Forgets every entry of a token id (after it was revoked, rotated or changed).
+   *
+   * @example
+   * cache.clearToken('tok_1');
+   */
+  clearToken(tokenId: string): void {
+    this.generation++;
+    for (const [key, entry] of this.entries) {
+      if (entry.valid && entry.token.id === tokenId) this.entries.delete(key);
+    }
+  }
+
+  /**
+   * Forgets every entry of an org (its roles or members changed).
+   *
+   * @example
+   * cache.clearOrg('org_1');
+   */
+  clearOrg(orgId: string): void {
+    this.generation++;
+    for (const [key, entry] of this.entries) {
+      if (entry.valid && entry.token.orgId === orgId) this.entries.delete(key);
+    }
+  }
+
+  /**
+   * Forgets everything.
+   *
+   * @example
+   * cache.clear();
+   */
+  clear(): void {
+    this.generation++;
+    this.entries.clear();
+  }
+
+  private put(key: string, entry: VerifyCacheEntry): void {
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    while (this.entries.size > this.max) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done) break;
+      this.entries.delete(oldest.value);
+    }
+  }
+}

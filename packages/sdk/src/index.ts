@@ -1,0 +1,22 @@
+export { tokenKey, VerifyCache, type VerifyCacheEntry, type VerifyCacheOptions } from './cache.ts';
+export {
+  type AcceptInviteInput,
+  Latchkey,
+  type LatchkeyOptions,
+  type LeakReportResult,
+  type SetupInput,
+  type SignInResult,
+} from './client.ts';
+export { isLatchkeyError, LatchkeyError, type LatchkeyErrorCode } from './errors.ts';
+export { type EventStream, type EventStreamOptions, subscribeEvents } from './events.ts';
+export {
+  type AuthorizeOutcome,
+  authorizeRequest,
+  type ErrorBody,
+  type RequireTokenOptions,
+  readBearer,
+  type ValueOrGetter,
+} from './middleware.ts';
+export { evaluateToken, hasPermission } from './permissions.ts';
+export { isWellFormedToken, tokenHint } from './token-format.ts';
+export type * from './types.ts';

@@ -1,0 +1,381 @@
+/**
+ * The shapes of the Latchkey HTTP API (SPEC §3 and §5), as the SDK sees them.
+ *
+ * Fields the server may add later are not listed; the SDK passes them through untouched.
+ */
+
+/**
+ * A permission question: one key, every key of a list, or any key of a list.
+ *
+ * @example
+ * const one: PermissionQuery = 'blocks:read';
+ * const both: PermissionQuery = { all: ['blocks:read', 'chunks:read'] };
+ * const either: PermissionQuery = { any: ['accounts:read', 'keys:read'] };
+ */
+export type PermissionQuery = string | { all: string[] } | { any: string[] };
+
+/**
+ * Why a token was refused by `POST /v1/verify`.
+ *
+ * @example
+ * const code: VerifyFailureCode = 'REVOKED';
+ */
+export type VerifyFailureCode =
+  | 'MALFORMED'
+  | 'NOT_FOUND'
+  | 'EXPIRED'
+  | 'REVOKED'
+  | 'FORBIDDEN'
+  | 'RESOURCE_FORBIDDEN'
+  | 'IP_NOT_ALLOWED'
+  | 'RATE_LIMITED';
+
+/**
+ * The record of a verified token, as `POST /v1/verify` answers it.
+ * `permissions` are the token's effective permissions at verification time.
+ *
+ * @example
+ * function describe(token: VerifiedToken): string {
+ *   return `${token.id} (${token.kind}) in ${token.orgId}`;
+ * }
+ */
+export interface VerifiedToken {
+  id: string;
+  orgId: string;
+  kind: TokenKind;
+  ownerId: string | null;
+  permissions: string[];
+  resourceIds: string[] | null;
+  expiresAt: string | null;
+  /** Present when the server tells it; the SDK cache then checks the address locally. */
+  allowedIps?: string[] | null;
+  /** Present when the server tells it; the SDK never caches a token with its own rate limit. */
+  rateLimit?: RateLimit | null;
+  /** When this value stops working although the token lives on (the end of a rotation's grace). */
+  valueExpiresAt?: string | null;
+}
+
+/**
+ * The answer of a verification: data, not an exception.
+ *
+ * @example
+ * const result: VerifyResult = await latchkey.verify(token, { permission: 'blocks:read' });
+ * if (result.valid) console.log(result.token.id);
+ * else console.log(result.code);
+ */
+export type VerifyResult = { valid: true; token: VerifiedToken } | { valid: false; code: VerifyFailureCode };
+
+/**
+ * What to check a token for.
+ *
+ * @example
+ * const options: VerifyOptions = { permission: 'blocks:read', resource: 'res_01', ip: '203.0.113.7' };
+ */
+export interface VerifyOptions {
+  permission?: PermissionQuery;
+  resource?: string;
+  /** The end client's address, as the protected API saw it. */
+  ip?: string;
+}
+
+/**
+ * `personal` tokens belong to a user; `application` tokens to the org.
+ *
+ * @example
+ * const kind: TokenKind = 'application';
+ */
+export type TokenKind = 'personal' | 'application';
+
+/**
+ * A token's lifecycle state.
+ *
+ * @example
+ * const status: TokenStatus = 'active';
+ */
+export type TokenStatus = 'active' | 'expired' | 'revoked';
+
+/**
+ * A per-token request limit: `limit` verifications per `windowSeconds`.
+ *
+ * @example
+ * const rateLimit: RateLimit = { limit: 100, windowSeconds: 60 };
+ */
+export interface RateLimit {
+  limit: number;
+  windowSeconds: number;
+}
+
+/**
+ * A token as the management API shows it (never its value).
+ *
+ * @example
+ * const info: TokenInfo = await latchkey.tokens.get('org_1', 'tok_1');
+ * console.log(info.hint, info.status);
+ */
+export interface TokenInfo {
+  id: string;
+  orgId: string;
+  kind: TokenKind;
+  ownerId: string | null;
+  name: string;
+  description: string | null;
+  access: 'full' | 'granular';
+  permissions: string[] | null;
+  roleId: string | null;
+  resourceIds: string[] | null;
+  allowedIps: string[] | null;
+  rateLimit: RateLimit | null;
+  expiresAt: string | null;
+  createdAt: string;
+  createdBy: string | null;
+  lastUsedAt: string | null;
+  lastUsedIp: string | null;
+  useCount: number;
+  status: TokenStatus;
+  revokedAt: string | null;
+  revokedBy: string | null;
+  revokedReason: string | null;
+  hint: string;
+}
+
+/**
+ * The body of `POST /v1/orgs/{org}/tokens`.
+ *
+ * @example
+ * const input: CreateTokenInput = {
+ *   name: 'ci',
+ *   access: 'granular',
+ *   permissions: ['blocks:read'],
+ *   expiresIn: '30d',
+ * };
+ */
+export interface CreateTokenInput {
+  name: string;
+  description?: string;
+  kind?: TokenKind;
+  access: 'full' | 'granular';
+  permissions?: string[];
+  roleId?: string;
+  resourceIds?: string[] | null;
+  allowedIps?: string[];
+  rateLimit?: RateLimit;
+  /** RFC 3339, or `null` for no expiry (where the org's policy allows it). */
+  expiresAt?: string | null;
+  /** Seconds, or a string with a unit: `12h`, `30d`, `1y`. */
+  expiresIn?: string | number;
+  deliver?: { email: boolean };
+}
+
+/**
+ * The only answers that hold a token's value: create and rotate.
+ *
+ * @example
+ * const created: IssuedToken = await latchkey.tokens.create('org_1', { name: 'ci', access: 'full' });
+ * console.log(created.clientId, created.token);
+ */
+export interface IssuedToken {
+  token: string;
+  clientId: string;
+  tokenInfo: TokenInfo;
+}
+
+/**
+ * Filters of `GET /v1/orgs/{org}/tokens`.
+ *
+ * @example
+ * const filters: ListTokensParams = { owner: 'me', status: 'active', limit: 20 };
+ */
+export interface ListTokensParams extends PageParams {
+  owner?: 'me' | (string & {});
+  status?: TokenStatus;
+  kind?: TokenKind;
+}
+
+/**
+ * Cursor pagination parameters.
+ *
+ * @example
+ * const page: PageParams = { limit: 100 };
+ */
+export interface PageParams {
+  cursor?: string;
+  limit?: number;
+}
+
+/**
+ * One page of a list.
+ *
+ * @example
+ * const page: Page<TokenInfo> = await latchkey.tokens.list('org_1');
+ * if (page.nextCursor) await latchkey.tokens.list('org_1', { cursor: page.nextCursor });
+ */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/**
+ * An org's token policy.
+ *
+ * @example
+ * const policy: OrgPolicy = { maxTtlDays: 90, allowNoExpiry: false };
+ */
+export interface OrgPolicy {
+  maxTtlDays: number;
+  allowNoExpiry: boolean;
+}
+
+/**
+ * An organization.
+ *
+ * @example
+ * const org: Org = await latchkey.orgs.get('org_1');
+ * console.log(org.name, org.policy.maxTtlDays);
+ */
+export interface Org {
+  id: string;
+  name: string;
+  policy: OrgPolicy;
+  createdAt?: string;
+}
+
+/**
+ * An org as the session lists it, with the caller's role there.
+ *
+ * @example
+ * const session = await latchkey.auth.session();
+ * const first: SessionOrg | undefined = session.orgs[0];
+ */
+export interface SessionOrg {
+  id: string;
+  name: string;
+  roleId: string;
+  permissions: string[];
+}
+
+/**
+ * A person who signs in to the console.
+ *
+ * @example
+ * const session = await latchkey.auth.session();
+ * const user: User | null = session.user;
+ */
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+}
+
+/**
+ * `GET /v1/auth/session`: the user (or a token's owner), their orgs, the CSRF token of a
+ * cookie session, and the calling token when the credential is a token.
+ *
+ * @example
+ * const { user, orgs, token } = await latchkey.auth.session();
+ */
+export interface Session {
+  user: User | null;
+  orgs: SessionOrg[];
+  csrfToken: string | null;
+  token?: TokenInfo | null;
+}
+
+/**
+ * A user's place in an org.
+ *
+ * @example
+ * const page = await latchkey.members.list('org_1');
+ * const member: Member | undefined = page.items[0];
+ */
+export interface Member {
+  userId: string;
+  email: string;
+  name: string | null;
+  roleId: string;
+  joinedAt?: string;
+  status?: string;
+}
+
+/**
+ * The answer of adding a member; `inviteUrl` is set when the person had no account.
+ *
+ * @example
+ * const added: AddedMember = await latchkey.members.add('org_1', { email: 'a@example.com', roleId: 'rol_readonly' });
+ * if (added.inviteUrl) console.log('send', added.inviteUrl);
+ */
+export interface AddedMember extends Member {
+  inviteUrl?: string | null;
+}
+
+/**
+ * A named set of permissions; built-in roles have fixed ids (`rol_admin`, `rol_readwrite`, `rol_readonly`).
+ *
+ * @example
+ * const role: Role = await latchkey.roles.create('org_1', { name: 'Indexer', permissions: ['blocks:read'] });
+ */
+export interface Role {
+  id: string;
+  orgId?: string | null;
+  name: string;
+  description?: string | null;
+  permissions: string[];
+  builtIn?: boolean;
+}
+
+/**
+ * A thing a token can be limited to: a type and a name (`shard` `testnet-1`).
+ *
+ * @example
+ * const shard: Resource = await latchkey.resources.create('org_1', { type: 'shard', name: 'testnet-1' });
+ */
+export interface Resource {
+  id: string;
+  orgId: string;
+  type: string;
+  name: string;
+  createdAt?: string;
+}
+
+/**
+ * An entry of the permission catalog.
+ *
+ * @example
+ * const catalog: Permission[] = await latchkey.permissions();
+ */
+export interface Permission {
+  key: string;
+  label: string;
+  description: string;
+  group: string;
+}
+
+/**
+ * An append-only audit record.
+ *
+ * @example
+ * const page = await latchkey.audit.list('org_1', { tokenId: 'tok_1' });
+ * for (const event of page.items) console.log(event.action, event.at);
+ */
+export interface AuditEvent {
+  id: string;
+  orgId: string;
+  action: string;
+  actor: { type: string; id: string | null };
+  target: { type: string; id: string | null };
+  at: string;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+  details: unknown;
+}
+
+/**
+ * A token event of `GET /v1/events`.
+ *
+ * @example
+ * latchkey.events.subscribe({ onEvent: (event: LatchkeyEvent) => console.log(event.type) });
+ */
+export type LatchkeyEvent =
+  | { type: 'ready' }
+  | { type: 'token.revoked' | 'token.rotated' | 'token.changed'; tokenId: string; orgId: string }
+  | { type: 'org.changed' | 'resources.changed'; orgId: string };
