@@ -1,0 +1,152 @@
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import { Latchkey } from '../../packages/sdk/src/client.ts';
+import { isWellFormedToken, tokenHint } from '../../packages/sdk/src/token-format.ts';
+import { configPath, removeConfig, writeConfig } from './config.ts';
+import {
+  CliError,
+  type CommonOptions,
+  connect,
+  examples,
+  formatList,
+  printJson,
+  printRecord,
+  printTable,
+  resolveOrg,
+  run,
+  withCommon,
+} from './context.ts';
+
+async function ask(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return (await rl.question(question)).trim();
+  } finally {
+    rl.close();
+  }
+}
+
+/** Reads a secret from the terminal without echoing it. */
+function askSecret(question: string): Promise<string> {
+  const input = process.stdin;
+  process.stderr.write(question);
+  return new Promise((resolve, reject) => {
+    let value = '';
+    input.setRawMode(true);
+    input.resume();
+    input.setEncoding('utf8');
+    const done = (error?: Error) => {
+      input.setRawMode(false);
+      input.pause();
+      input.off('data', onData);
+      process.stderr.write('\n');
+      if (error) reject(error);
+      else resolve(value.trim());
+    };
+    const onData = (chunk: string) => {
+      for (const char of chunk) {
+        if (char === '\r' || char === '\n' || char === '\u0004') return done();
+        if (char === '\u0003') return done(new CliError('CANCELLED', 'Cancelled'));
+        if (char === '\u007f' || char === '\b') value = value.slice(0, -1);
+        else value += char;
+      }
+    };
+    input.on('data', onData);
+  });
+}
+
+async function readStdin(): Promise<string> {
+  let text = '';
+  process.stdin.setEncoding('utf8');
+  for await (const chunk of process.stdin) text += chunk;
+  return text.trim();
+}
+
+interface LoginOptions extends CommonOptions {
+  token?: string;
+}
+
+export function registerAuthCommands(program: Command): void {
+  const login = withCommon(
+    program
+      .command('login')
+      .description('Store a server URL and a token in your config directory (mode 0600)')
+      .option('--token <token>', 'the token (default: LATCHKEY_TOKEN, then a prompt or standard input)'),
+  );
+  examples(login, [
+    'latchkey login --url http://127.0.0.1:4000 --token lk_…',
+    'LATCHKEY_URL=https://latchkey.example.com LATCHKEY_TOKEN=lk_… latchkey login',
+    'echo "$TOKEN" | latchkey login --url http://127.0.0.1:4000',
+  ]);
+  login.action(
+    run(async (options: LoginOptions) => {
+      const interactive = process.stdin.isTTY === true;
+      let url = options.url || process.env.LATCHKEY_URL;
+      if (!url && interactive) url = await ask('Latchkey URL (http://127.0.0.1:4000): ');
+      if (!url) url = 'http://127.0.0.1:4000';
+      let token = options.token || process.env.LATCHKEY_TOKEN;
+      if (!token) token = interactive ? await askSecret('Token: ') : await readStdin();
+      if (!token) throw new CliError('VALIDATION_FAILED', 'No token given');
+      if (!isWellFormedToken(token)) {
+        throw new CliError('MALFORMED', 'That is not a Latchkey token (its shape or checksum is wrong)');
+      }
+      const client = new Latchkey({ baseUrl: url, token });
+      const session = await client.auth.session();
+      const org = options.org ?? session.token?.orgId ?? session.orgs[0]?.id;
+      await writeConfig({ url: client.baseUrl, token, ...(org ? { org } : {}) });
+      if (options.json) {
+        printJson({
+          url: client.baseUrl,
+          org: org ?? null,
+          user: session.user,
+          token: session.token ?? null,
+        });
+        return;
+      }
+      const who = session.user ? `${session.user.name} <${session.user.email}>` : 'an application token';
+      process.stdout.write(
+        `Logged in to ${client.baseUrl} as ${who} with ${tokenHint(token)}${org ? `, org ${org}` : ''}.\n` +
+          `Saved to ${configPath()}\n`,
+      );
+    }),
+  );
+
+  const logout = withCommon(program.command('logout').description('Forget the stored server URL and token'), {
+    org: false,
+  });
+  logout.action(
+    run(async (options: CommonOptions) => {
+      const removed = await removeConfig();
+      if (options.json) printJson({ loggedOut: removed });
+      else process.stdout.write(removed ? 'Logged out.\n' : 'Not logged in.\n');
+    }),
+  );
+
+  const whoami = withCommon(program.command('whoami').description('Show who the stored token belongs to'));
+  examples(whoami, ['latchkey whoami', 'latchkey whoami --json']);
+  whoami.action(
+    run(async (options: CommonOptions) => {
+      const context = await connect(options);
+      const session = await context.client.auth.session();
+      const org = await resolveOrg(context, options).catch(() => null);
+      if (options.json) {
+        printJson({ url: context.url, org, ...session });
+        return;
+      }
+      const token = session.token;
+      printRecord([
+        ['Server', context.url],
+        ['User', session.user ? `${session.user.name} <${session.user.email}> (${session.user.id})` : null],
+        ['Token', token ? `${token.name} (${token.id}, ${token.hint})` : null],
+        ['Token access', token ? (token.access === 'full' ? 'full' : formatList(token.permissions)) : null],
+        ['Default org', org],
+      ]);
+      if (session.orgs.length > 0) {
+        printTable(
+          ['ORG', 'NAME', 'ROLE'],
+          session.orgs.map((o) => [o.id, o.name, o.roleId]),
+        );
+      }
+    }),
+  );
+}

@@ -1,0 +1,60 @@
+import type { Command } from 'commander';
+import {
+  type CommonOptions,
+  connect,
+  examples,
+  formatDate,
+  printJson,
+  printTable,
+  resolveOrg,
+  run,
+  withCommon,
+} from './context.ts';
+
+export function registerCatalogCommands(program: Command): void {
+  const permissions = withCommon(program.command('permissions').description('List the permission catalog'), {
+    org: false,
+  });
+  examples(permissions, ['latchkey permissions', 'latchkey permissions --json']);
+  permissions.action(
+    run(async (options: CommonOptions) => {
+      const context = await connect(options);
+      const catalog = await context.client.permissions();
+      if (options.json) return void printJson(catalog);
+      printTable(
+        ['KEY', 'GROUP', 'LABEL'],
+        catalog.map((p) => [p.key, p.group, p.label]),
+      );
+    }),
+  );
+
+  const audit = withCommon(
+    program
+      .command('audit')
+      .description('Show the audit log, newest first')
+      .option('--token <tokenId>', 'only events of this token')
+      .option('--limit <n>', 'how many', '50'),
+  );
+  examples(audit, ['latchkey audit', 'latchkey audit --token tok_… --json']);
+  audit.action(
+    run(async (options: CommonOptions & { token?: string; limit: string }) => {
+      const context = await connect(options);
+      const org = await resolveOrg(context, options);
+      const page = await context.client.audit.list(org, {
+        limit: Number(options.limit),
+        ...(options.token ? { tokenId: options.token } : {}),
+      });
+      if (options.json) return void printJson(page);
+      printTable(
+        ['AT', 'ACTION', 'ACTOR', 'TARGET', 'IP'],
+        page.items.map((e) => [
+          formatDate(e.at),
+          e.action,
+          `${e.actor.type} ${e.actor.id ?? ''}`,
+          `${e.target.type} ${e.target.id ?? ''}`,
+          e.ip,
+        ]),
+      );
+    }),
+  );
+}

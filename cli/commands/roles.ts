@@ -1,0 +1,59 @@
+import type { Command } from 'commander';
+import {
+  CliError,
+  type CommonOptions,
+  collect,
+  connect,
+  examples,
+  formatList,
+  printJson,
+  printTable,
+  resolveOrg,
+  run,
+  withCommon,
+} from './context.ts';
+
+export function registerRoleCommands(program: Command): void {
+  const roles = program.command('roles').description('Built-in and custom roles');
+
+  const list = withCommon(roles.command('list', { isDefault: true }).alias('ls').description('List roles'));
+  examples(list, ['latchkey roles', 'latchkey roles list --json']);
+  list.action(
+    run(async (options: CommonOptions) => {
+      const context = await connect(options);
+      const org = await resolveOrg(context, options);
+      const page = await context.client.roles.list(org);
+      if (options.json) return void printJson(page);
+      printTable(
+        ['ID', 'NAME', 'PERMISSIONS'],
+        page.items.map((r) => [r.id, r.name, formatList(r.permissions)]),
+      );
+    }),
+  );
+
+  const add = withCommon(
+    roles
+      .command('add')
+      .alias('create')
+      .description('Create a custom role (needs a console session)')
+      .requiredOption('--name <name>', 'its name')
+      .option('--description <text>', 'what it is for')
+      .option('--permission <key>', 'a permission (repeatable)', collect, []),
+  );
+  examples(add, ['latchkey roles add --name Indexer --permission blocks:read --permission chunks:read']);
+  add.action(
+    run(async (options: CommonOptions & { name: string; description?: string; permission: string[] }) => {
+      if (options.permission.length === 0)
+        throw new CliError('VALIDATION_FAILED', 'Give at least one --permission');
+      const context = await connect(options);
+      const org = await resolveOrg(context, options);
+      const role = await context.client.roles.create(org, {
+        name: options.name,
+        permissions: options.permission,
+        ...(options.description ? { description: options.description } : {}),
+      });
+      if (options.json) return void printJson(role);
+      process.stdout.write(`Created ${role.id} (${role.name}).\n`);
+    }),
+  );
+}

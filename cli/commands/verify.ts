@@ -1,0 +1,80 @@
+import type { Command } from 'commander';
+import type { PermissionQuery, VerifyOptions } from '../../packages/sdk/src/types.ts';
+import {
+  type CommonOptions,
+  collect,
+  connect,
+  examples,
+  formatDate,
+  formatList,
+  printJson,
+  printRecord,
+  run,
+  withCommon,
+} from './context.ts';
+
+interface VerifyCommandOptions extends CommonOptions {
+  permission: string[];
+  any?: boolean;
+  resource?: string;
+  ip?: string;
+}
+
+export function registerVerifyCommand(program: Command): void {
+  const verify = withCommon(
+    program
+      .command('verify <token>')
+      .description(
+        'Check a token (exit 0 when valid, 1 when not, printing the code); "-" reads it from standard input',
+      )
+      .option('--permission <key>', 'a permission it must hold (repeatable: all of them)', collect, [])
+      .option('--any', 'with several --permission, any one of them is enough')
+      .option('--resource <resId>', 'a resource it must be allowed on')
+      .option('--ip <address>', 'the address the token is presented from'),
+    { org: false },
+  );
+  examples(verify, [
+    'latchkey verify lk_… --permission blocks:read',
+    'latchkey verify lk_… --permission accounts:read --permission keys:read --any --resource res_…',
+    'printf %s "$TOKEN" | latchkey verify - --json',
+  ]);
+  verify.action(
+    run(async (token: string, options: VerifyCommandOptions) => {
+      let value = token;
+      if (value === '-') {
+        value = '';
+        process.stdin.setEncoding('utf8');
+        for await (const chunk of process.stdin) value += chunk;
+        value = value.trim();
+      }
+      let permission: PermissionQuery | undefined;
+      if (options.permission.length === 1) permission = options.permission[0];
+      else if (options.permission.length > 1) {
+        permission = options.any ? { any: options.permission } : { all: options.permission };
+      }
+      const question: VerifyOptions = {
+        ...(permission === undefined ? {} : { permission }),
+        ...(options.resource ? { resource: options.resource } : {}),
+        ...(options.ip ? { ip: options.ip } : {}),
+      };
+      const context = await connect(options, false);
+      const result = await context.client.verify(value, question);
+      if (options.json) printJson(result);
+      else if (result.valid) {
+        printRecord([
+          ['Valid', 'yes'],
+          ['Token', result.token.id],
+          ['Org', result.token.orgId],
+          ['Kind', result.token.kind],
+          ['Owner', result.token.ownerId],
+          ['Permissions', formatList(result.token.permissions)],
+          ['Resources', formatList(result.token.resourceIds, 'all resources')],
+          ['Expires', formatDate(result.token.expiresAt)],
+        ]);
+      } else {
+        process.stdout.write(`invalid: ${result.code}\n`);
+      }
+      return result.valid ? 0 : 1;
+    }),
+  );
+}
