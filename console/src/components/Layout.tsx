@@ -1,0 +1,231 @@
+import * as DropdownMenu from '@radix-ui/react-dropdown-menu';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useMemo, useState } from 'react';
+import { useForm } from 'react-hook-form';
+import { api, setCsrfToken } from '../lib/api';
+import { Link, navigate, orgPath } from '../lib/router';
+import { OrgContext, type OrgContextValue, sessionKey } from '../lib/session';
+import type { Session, SessionOrg } from '../lib/types';
+import { AuditPage } from '../pages/AuditPage';
+import { MembersPage } from '../pages/MembersPage';
+import { ResourcesPage } from '../pages/ResourcesPage';
+import { RolesPage } from '../pages/RolesPage';
+import { SettingsPage } from '../pages/SettingsPage';
+import { TokensPage } from '../pages/TokensPage';
+import { Dialog, ErrorMessage } from './ui';
+
+interface NavItem {
+  page: string;
+  label: string;
+  permission?: string;
+}
+
+const NAV: NavItem[] = [
+  { page: 'tokens', label: 'Tokens' },
+  { page: 'members', label: 'Members', permission: 'members:read' },
+  { page: 'roles', label: 'Roles', permission: 'roles:read' },
+  { page: 'resources', label: 'Resources', permission: 'resources:read' },
+  { page: 'audit', label: 'Audit log', permission: 'audit:read' },
+  { page: 'settings', label: 'Settings' },
+];
+
+const TITLES: Record<string, string> = {
+  tokens: 'Tokens',
+  members: 'Members',
+  roles: 'Roles',
+  resources: 'Resources',
+  audit: 'Audit log',
+  settings: 'Organization settings',
+};
+
+export function Layout({ session, org, page }: { session: Session; org: SessionOrg; page: string }) {
+  const queryClient = useQueryClient();
+  const value = useMemo<OrgContextValue>(
+    () => ({ session, org, can: (permission: string) => org.permissions.includes(permission) }),
+    [session, org],
+  );
+  const [newOrgOpen, setNewOrgOpen] = useState(false);
+
+  useEffect(() => {
+    document.title = `${TITLES[page] ?? 'Not found'} · ${org.name} · Latchkey`;
+  }, [page, org.name]);
+
+  const logout = useMutation({
+    mutationFn: api.logout,
+    onSettled: () => {
+      setCsrfToken(null);
+      queryClient.removeQueries({ predicate: (q) => q.queryKey[0] !== 'session' });
+      queryClient.setQueryData(sessionKey, null);
+      navigate('/login', { replace: true });
+    },
+  });
+
+  const items = NAV.filter((item) => !item.permission || value.can(item.permission));
+
+  return (
+    <OrgContext.Provider value={value}>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <div className="shell">
+        <header className="topbar">
+          <div className="topbar-left">
+            <Link href={orgPath(org.id, 'tokens')} className="brand" aria-label="Latchkey home">
+              <span className="brand-mark" aria-hidden="true">
+                L
+              </span>
+              <span className="brand-name">Latchkey</span>
+            </Link>
+            <DropdownMenu.Root>
+              <DropdownMenu.Trigger
+                className="switcher"
+                aria-label={`Organization: ${org.name}. Switch organization`}
+              >
+                <span className="switcher-name">{org.name}</span>
+                <span aria-hidden="true">▾</span>
+              </DropdownMenu.Trigger>
+              <DropdownMenu.Portal>
+                <DropdownMenu.Content className="menu" align="start" sideOffset={6}>
+                  <DropdownMenu.Label className="menu-label">Organizations</DropdownMenu.Label>
+                  <DropdownMenu.RadioGroup
+                    value={org.id}
+                    onValueChange={(id) => navigate(orgPath(id, page in TITLES ? page : 'tokens'))}
+                  >
+                    {session.orgs.map((o) => (
+                      <DropdownMenu.RadioItem key={o.id} value={o.id} className="menu-item">
+                        <DropdownMenu.ItemIndicator className="menu-indicator">✓</DropdownMenu.ItemIndicator>
+                        {o.name}
+                      </DropdownMenu.RadioItem>
+                    ))}
+                  </DropdownMenu.RadioGroup>
+                  <DropdownMenu.Separator className="menu-separator" />
+                  <DropdownMenu.Item className="menu-item" onSelect={() => setNewOrgOpen(true)}>
+                    New organization…
+                  </DropdownMenu.Item>
+                </DropdownMenu.Content>
+              </DropdownMenu.Portal>
+            </DropdownMenu.Root>
+          </div>
+          <DropdownMenu.Root>
+            <DropdownMenu.Trigger className="user-button" aria-label={`Account: ${session.user.name}`}>
+              <span className="avatar" aria-hidden="true">
+                {(session.user.name || session.user.email).slice(0, 1).toUpperCase()}
+              </span>
+              <span className="user-name">{session.user.name}</span>
+            </DropdownMenu.Trigger>
+            <DropdownMenu.Portal>
+              <DropdownMenu.Content className="menu" align="end" sideOffset={6}>
+                <DropdownMenu.Label className="menu-label">
+                  {session.user.name}
+                  <br />
+                  <span className="muted">{session.user.email}</span>
+                </DropdownMenu.Label>
+                <DropdownMenu.Separator className="menu-separator" />
+                <DropdownMenu.Item className="menu-item" onSelect={() => logout.mutate()}>
+                  Sign out
+                </DropdownMenu.Item>
+              </DropdownMenu.Content>
+            </DropdownMenu.Portal>
+          </DropdownMenu.Root>
+        </header>
+        <nav className="sidenav" aria-label="Main">
+          <p className="nav-section" aria-hidden="true">
+            Security
+          </p>
+          <ul>
+            {items.map((item) => (
+              <li key={item.page}>
+                <Link
+                  href={orgPath(org.id, item.page)}
+                  className={item.page === page ? 'nav-link active' : 'nav-link'}
+                  aria-current={item.page === page ? 'page' : undefined}
+                >
+                  {item.label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <main id="main" className="main" tabIndex={-1}>
+          <PageFor page={page} />
+        </main>
+      </div>
+      <NewOrgDialog open={newOrgOpen} onOpenChange={setNewOrgOpen} />
+    </OrgContext.Provider>
+  );
+}
+
+function PageFor({ page }: { page: string }) {
+  switch (page) {
+    case 'tokens':
+      return <TokensPage />;
+    case 'members':
+      return <MembersPage />;
+    case 'roles':
+      return <RolesPage />;
+    case 'resources':
+      return <ResourcesPage />;
+    case 'audit':
+      return <AuditPage />;
+    case 'settings':
+      return <SettingsPage />;
+    default:
+      return (
+        <div className="card">
+          <h1>Page not found</h1>
+          <p>There is no page here.</p>
+        </div>
+      );
+  }
+}
+
+function NewOrgDialog({ open, onOpenChange }: { open: boolean; onOpenChange: (open: boolean) => void }) {
+  const queryClient = useQueryClient();
+  const { register, handleSubmit, formState, reset } = useForm<{ name: string }>({
+    defaultValues: { name: '' },
+  });
+  const create = useMutation({
+    mutationFn: api.createOrg,
+    onSuccess: async (created) => {
+      await queryClient.invalidateQueries({ queryKey: sessionKey });
+      onOpenChange(false);
+      reset();
+      if (created?.id) navigate(orgPath(created.id, 'tokens'));
+    },
+  });
+  return (
+    <Dialog
+      open={open}
+      onOpenChange={(next) => {
+        if (!next) create.reset();
+        onOpenChange(next);
+      }}
+      title="New organization"
+      description="You will be its administrator."
+    >
+      <form onSubmit={handleSubmit((values) => create.mutate(values))} noValidate>
+        <div className="field">
+          <label htmlFor="new-org-name">Name</label>
+          <input
+            id="new-org-name"
+            aria-invalid={formState.errors.name ? true : undefined}
+            {...register('name', {
+              required: 'Name the organization.',
+              maxLength: { value: 100, message: 'At most 100 characters.' },
+            })}
+          />
+          {formState.errors.name && <p className="field-error">{formState.errors.name.message}</p>}
+        </div>
+        <ErrorMessage error={create.error} />
+        <div className="dialog-actions">
+          <button type="button" className="button" onClick={() => onOpenChange(false)}>
+            Cancel
+          </button>
+          <button type="submit" className="button button-primary" disabled={create.isPending}>
+            Create
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,299 @@
+import * as CheckboxPrimitive from '@radix-ui/react-checkbox';
+import * as DialogPrimitive from '@radix-ui/react-dialog';
+import { type ReactNode, useEffect, useState } from 'react';
+import { ApiError } from '../lib/api';
+import { absoluteTime, relativeTime } from '../lib/format';
+
+export function errorText(error: unknown): string {
+  if (error instanceof ApiError) return error.message;
+  if (error instanceof Error) return error.message;
+  return 'Something went wrong.';
+}
+
+/** The API's error message (and field details when given), announced to screen readers. */
+export function ErrorMessage({ error, id }: { error: unknown; id?: string }) {
+  if (!error) return null;
+  const details = error instanceof ApiError ? detailLines(error.details) : [];
+  return (
+    <div className="alert alert-error" role="alert" id={id}>
+      <p>{errorText(error)}</p>
+      {details.length > 0 && (
+        <ul>
+          {details.map((line) => (
+            <li key={line}>{line}</li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+function detailLines(details: unknown): string[] {
+  if (!details) return [];
+  const list = Array.isArray(details)
+    ? details
+    : typeof details === 'object' &&
+        details !== null &&
+        Array.isArray((details as { issues?: unknown }).issues)
+      ? ((details as { issues: unknown[] }).issues ?? [])
+      : [];
+  return list
+    .map((item) => {
+      if (typeof item === 'string') return item;
+      if (typeof item === 'object' && item !== null) {
+        const rec = item as Record<string, unknown>;
+        const where = rec.path ?? rec.field ?? rec.instancePath;
+        const msg = rec.message;
+        if (typeof msg === 'string') return typeof where === 'string' && where ? `${where}: ${msg}` : msg;
+      }
+      return '';
+    })
+    .filter((s) => s.length > 0)
+    .slice(0, 5);
+}
+
+export function Loading({ label = 'Loading…' }: { label?: string }) {
+  return (
+    <p className="loading" role="status" aria-live="polite">
+      <span className="spinner" aria-hidden="true" /> {label}
+    </p>
+  );
+}
+
+export function Time({ iso, empty = '—' }: { iso: string | null | undefined; empty?: string }) {
+  if (!iso) return <span className="muted">{empty}</span>;
+  return (
+    <time dateTime={iso} title={absoluteTime(iso)}>
+      {relativeTime(iso)}
+    </time>
+  );
+}
+
+export function Dialog({
+  open,
+  onOpenChange,
+  title,
+  description,
+  children,
+  wide,
+  onEscapeKeyDown,
+  onInteractOutside,
+}: {
+  open: boolean;
+  onOpenChange: (open: boolean) => void;
+  title: string;
+  description?: ReactNode;
+  children: ReactNode;
+  wide?: boolean;
+  onEscapeKeyDown?: (event: KeyboardEvent) => void;
+  onInteractOutside?: (event: Event) => void;
+}) {
+  return (
+    <DialogPrimitive.Root open={open} onOpenChange={onOpenChange}>
+      <DialogPrimitive.Portal>
+        <DialogPrimitive.Overlay className="dialog-overlay" />
+        <DialogPrimitive.Content
+          className={wide ? 'dialog dialog-wide' : 'dialog'}
+          onEscapeKeyDown={onEscapeKeyDown}
+          onInteractOutside={onInteractOutside}
+          {...(description ? {} : { 'aria-describedby': undefined })}
+        >
+          <div className="dialog-head">
+            <DialogPrimitive.Title className="dialog-title">{title}</DialogPrimitive.Title>
+            <DialogPrimitive.Close className="icon-button" aria-label="Close">
+              <span aria-hidden="true">×</span>
+            </DialogPrimitive.Close>
+          </div>
+          {description && (
+            <DialogPrimitive.Description className="dialog-description">
+              {description}
+            </DialogPrimitive.Description>
+          )}
+          {children}
+        </DialogPrimitive.Content>
+      </DialogPrimitive.Portal>
+    </DialogPrimitive.Root>
+  );
+}
+
+/** A confirmation dialog for a destructive action; shows the API's error if it fails. */
+export function ConfirmDialog({
+  open,
+  onOpenChange,
+  title,
+  body,
+  confirmLabel,
+  onConfirm,
+  pending,
+  error,
+  children,
+}: {
+  open: boolean;
+  onOpenChange: (open: boolean) => void;
+  title: string;
+  body: ReactNode;
+  confirmLabel: string;
+  onConfirm: () => void;
+  pending: boolean;
+  error: unknown;
+  children?: ReactNode;
+}) {
+  return (
+    <Dialog open={open} onOpenChange={onOpenChange} title={title} description={body}>
+      {children}
+      <ErrorMessage error={error} />
+      <div className="dialog-actions">
+        <button type="button" className="button" onClick={() => onOpenChange(false)}>
+          Cancel
+        </button>
+        <button type="button" className="button button-danger" onClick={onConfirm} disabled={pending}>
+          {pending ? 'Working…' : confirmLabel}
+        </button>
+      </div>
+    </Dialog>
+  );
+}
+
+export function Checkbox({
+  id,
+  checked,
+  onCheckedChange,
+  disabled,
+  label,
+  hint,
+  describedBy,
+}: {
+  id: string;
+  checked: boolean;
+  onCheckedChange: (checked: boolean) => void;
+  disabled?: boolean;
+  label: ReactNode;
+  hint?: ReactNode;
+  describedBy?: string;
+}) {
+  const hintId = hint ? `${id}-hint` : undefined;
+  return (
+    <div className={disabled ? 'check check-disabled' : 'check'}>
+      <CheckboxPrimitive.Root
+        id={id}
+        className="checkbox"
+        checked={checked}
+        onCheckedChange={(value) => onCheckedChange(value === true)}
+        disabled={disabled}
+        aria-describedby={[hintId, describedBy].filter(Boolean).join(' ') || undefined}
+      >
+        <CheckboxPrimitive.Indicator className="checkbox-indicator">
+          <svg viewBox="0 0 16 16" width="12" height="12" aria-hidden="true">
+            <path d="M3 8.5l3 3 7-7" fill="none" stroke="currentColor" strokeWidth="2.2" />
+          </svg>
+        </CheckboxPrimitive.Indicator>
+      </CheckboxPrimitive.Root>
+      <div className="check-text">
+        <label htmlFor={id}>{label}</label>
+        {hint && (
+          <span className="hint" id={hintId}>
+            {hint}
+          </span>
+        )}
+      </div>
+    </div>
+  );
+}
+
+/** Copies text with the Clipboard API, falling back to a hidden textarea + execCommand. */
+export async function copyText(text: string): Promise<boolean> {
+  try {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch {
+    // fall through to the fallback
+  }
+  const area = document.createElement('textarea');
+  area.value = text;
+  area.setAttribute('readonly', '');
+  area.style.position = 'fixed';
+  area.style.opacity = '0';
+  document.body.appendChild(area);
+  area.select();
+  let ok = false;
+  try {
+    ok = document.execCommand('copy');
+  } catch {
+    ok = false;
+  }
+  area.remove();
+  return ok;
+}
+
+export function CopyButton({
+  text,
+  label = 'Copy',
+  onCopied,
+  className = 'button',
+}: {
+  text: string;
+  label?: string;
+  onCopied?: () => void;
+  className?: string;
+}) {
+  const [state, setState] = useState<'idle' | 'copied' | 'failed'>('idle');
+  useEffect(() => {
+    if (state === 'idle') return;
+    const timer = window.setTimeout(() => setState('idle'), 4000);
+    return () => window.clearTimeout(timer);
+  }, [state]);
+  return (
+    <>
+      <button
+        type="button"
+        className={className}
+        onClick={async () => {
+          const ok = await copyText(text);
+          setState(ok ? 'copied' : 'failed');
+          if (ok) onCopied?.();
+        }}
+      >
+        {state === 'copied' ? 'Copied' : label}
+      </button>
+      <span className="sr-only" role="status" aria-live="polite">
+        {state === 'copied'
+          ? 'Copied to the clipboard'
+          : state === 'failed'
+            ? 'Copy failed: select the text and copy it by hand'
+            : ''}
+      </span>
+      {state === 'failed' && <span className="hint">Copy failed: select the value and copy it by hand.</span>}
+    </>
+  );
+}
+
+export function EmptyState({ title, children }: { title: string; children?: ReactNode }) {
+  return (
+    <div className="empty">
+      <p className="empty-title">{title}</p>
+      {children}
+    </div>
+  );
+}
+
+export function PageHeader({
+  title,
+  actions,
+  children,
+}: {
+  title: string;
+  actions?: ReactNode;
+  children?: ReactNode;
+}) {
+  return (
+    <div className="page-header">
+      <div>
+        <h1>{title}</h1>
+        {children}
+      </div>
+      {actions && <div className="page-actions">{actions}</div>}
+    </div>
+  );
+}

@@ -1,0 +1,210 @@
+// The one place the console talks HTTP. Every non-2xx answer becomes an ApiError
+// carrying the server's error envelope {"error": {code, message, details}}.
+import type {
+  AuditEvent,
+  CreateTokenBody,
+  IssuedToken,
+  Member,
+  Org,
+  OrgPolicy,
+  Page,
+  Permission,
+  Resource,
+  Role,
+  Session,
+  TokenInfo,
+} from './types';
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details: unknown;
+  constructor(status: number, code: string, message: string, details: unknown) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+let csrfToken: string | null = null;
+
+/** Remembers the CSRF token of the current session; unsafe requests send it. */
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+type Query = Record<string, string | number | undefined | null>;
+
+function withQuery(path: string, query?: Query): string {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
+  }
+  const qs = params.toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && method !== 'HEAD' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, 'NETWORK', 'Could not reach the Latchkey server. Check your connection.', null);
+  }
+  const text = await response.text();
+  let data: unknown = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (!response.ok) {
+    const envelope = isRecord(data) && isRecord(data.error) ? data.error : null;
+    const code = envelope && typeof envelope.code === 'string' ? envelope.code : `HTTP_${response.status}`;
+    const message =
+      envelope && typeof envelope.message === 'string'
+        ? envelope.message
+        : `The server answered ${response.status} ${response.statusText}.`;
+    throw new ApiError(response.status, code, message, envelope ? envelope.details : null);
+  }
+  return data as T;
+}
+
+const org = (orgId: string) => `/v1/orgs/${encodeURIComponent(orgId)}`;
+
+/** The catalog may arrive as a bare array, `{items}` or `{permissions}`. */
+function catalogItems(data: unknown): Permission[] {
+  if (Array.isArray(data)) return data as Permission[];
+  if (isRecord(data)) {
+    if (Array.isArray(data.items)) return data.items as Permission[];
+    if (Array.isArray(data.permissions)) return data.permissions as Permission[];
+  }
+  return [];
+}
+
+/** Lists may arrive as `{items, nextCursor}` (SPEC §5) or, defensively, a bare array. */
+function page<T>(data: unknown): Page<T> {
+  if (Array.isArray(data)) return { items: data as T[], nextCursor: null };
+  if (isRecord(data) && Array.isArray(data.items)) {
+    return {
+      items: data.items as T[],
+      nextCursor: typeof data.nextCursor === 'string' ? data.nextCursor : null,
+    };
+  }
+  return { items: [], nextCursor: null };
+}
+
+async function allPages<T>(path: string, query: Query = {}): Promise<T[]> {
+  const out: T[] = [];
+  let cursor: string | null = null;
+  for (let i = 0; i < 50; i++) {
+    const got: Page<T> = page<T>(
+      await request<unknown>('GET', withQuery(path, { ...query, limit: 100, cursor })),
+    );
+    out.push(...got.items);
+    if (!got.nextCursor) break;
+    cursor = got.nextCursor;
+  }
+  return out;
+}
+
+export interface TokenFilters {
+  status?: string;
+  owner?: string;
+  kind?: string;
+  cursor?: string | null;
+}
+
+export interface AddMemberAnswer {
+  inviteUrl?: string;
+  member?: Member;
+}
+
+export const api = {
+  setupNeeded: async () => (await request<{ needed: boolean }>('GET', '/v1/setup')).needed,
+  setup: (body: { email: string; password: string; name: string; orgName: string }) =>
+    request<unknown>('POST', '/v1/setup', body),
+  session: async (): Promise<Session | null> => {
+    try {
+      return await request<Session>('GET', '/v1/auth/session');
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) return null;
+      throw error;
+    }
+  },
+  login: (body: { email: string; password: string }) => request<unknown>('POST', '/v1/auth/login', body),
+  logout: () => request<unknown>('POST', '/v1/auth/logout'),
+  acceptInvite: (body: { inviteToken: string; password: string; name: string }) =>
+    request<unknown>('POST', '/v1/auth/accept-invite', body),
+
+  catalog: async () => catalogItems(await request<unknown>('GET', '/v1/permissions')),
+
+  createOrg: (body: { name: string }) => request<Org>('POST', '/v1/orgs', body),
+  org: (orgId: string) => request<Org>('GET', org(orgId)),
+  updateOrg: (orgId: string, body: { name?: string; policy?: Partial<OrgPolicy> }) =>
+    request<Org>('PATCH', org(orgId), body),
+
+  tokens: async (orgId: string, filters: TokenFilters) =>
+    page<TokenInfo>(await request<unknown>('GET', withQuery(`${org(orgId)}/tokens`, { ...filters }))),
+  token: (orgId: string, tokenId: string) =>
+    request<TokenInfo>('GET', `${org(orgId)}/tokens/${encodeURIComponent(tokenId)}`),
+  createToken: (orgId: string, body: CreateTokenBody) =>
+    request<IssuedToken>('POST', `${org(orgId)}/tokens`, body),
+  updateToken: (orgId: string, tokenId: string, body: { name?: string; description?: string }) =>
+    request<TokenInfo>('PATCH', `${org(orgId)}/tokens/${encodeURIComponent(tokenId)}`, body),
+  revokeToken: (orgId: string, tokenId: string) =>
+    request<unknown>('DELETE', `${org(orgId)}/tokens/${encodeURIComponent(tokenId)}`),
+  rotateToken: (orgId: string, tokenId: string, gracePeriod?: string) =>
+    request<IssuedToken>(
+      'POST',
+      `${org(orgId)}/tokens/${encodeURIComponent(tokenId)}/rotate`,
+      gracePeriod ? { gracePeriod } : {},
+    ),
+
+  members: (orgId: string) => allPages<Member>(`${org(orgId)}/members`),
+  addMember: (orgId: string, body: { email: string; roleId: string }) =>
+    request<AddMemberAnswer>('POST', `${org(orgId)}/members`, body),
+  updateMember: (orgId: string, userId: string, body: { roleId: string }) =>
+    request<unknown>('PATCH', `${org(orgId)}/members/${encodeURIComponent(userId)}`, body),
+  removeMember: (orgId: string, userId: string) =>
+    request<unknown>('DELETE', `${org(orgId)}/members/${encodeURIComponent(userId)}`),
+
+  roles: (orgId: string) => allPages<Role>(`${org(orgId)}/roles`),
+  createRole: (orgId: string, body: { name: string; description?: string; permissions: string[] }) =>
+    request<Role>('POST', `${org(orgId)}/roles`, body),
+  updateRole: (
+    orgId: string,
+    roleId: string,
+    body: { name?: string; description?: string; permissions?: string[] },
+  ) => request<Role>('PATCH', `${org(orgId)}/roles/${encodeURIComponent(roleId)}`, body),
+  deleteRole: (orgId: string, roleId: string) =>
+    request<unknown>('DELETE', `${org(orgId)}/roles/${encodeURIComponent(roleId)}`),
+
+  resources: (orgId: string) => allPages<Resource>(`${org(orgId)}/resources`),
+  createResource: (orgId: string, body: { type: string; name: string }) =>
+    request<Resource>('POST', `${org(orgId)}/resources`, body),
+  deleteResource: (orgId: string, resourceId: string) =>
+    request<unknown>('DELETE', `${org(orgId)}/resources/${encodeURIComponent(resourceId)}`),
+
+  audit: async (orgId: string, filters: { tokenId?: string; cursor?: string | null }) =>
+    page<AuditEvent>(
+      await request<unknown>('GET', withQuery(`${org(orgId)}/audit`, { ...filters, limit: 50 })),
+    ),
+};

@@ -1,0 +1,136 @@
+// Shapes of the Latchkey HTTP API (SPEC.md §2, §3, §5) as the console uses them.
+
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+}
+
+export interface SessionOrg {
+  id: string;
+  name: string;
+  roleId: string;
+  permissions: string[];
+}
+
+export interface Session {
+  user: User;
+  orgs: SessionOrg[];
+  csrfToken: string;
+}
+
+export interface Permission {
+  key: string;
+  label: string;
+  description: string;
+  group: string;
+}
+
+export interface OrgPolicy {
+  maxTtlDays: number;
+  allowNoExpiry: boolean;
+}
+
+export interface Org {
+  id: string;
+  name: string;
+  policy: OrgPolicy;
+}
+
+export type TokenStatus = 'active' | 'expired' | 'revoked';
+export type TokenKind = 'personal' | 'application';
+export type TokenAccess = 'full' | 'granular';
+
+export interface RateLimit {
+  limit: number;
+  windowSeconds: number;
+}
+
+export interface TokenInfo {
+  id: string;
+  orgId: string;
+  kind: TokenKind;
+  ownerId: string | null;
+  name: string;
+  description: string | null;
+  access: TokenAccess;
+  permissions: string[] | null;
+  roleId: string | null;
+  resourceIds: string[] | null;
+  allowedIps: string[] | null;
+  rateLimit: RateLimit | null;
+  expiresAt: string | null;
+  createdAt: string;
+  createdBy: string | null;
+  lastUsedAt: string | null;
+  lastUsedIp: string | null;
+  useCount: number;
+  status: TokenStatus;
+  revokedAt: string | null;
+  revokedBy: string | null;
+  revokedReason: string | null;
+  hint: string;
+}
+
+export interface IssuedToken {
+  token: string;
+  clientId: string;
+  tokenInfo: TokenInfo;
+  delivery?: { email: 'sent' | 'failed'; error?: string };
+}
+
+export interface Member {
+  userId: string;
+  email: string;
+  name: string;
+  roleId: string;
+  createdAt: string;
+}
+
+export interface Role {
+  id: string;
+  name: string;
+  description: string | null;
+  permissions: string[];
+  builtIn: boolean;
+}
+
+export interface Resource {
+  id: string;
+  type: string;
+  name: string;
+  createdAt: string;
+}
+
+export interface AuditEvent {
+  id: string;
+  orgId: string;
+  action: string;
+  actor: { type: string; id: string | null };
+  target: { type: string; id: string | null } | null;
+  at: string;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+  details: unknown;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface CreateTokenBody {
+  name: string;
+  description?: string;
+  kind: TokenKind;
+  access: TokenAccess;
+  permissions?: string[];
+  roleId?: string;
+  resourceIds?: string[] | null;
+  allowedIps?: string[];
+  rateLimit?: RateLimit;
+  expiresAt?: string | null;
+  expiresIn?: string;
+  deliver?: { email: boolean };
+}

@@ -1,0 +1,35 @@
+import { MutationCache, QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './App';
+import { ApiError } from './lib/api';
+import { sessionKey } from './lib/session';
+import './styles.css';
+
+const queryClient: QueryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      retry: (count, error) =>
+        !(error instanceof ApiError && error.status > 0 && error.status < 500) && count < 2,
+      refetchOnWindowFocus: false,
+    },
+  },
+  mutationCache: new MutationCache({
+    onError: (error) => {
+      // A session that expired mid-use: ask again who is signed in, which shows the sign-in page.
+      if (error instanceof ApiError && error.status === 401)
+        void queryClient.invalidateQueries({ queryKey: sessionKey });
+    },
+  }),
+});
+
+const root = document.getElementById('root');
+if (root) {
+  createRoot(root).render(
+    <StrictMode>
+      <QueryClientProvider client={queryClient}>
+        <App />
+      </QueryClientProvider>
+    </StrictMode>,
+  );
+}

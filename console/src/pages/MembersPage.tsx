@@ -1,0 +1,237 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { useForm } from 'react-hook-form';
+import {
+  ConfirmDialog,
+  CopyButton,
+  EmptyState,
+  ErrorMessage,
+  Loading,
+  PageHeader,
+  Time,
+} from '../components/ui';
+import { type AddMemberAnswer, api } from '../lib/api';
+import { BUILT_IN_ROLE_NAMES, sessionKey, useMembers, useOrg, useRoles } from '../lib/session';
+import type { Member, Role } from '../lib/types';
+
+export function MembersPage() {
+  const { org, session, can } = useOrg();
+  const queryClient = useQueryClient();
+  const members = useMembers(org.id);
+  const roles = useRoles(org.id, can('roles:read'));
+  const writable = can('members:write');
+  const [removing, setRemoving] = useState<Member | null>(null);
+  const [rowStatus, setRowStatus] = useState<{ userId: string; text: string; error?: unknown } | null>(null);
+
+  const roleOptions: Pick<Role, 'id' | 'name'>[] =
+    roles.data ?? Object.entries(BUILT_IN_ROLE_NAMES).map(([id, name]) => ({ id, name }));
+  const roleName = (id: string) => roleOptions.find((r) => r.id === id)?.name ?? id;
+
+  const changeRole = useMutation({
+    mutationFn: ({ member, roleId }: { member: Member; roleId: string }) =>
+      api.updateMember(org.id, member.userId, { roleId }),
+    onSuccess: (_data, { member, roleId }) => {
+      setRowStatus({
+        userId: member.userId,
+        text: `${member.name || member.email} is now ${roleName(roleId)}.`,
+      });
+      void queryClient.invalidateQueries({ queryKey: ['members', org.id] });
+      if (member.userId === session.user.id) void queryClient.invalidateQueries({ queryKey: sessionKey });
+    },
+    onError: (error, { member }) => setRowStatus({ userId: member.userId, text: '', error }),
+  });
+
+  const remove = useMutation({
+    mutationFn: (member: Member) => api.removeMember(org.id, member.userId),
+    onSuccess: () => {
+      setRemoving(null);
+      void queryClient.invalidateQueries({ queryKey: ['members', org.id] });
+      void queryClient.invalidateQueries({ queryKey: ['tokens', org.id] });
+    },
+  });
+
+  return (
+    <>
+      <PageHeader title="Members">
+        <p className="muted">People who can sign in to this organization, and their roles.</p>
+      </PageHeader>
+      {writable && <InviteForm roles={roleOptions} />}
+      <p className="sr-only" role="status" aria-live="polite">
+        {rowStatus?.text}
+      </p>
+      {members.isPending ? (
+        <Loading label="Loading members…" />
+      ) : members.isError ? (
+        <ErrorMessage error={members.error} />
+      ) : members.data.length === 0 ? (
+        <EmptyState title="No members" />
+      ) : (
+        <div className="table-wrap">
+          <table className="table responsive" aria-label="Members">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Role</th>
+                <th scope="col">Joined</th>
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {members.data.map((m) => (
+                <tr key={m.userId} data-member-email={m.email}>
+                  <td data-label="Name">
+                    <div className="cell-title">
+                      {m.name || <span className="muted">Invited</span>}
+                      {m.userId === session.user.id && <span className="badge">you</span>}
+                    </div>
+                    <div className="cell-sub muted">{m.email}</div>
+                  </td>
+                  <td data-label="Role">
+                    {writable ? (
+                      <>
+                        <label className="sr-only" htmlFor={`role-${m.userId}`}>
+                          Role of {m.name || m.email}
+                        </label>
+                        <select
+                          id={`role-${m.userId}`}
+                          value={m.roleId}
+                          disabled={changeRole.isPending}
+                          onChange={(e) => changeRole.mutate({ member: m, roleId: e.target.value })}
+                        >
+                          {roleOptions.map((r) => (
+                            <option key={r.id} value={r.id}>
+                              {r.name}
+                            </option>
+                          ))}
+                        </select>
+                        {rowStatus?.userId === m.userId && rowStatus.error ? (
+                          <ErrorMessage error={rowStatus.error} />
+                        ) : null}
+                        {rowStatus?.userId === m.userId && rowStatus.text ? (
+                          <p className="success-text">Role updated</p>
+                        ) : null}
+                      </>
+                    ) : (
+                      roleName(m.roleId)
+                    )}
+                  </td>
+                  <td data-label="Joined">
+                    <Time iso={m.createdAt} />
+                  </td>
+                  <td className="cell-actions">
+                    {writable && (
+                      <button
+                        type="button"
+                        className="button button-small button-danger-ghost"
+                        onClick={() => {
+                          remove.reset();
+                          setRemoving(m);
+                        }}
+                        aria-label={`Remove ${m.name || m.email}`}
+                      >
+                        Remove
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <ConfirmDialog
+        open={removing !== null}
+        onOpenChange={(open) => !open && setRemoving(null)}
+        title={`Remove ${removing?.name || removing?.email || 'member'}?`}
+        body="They lose access to this organization, and their personal tokens in it are revoked. Application tokens keep working."
+        confirmLabel="Remove member"
+        pending={remove.isPending}
+        error={remove.error}
+        onConfirm={() => removing && remove.mutate(removing)}
+      />
+    </>
+  );
+}
+
+function InviteForm({ roles }: { roles: Pick<Role, 'id' | 'name'>[] }) {
+  const { org } = useOrg();
+  const queryClient = useQueryClient();
+  const [answer, setAnswer] = useState<{ email: string; result: AddMemberAnswer } | null>(null);
+  const { register, handleSubmit, formState, reset } = useForm<{ email: string; roleId: string }>({
+    defaultValues: { email: '', roleId: 'rol_readonly' },
+  });
+  const invite = useMutation({
+    mutationFn: (values: { email: string; roleId: string }) => api.addMember(org.id, values),
+    onSuccess: (result, values) => {
+      setAnswer({ email: values.email, result: result ?? {} });
+      reset({ email: '', roleId: values.roleId });
+      void queryClient.invalidateQueries({ queryKey: ['members', org.id] });
+    },
+  });
+  return (
+    <section className="card section" aria-labelledby="invite-title">
+      <h2 id="invite-title">Invite a member</h2>
+      <form
+        className="inline-form"
+        onSubmit={handleSubmit((values) => invite.mutate({ ...values, email: values.email.trim() }))}
+        noValidate
+      >
+        <div className="field">
+          <label htmlFor="invite-email">E-mail</label>
+          <input
+            id="invite-email"
+            type="email"
+            autoComplete="off"
+            aria-invalid={formState.errors.email ? true : undefined}
+            {...register('email', {
+              required: 'Enter the e-mail address to invite.',
+              pattern: { value: /^[^\s@]+@[^\s@]+$/, message: 'Enter a valid e-mail address.' },
+            })}
+          />
+          {formState.errors.email && <p className="field-error">{formState.errors.email.message}</p>}
+        </div>
+        <div className="field">
+          <label htmlFor="invite-role">Role</label>
+          <select id="invite-role" {...register('roleId')}>
+            {roles.map((r) => (
+              <option key={r.id} value={r.id}>
+                {r.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <button type="submit" className="button button-primary" disabled={invite.isPending}>
+          {invite.isPending ? 'Inviting…' : 'Invite'}
+        </button>
+      </form>
+      <ErrorMessage error={invite.error} />
+      {answer && (
+        <div className="alert alert-success" role="status">
+          {answer.result.inviteUrl ? (
+            <>
+              <p>
+                Invitation for <strong>{answer.email}</strong> created and e-mailed. You can also share this
+                link (it works once):
+              </p>
+              <div className="reveal-row">
+                <input
+                  className="mono reveal-value"
+                  readOnly
+                  value={answer.result.inviteUrl}
+                  aria-label="Invitation link"
+                />
+                <CopyButton text={answer.result.inviteUrl} label="Copy link" />
+              </div>
+            </>
+          ) : (
+            <p>
+              <strong>{answer.email}</strong> already had an account and was added.
+            </p>
+          )}
+        </div>
+      )}
+    </section>
+  );
+}

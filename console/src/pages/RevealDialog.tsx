@@ -1,0 +1,146 @@
+import { useEffect, useRef, useState } from 'react';
+import { CopyButton, Dialog } from '../components/ui';
+import { csvFileName, tokenCsv } from '../lib/csv';
+import { absoluteTime } from '../lib/format';
+import type { IssuedToken } from '../lib/types';
+
+/**
+ * Shows a token value exactly once. Closing before the value was copied,
+ * downloaded or e-mailed asks for confirmation.
+ */
+export function RevealDialog({
+  issued,
+  email,
+  rotated,
+  onClose,
+}: {
+  issued: IssuedToken;
+  email: string;
+  rotated?: boolean;
+  onClose: () => void;
+}) {
+  const [copied, setCopied] = useState(false);
+  const [downloaded, setDownloaded] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const goBackRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (confirming) goBackRef.current?.focus();
+  }, [confirming]);
+  const mailed = issued.delivery?.email === 'sent';
+  const saved = copied || downloaded || mailed;
+
+  const requestClose = () => {
+    if (saved) onClose();
+    else setConfirming(true);
+  };
+
+  const download = () => {
+    const blob = new Blob([tokenCsv(issued)], { type: 'text/csv;charset=utf-8' });
+    const url = URL.createObjectURL(blob);
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = csvFileName(issued.tokenInfo.name);
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    window.setTimeout(() => URL.revokeObjectURL(url), 1000);
+    setDownloaded(true);
+  };
+
+  const info = issued.tokenInfo;
+  return (
+    <Dialog
+      open
+      onOpenChange={(open) => {
+        if (!open) requestClose();
+      }}
+      onInteractOutside={(event) => event.preventDefault()}
+      title={rotated ? `New value for “${info.name}”` : `Token “${info.name}” created`}
+      description="Copy the value now and store it somewhere safe."
+    >
+      <div className="alert alert-warning">
+        <p>
+          <strong>This value will not be shown again.</strong> Latchkey keeps only a hash of it. If you lose
+          it, rotate or revoke the token and create a new one.
+        </p>
+      </div>
+      <div className="field">
+        <label htmlFor="token-value">Token value</label>
+        <div className="reveal-row">
+          <input
+            id="token-value"
+            className="mono reveal-value"
+            readOnly
+            value={issued.token}
+            onFocus={(event) => event.currentTarget.select()}
+            spellCheck={false}
+          />
+          <CopyButton
+            text={issued.token}
+            onCopied={() => setCopied(true)}
+            className="button button-primary"
+          />
+        </div>
+      </div>
+      <dl className="facts">
+        <div>
+          <dt>Client id</dt>
+          <dd className="mono">{issued.clientId}</dd>
+        </div>
+        <div>
+          <dt>Expires</dt>
+          <dd>{info.expiresAt ? absoluteTime(info.expiresAt) : 'Never'}</dd>
+        </div>
+      </dl>
+      <div className="reveal-actions">
+        <button type="button" className="button" onClick={download}>
+          Download CSV
+        </button>
+        {downloaded && <span className="hint">Saved as {csvFileName(info.name)}</span>}
+      </div>
+      <div className="reveal-mail">
+        <h3>Send to my e-mail</h3>
+        {issued.delivery ? (
+          issued.delivery.email === 'sent' ? (
+            <p className="success-text">Sent to {email}.</p>
+          ) : (
+            <p className="field-error">
+              Sending to {email} failed{issued.delivery.error ? `: ${issued.delivery.error}` : '.'} Copy or
+              download the value instead.
+            </p>
+          )
+        ) : (
+          <p className="hint">
+            Not requested. Tick “E-mail the value to me” when creating a token to have it sent to {email}.
+          </p>
+        )}
+      </div>
+      {confirming ? (
+        <div
+          className="alert alert-error confirm-close"
+          role="alertdialog"
+          aria-labelledby="confirm-close-text"
+        >
+          <p id="confirm-close-text">
+            You have not copied, downloaded or e-mailed this token. Once closed, the value is gone for good.
+            Close anyway?
+          </p>
+          <div className="dialog-actions">
+            <button type="button" className="button" onClick={() => setConfirming(false)} ref={goBackRef}>
+              Go back
+            </button>
+            <button type="button" className="button button-danger" onClick={onClose}>
+              Close without saving
+            </button>
+          </div>
+        </div>
+      ) : (
+        <div className="dialog-actions">
+          <button type="button" className="button button-primary" onClick={requestClose}>
+            Done
+          </button>
+        </div>
+      )}
+    </Dialog>
+  );
+}

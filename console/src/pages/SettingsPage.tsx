@@ -1,0 +1,123 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import { Controller, useForm } from 'react-hook-form';
+import { Checkbox, ErrorMessage, Loading, PageHeader } from '../components/ui';
+import { api } from '../lib/api';
+import { sessionKey, useOrg, useOrgDetails } from '../lib/session';
+
+interface SettingsForm {
+  name: string;
+  maxTtlDays: string;
+  allowNoExpiry: boolean;
+}
+
+export function SettingsPage() {
+  const { org } = useOrg();
+  const queryClient = useQueryClient();
+  const details = useOrgDetails(org.id);
+  const [saved, setSaved] = useState(false);
+  const { register, handleSubmit, control, formState, reset } = useForm<SettingsForm>({
+    defaultValues: { name: org.name, maxTtlDays: '365', allowNoExpiry: false },
+  });
+  useEffect(() => {
+    if (details.data) {
+      reset({
+        name: details.data.name,
+        maxTtlDays: String(details.data.policy.maxTtlDays),
+        allowNoExpiry: details.data.policy.allowNoExpiry,
+      });
+    }
+  }, [details.data, reset]);
+  const save = useMutation({
+    mutationFn: (values: SettingsForm) =>
+      api.updateOrg(org.id, {
+        name: values.name.trim(),
+        policy: { maxTtlDays: Number(values.maxTtlDays), allowNoExpiry: values.allowNoExpiry },
+      }),
+    onSuccess: (updated) => {
+      setSaved(true);
+      if (updated) queryClient.setQueryData(['org', org.id], updated);
+      void queryClient.invalidateQueries({ queryKey: ['org', org.id] });
+      void queryClient.invalidateQueries({ queryKey: sessionKey });
+    },
+  });
+
+  return (
+    <>
+      <PageHeader title="Organization settings">
+        <p className="muted">
+          Organization id <code>{org.id}</code>
+        </p>
+      </PageHeader>
+      {details.isPending ? (
+        <Loading />
+      ) : details.isError ? (
+        <ErrorMessage error={details.error} />
+      ) : (
+        <form
+          className="card section settings-form"
+          onSubmit={handleSubmit((values) => {
+            setSaved(false);
+            save.mutate(values);
+          })}
+          noValidate
+        >
+          <div className="field">
+            <label htmlFor="org-name">Name</label>
+            <input
+              id="org-name"
+              aria-invalid={formState.errors.name ? true : undefined}
+              {...register('name', {
+                validate: (v) => v.trim().length > 0 || 'The organization needs a name.',
+              })}
+            />
+            {formState.errors.name && <p className="field-error">{formState.errors.name.message}</p>}
+          </div>
+          <fieldset className="field">
+            <legend>Token policy</legend>
+            <div className="field">
+              <label htmlFor="org-max-ttl">Longest token lifetime (days)</label>
+              <input
+                id="org-max-ttl"
+                inputMode="numeric"
+                aria-describedby="org-max-ttl-hint"
+                aria-invalid={formState.errors.maxTtlDays ? true : undefined}
+                {...register('maxTtlDays', {
+                  validate: (v) => /^[1-9]\d*$/.test(v.trim()) || 'Enter a whole number of days, 1 or more.',
+                })}
+              />
+              <p className="hint" id="org-max-ttl-hint">
+                New tokens cannot be created with a later expiry. Existing tokens keep theirs.
+              </p>
+              {formState.errors.maxTtlDays && (
+                <p className="field-error">{formState.errors.maxTtlDays.message}</p>
+              )}
+            </div>
+            <Controller
+              control={control}
+              name="allowNoExpiry"
+              render={({ field }) => (
+                <Checkbox
+                  id="org-allow-no-expiry"
+                  checked={field.value}
+                  onCheckedChange={field.onChange}
+                  label="Allow tokens that never expire"
+                  hint="Off by default: a token without an expiry is a standing risk if it leaks."
+                />
+              )}
+            />
+          </fieldset>
+          <ErrorMessage error={save.error} />
+          <div className="form-footer">
+            <button type="submit" className="button button-primary" disabled={save.isPending}>
+              {save.isPending ? 'Saving…' : 'Save settings'}
+            </button>
+            <span className="success-text" role="status" aria-live="polite">
+              {saved ? 'Saved.' : ''}
+            </span>
+          </div>
+        </form>
+      )}
+    </>
+  );
+}
