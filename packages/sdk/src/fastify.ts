@@ -38,15 +38,16 @@ export type FastifyRequireTokenOptions = RequireTokenOptions<FastifyRequest>;
  */
 export function requireToken(
   options: FastifyRequireTokenOptions,
-): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
+): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined> {
   return async function latchkeyRequireToken(request, reply) {
     const ip = options.ip ? options.ip(request) : request.ip;
     const outcome = await authorizeRequest(options, request.headers.authorization, request, ip);
     if (outcome.ok) {
       request.latchkey = outcome.token;
-      return;
+      return undefined;
     }
-    await reply.code(outcome.status).headers(outcome.headers).send(outcome.body);
+    // Fastify's way to answer from an async hook: send, then return the reply.
+    return reply.code(outcome.status).headers(outcome.headers).send(outcome.body);
   };
 }
 
