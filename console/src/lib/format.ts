@@ -1,13 +1,12 @@
 // Dates and durations as the console shows them.
 
-const units: [Intl.RelativeTimeFormatUnit, number][] = [
-  ['year', 365 * 24 * 3600],
-  ['month', 30 * 24 * 3600],
-  ['week', 7 * 24 * 3600],
-  ['day', 24 * 3600],
-  ['hour', 3600],
-  ['minute', 60],
-  ['second', 1],
+// Days up to two months ("in 30 days" reads better than "next month" for an expiry).
+const units: [Intl.RelativeTimeFormatUnit, number, number][] = [
+  ['year', 365 * 24 * 3600, 365 * 24 * 3600],
+  ['month', 30 * 24 * 3600, 60 * 24 * 3600],
+  ['day', 24 * 3600, 24 * 3600],
+  ['hour', 3600, 3600],
+  ['minute', 60, 60],
 ];
 
 const rtf = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
@@ -16,9 +15,9 @@ const rtf = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
 export function relativeTime(iso: string, now: number = Date.now()): string {
   const seconds = Math.round((new Date(iso).getTime() - now) / 1000);
   const abs = Math.abs(seconds);
-  if (abs < 45) return seconds >= 0 ? 'in a few seconds' : 'just now';
-  for (const [unit, size] of units) {
-    if (abs >= size) return rtf.format(Math.round(seconds / size), unit);
+  if (abs < 45) return seconds > 0 ? 'in a few seconds' : 'just now';
+  for (const [unit, size, from] of units) {
+    if (abs >= from) return rtf.format(Math.round(seconds / size), unit);
   }
   return rtf.format(seconds, 'second');
 }
