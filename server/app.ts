@@ -1,0 +1,215 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import { auditRoutes } from './audit/audit.routes.ts';
+import { authRoutes } from './auth/auth.routes.ts';
+import { deleteLapsedSessions } from './auth/users.repository.ts';
+import { loadCatalog } from './catalog/catalog.ts';
+import { catalogRoutes } from './catalog/catalog.routes.ts';
+import type { Config } from './config.ts';
+import type { Deps } from './context.ts';
+import { connectDatabase, migrateToLatest } from './db/connect.ts';
+import { eventsRoutes } from './events/events.routes.ts';
+import { TokenEvents } from './events/token-events.ts';
+import { healthRoutes } from './health/health.routes.ts';
+import { createMetrics } from './health/metrics.ts';
+import type { App } from './http/app-type.ts';
+import { installErrorHandling } from './http/error-handler.ts';
+import { ErrorEnvelope } from './http/schemas.ts';
+import { leaksRoutes } from './leaks/leaks.routes.ts';
+import { OutboxMailer } from './mail/mailer.ts';
+import { deleteLapsedInvites } from './members/members.repository.ts';
+import { membersRoutes } from './members/members.routes.ts';
+import { orgsRoutes } from './orgs/orgs.routes.ts';
+import { resourcesRoutes } from './resources/resources.routes.ts';
+import { rolesRoutes } from './roles/roles.routes.ts';
+import { loadServerSecret } from './secret.ts';
+import { deleteLapsedSecrets } from './tokens/tokens.repository.ts';
+import { tokensRoutes } from './tokens/tokens.routes.ts';
+import { MemoryRateLimitStore } from './verify/rate-limiter.ts';
+import { UsageRecorder } from './verify/usage.ts';
+import { Verifier } from './verify/verifier.ts';
+import { verifyRoutes } from './verify/verify.routes.ts';
+
+export interface Latchkey {
+  readonly app: App;
+  readonly deps: Deps;
+}
+
+export interface BuildOptions {
+  /** Fastify's logger option; tests pass a stream to read what would be logged. */
+  logger?: FastifyServerOptions['logger'];
+}
+
+const defaultConsoleDir = fileURLToPath(new URL('../console/dist', import.meta.url));
+const CLEANUP_INTERVAL_MS = 10 * 60_000;
+
+/** Query strings and path parameters arrive as text and are coerced; JSON bodies must have the right types. */
+function validators() {
+  const base = { allErrors: false, strict: false, useDefaults: true, removeAdditional: false } as const;
+  const body = addFormats.default(new Ajv({ ...base, coerceTypes: false }));
+  const query = addFormats.default(new Ajv({ ...base, coerceTypes: 'array' }));
+  return { body, query };
+}
+
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<Latchkey> {
+  const secret = loadServerSecret(config.dataDir, config.secret);
+  const catalog = loadCatalog(config.catalogPath);
+  const database = connectDatabase({
+    dataDir: config.dataDir,
+    ...(config.databaseUrl && { databaseUrl: config.databaseUrl }),
+  });
+  try {
+    await migrateToLatest(database.db);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+
+  const app: App = Fastify({
+    logger: options.logger ?? {
+      level: config.logLevel,
+      redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+    },
+    trustProxy: config.trustProxy,
+    bodyLimit: 256 * 1024,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const ajv = validators();
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? ajv.body : ajv.query).compile(schema as object),
+  );
+
+  const rateLimits = new MemoryRateLimitStore();
+  const usage = new UsageRecorder(database.db, config.usageFlushIntervalMs, (error) =>
+    app.log.error({ err: error }, 'usage flush failed; will retry'),
+  );
+  const verifier = new Verifier({
+    db: database.db,
+    secret,
+    tokenPrefix: config.tokenPrefix,
+    catalog,
+    cacheSize: config.verifyCacheSize,
+    cacheTtlMs: config.verifyCacheTtlMs,
+    failureLimit: config.verifyFailureLimit,
+    rateLimits,
+    usage,
+  });
+  const deps: Deps = {
+    config,
+    database,
+    db: database.db,
+    catalog,
+    secret,
+    verifier,
+    usage,
+    rateLimits,
+    events: new TokenEvents(verifier),
+    mailer: new OutboxMailer(join(config.dataDir, 'outbox'), config.mailFrom),
+    metrics: createMetrics(() => verifier.size),
+    log: app.log,
+    closing: new Set(),
+  };
+
+  const consoleDir = config.consoleDir ?? defaultConsoleDir;
+  installErrorHandling(app, { consoleIndex: existsSync(join(consoleDir, 'index.html')) });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  await app.register(fastifyCookie);
+  const https = config.publicUrl.startsWith('https://');
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        formAction: ["'self'"],
+        upgradeInsecureRequests: https ? [] : null,
+      },
+    },
+    hsts: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+  });
+  await app.register(fastifyRateLimit, { global: false });
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Latchkey API',
+        version: '1',
+        description: 'Access tokens: create, list, rotate, revoke and verify. See docs/api.md.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          session: { type: 'apiKey', in: 'cookie', name: 'lk_session' },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+  });
+  app.addSchema(ErrorEnvelope);
+
+  authRoutes(app, deps);
+  catalogRoutes(app, deps);
+  orgsRoutes(app, deps);
+  membersRoutes(app, deps);
+  rolesRoutes(app, deps);
+  resourcesRoutes(app, deps);
+  tokensRoutes(app, deps);
+  auditRoutes(app, deps);
+  verifyRoutes(app, deps);
+  leaksRoutes(app, deps);
+  eventsRoutes(app, deps);
+  healthRoutes(app, deps);
+  app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  if (existsSync(join(consoleDir, 'index.html'))) {
+    await app.register(fastifyStatic, {
+      root: consoleDir,
+      prefix: '/',
+      wildcard: true,
+      index: ['index.html'],
+    });
+  }
+
+  usage.start();
+  const cleanup = setInterval(() => {
+    const now = Date.now();
+    Promise.all([
+      deleteLapsedSessions(database.db, now, now - config.sessionIdleMs),
+      deleteLapsedInvites(database.db, now - 30 * 86_400_000),
+      deleteLapsedSecrets(database.db, now),
+    ]).catch((error) => app.log.warn({ err: error }, 'cleanup failed'));
+  }, CLEANUP_INTERVAL_MS);
+  cleanup.unref();
+
+  app.addHook('preClose', async () => {
+    for (const end of [...deps.closing]) end();
+  });
+  app.addHook('onClose', async () => {
+    clearInterval(cleanup);
+    // Every recorded use reaches the database before the connection closes.
+    await usage.stop();
+    await database.close();
+  });
+
+  return { app, deps };
+}

@@ -1,0 +1,62 @@
+import { Type } from 'typebox';
+import type { Deps } from '../context.ts';
+import type { App } from '../http/app-type.ts';
+import { orgRequest } from '../http/request-context.ts';
+import { errorResponses, Id, OrgParams, Page, PageQuery } from '../http/schemas.ts';
+import { requirePermission } from '../orgs/access.ts';
+import { listAuditEvents } from './audit.repository.ts';
+import { auditEventView } from './audit.service.ts';
+
+const AuditEventSchema = Type.Object(
+  {
+    id: Type.String(),
+    orgId: Type.String(),
+    action: Type.String(),
+    actor: Type.Object({ type: Type.String(), id: Type.String() }),
+    target: Type.Object({ type: Type.String(), id: Type.String() }),
+    at: Type.String(),
+    ip: Type.Union([Type.String(), Type.Null()]),
+    userAgent: Type.Union([Type.String(), Type.Null()]),
+    requestId: Type.Union([Type.String(), Type.Null()]),
+    details: Type.Unknown(),
+  },
+  { $id: 'AuditEvent' },
+);
+
+export function auditRoutes(app: App, deps: Deps): void {
+  app.addSchema(AuditEventSchema);
+  app.get(
+    '/v1/orgs/:org/audit',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'Audit events, newest first',
+        params: OrgParams,
+        querystring: Type.Object(
+          {
+            ...PageQuery,
+            tokenId: Type.Optional(Id('tok')),
+            action: Type.Optional(Type.String({ maxLength: 100 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Page(Type.Ref('AuditEvent')), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { access } = await orgRequest(deps, request, request.params.org);
+      requirePermission(access, 'audit:read');
+      const { limit, cursor, tokenId, action } = request.query;
+      const rows = await listAuditEvents(deps.db, {
+        orgId: access.orgId,
+        limit: limit + 1,
+        ...(cursor !== undefined && { cursor }),
+        ...(tokenId !== undefined && { tokenId }),
+        ...(action !== undefined && { action }),
+      });
+      const items = rows.slice(0, limit);
+      const last = items[items.length - 1];
+      return { items: items.map(auditEventView), nextCursor: rows.length > limit && last ? last.id : null };
+    },
+  );
+}

@@ -1,0 +1,59 @@
+import type { Kysely, Transaction } from 'kysely';
+import { actorOf, type RequestContext } from '../context.ts';
+import type { AuditEventRow, Database } from '../db/schema.ts';
+import { newId } from '../ids.ts';
+import { insertAuditEvent } from './audit.repository.ts';
+
+export interface AuditEntry {
+  orgId: string;
+  action: string;
+  target: { type: string; id: string };
+  /** Names and settings only: callers never pass a token value, password or invite secret here. */
+  details?: Record<string, unknown>;
+}
+
+/** Writes an audit event inside the transaction of the change it records. */
+export async function recordAudit(
+  db: Kysely<Database> | Transaction<Database>,
+  ctx: RequestContext | SystemContext,
+  entry: AuditEntry,
+): Promise<void> {
+  const actor = 'principal' in ctx ? actorOf(ctx.principal) : { type: 'system', id: ctx.system };
+  await insertAuditEvent(db, {
+    id: newId('evt'),
+    orgId: entry.orgId,
+    action: entry.action,
+    actorType: actor.type,
+    actorId: actor.id,
+    targetType: entry.target.type,
+    targetId: entry.target.id,
+    at: Date.now(),
+    ip: ctx.ip ?? null,
+    userAgent: ctx.userAgent ?? null,
+    requestId: ctx.requestId ?? null,
+    details: entry.details === undefined ? null : JSON.stringify(entry.details),
+  });
+}
+
+/** Changes made by the server itself (a leak report from a scanner, a cleanup job). */
+export interface SystemContext {
+  readonly system: string;
+  readonly ip?: string;
+  readonly userAgent?: string | null;
+  readonly requestId?: string;
+}
+
+export function auditEventView(row: AuditEventRow) {
+  return {
+    id: row.id,
+    orgId: row.orgId,
+    action: row.action,
+    actor: { type: row.actorType, id: row.actorId },
+    target: { type: row.targetType, id: row.targetId },
+    at: new Date(Number(row.at)).toISOString(),
+    ip: row.ip,
+    userAgent: row.userAgent,
+    requestId: row.requestId,
+    details: row.details === null ? null : (JSON.parse(row.details) as unknown),
+  };
+}

@@ -1,0 +1,151 @@
+import type { FastifyReply } from 'fastify';
+import { Type } from 'typebox';
+import type { Deps } from '../context.ts';
+import type { App } from '../http/app-type.ts';
+import {
+  authenticate,
+  clearSessionCookie,
+  contextOf,
+  sessionCookieName,
+  setSessionCookie,
+} from '../http/request-context.ts';
+import { created, Email, errorResponses, Name, noContent, Password } from '../http/schemas.ts';
+import {
+  acceptInvite,
+  login,
+  logout,
+  type NewSession,
+  resolveSession,
+  sessionView,
+  setup,
+  setupNeeded,
+} from './auth.service.ts';
+
+const requestInfo = (request: { ip: string; id: string; headers: Record<string, unknown> }) => ({
+  ip: request.ip,
+  userAgent:
+    typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'].slice(0, 500) : null,
+  requestId: request.id,
+});
+
+async function signedIn(deps: Deps, reply: FastifyReply, session: NewSession) {
+  setSessionCookie(deps, reply, session.sessionId);
+  reply.header('cache-control', 'no-store');
+  return sessionView(deps, { type: 'user', user: session.user, sessionHash: session.sessionHash });
+}
+
+export function authRoutes(app: App, deps: Deps): void {
+  const tags = ['auth'];
+  const loginLimit = {
+    rateLimit: { max: deps.config.loginAttemptsPerMinute, timeWindow: 60_000 },
+  };
+
+  app.get(
+    '/v1/setup',
+    {
+      schema: {
+        tags,
+        summary: 'Whether the first-run setup is still open',
+        response: { 200: Type.Object({ needed: Type.Boolean() }) },
+      },
+    },
+    async () => ({ needed: await setupNeeded(deps) }),
+  );
+
+  app.post(
+    '/v1/setup',
+    {
+      config: loginLimit,
+      schema: {
+        tags,
+        summary: 'Create the first user and their organization; only while no user exists',
+        body: Type.Object(
+          { email: Email, password: Password, name: Name, orgName: Name },
+          { additionalProperties: false },
+        ),
+        response: { ...created, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const session = await setup(deps, request.body, requestInfo(request));
+      return reply.code(201).send(await signedIn(deps, reply, session));
+    },
+  );
+
+  app.post(
+    '/v1/auth/login',
+    {
+      config: loginLimit,
+      schema: {
+        tags,
+        summary: 'Sign in; sets the session cookie',
+        body: Type.Object(
+          { email: Type.String({ maxLength: 254 }), password: Type.String({ maxLength: 200 }) },
+          { additionalProperties: false },
+        ),
+        response: errorResponses,
+      },
+    },
+    async (request, reply) => {
+      // A fresh session id at every login: a cookie planted before sign-in is worthless after it.
+      const old = request.cookies[sessionCookieName(deps)];
+      if (old) {
+        const previous = await resolveSession(deps, old);
+        if (previous) await logout(deps, previous.sessionHash);
+      }
+      return signedIn(deps, reply, await login(deps, request.body));
+    },
+  );
+
+  app.post(
+    '/v1/auth/logout',
+    {
+      schema: {
+        tags,
+        summary: 'End the session on the server and clear the cookie',
+        response: { ...noContent, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const principal = await authenticate(deps, request);
+      if (principal.type === 'user') await logout(deps, principal.sessionHash);
+      clearSessionCookie(deps, reply);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    '/v1/auth/session',
+    {
+      schema: {
+        tags,
+        summary: 'The signed-in user, their orgs and the CSRF token',
+        response: errorResponses,
+      },
+    },
+    async (request, reply) => {
+      const principal = await authenticate(deps, request);
+      reply.header('cache-control', 'no-store');
+      return sessionView(deps, contextOf(request, principal).principal);
+    },
+  );
+
+  app.post(
+    '/v1/auth/accept-invite',
+    {
+      config: loginLimit,
+      schema: {
+        tags,
+        summary: 'An invited person sets a password and is signed in',
+        body: Type.Object(
+          { inviteToken: Type.String({ minLength: 1, maxLength: 200 }), password: Password, name: Name },
+          { additionalProperties: false },
+        ),
+        response: errorResponses,
+      },
+    },
+    async (request, reply) => {
+      return signedIn(deps, reply, await acceptInvite(deps, request.body, requestInfo(request)));
+    },
+  );
+}

@@ -1,0 +1,53 @@
+import type { Kysely } from 'kysely';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Catalog } from './catalog/catalog.ts';
+import type { Config } from './config.ts';
+import type { DatabaseHandle } from './db/connect.ts';
+import type { Database, UserRow } from './db/schema.ts';
+import type { TokenEvents } from './events/token-events.ts';
+import type { Mailer } from './mail/mailer.ts';
+import type { Metrics } from './health/metrics.ts';
+import type { RateLimitStore } from './verify/rate-limiter.ts';
+import type { UsageRecorder } from './verify/usage.ts';
+import type { VerifiedToken, Verifier } from './verify/verifier.ts';
+
+/** The long-lived parts every service needs; built once in buildApp. */
+export interface Deps {
+  readonly config: Config;
+  readonly database: DatabaseHandle;
+  readonly db: Kysely<Database>;
+  readonly catalog: Catalog;
+  readonly secret: Buffer;
+  readonly verifier: Verifier;
+  readonly usage: UsageRecorder;
+  readonly rateLimits: RateLimitStore;
+  readonly events: TokenEvents;
+  readonly mailer: Mailer;
+  readonly metrics: Metrics;
+  readonly log: FastifyBaseLogger;
+  /** Called when the server stops: long-lived answers (event streams) end themselves here. */
+  readonly closing: Set<() => void>;
+}
+
+export type Principal =
+  | { readonly type: 'user'; readonly user: UserRow; readonly sessionHash: string }
+  | { readonly type: 'token'; readonly token: VerifiedToken };
+
+/** Who is asking and from where: what audit events record. */
+export interface RequestContext {
+  readonly principal: Principal;
+  readonly ip: string;
+  readonly userAgent: string | null;
+  readonly requestId: string;
+}
+
+export interface Actor {
+  readonly type: 'user' | 'token';
+  readonly id: string;
+}
+
+export function actorOf(principal: Principal): Actor {
+  return principal.type === 'user'
+    ? { type: 'user', id: principal.user.id }
+    : { type: 'token', id: principal.token.id };
+}

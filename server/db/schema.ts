@@ -1,0 +1,144 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+/** Times are milliseconds since the epoch in both dialects; booleans are 0/1. */
+type Millis = number;
+type Json = string;
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  name: string;
+  passwordHash: string;
+  createdAt: Millis;
+}
+
+export interface SessionsTable {
+  /** HMAC of the cookie's session id: a copy of the database cannot be replayed as a cookie. */
+  idHash: string;
+  userId: string;
+  createdAt: Millis;
+  lastSeenAt: Millis;
+  expiresAt: Millis;
+}
+
+export interface OrgsTable {
+  id: string;
+  name: string;
+  maxTtlDays: number;
+  allowNoExpiry: number;
+  createdAt: Millis;
+}
+
+export interface MembersTable {
+  orgId: string;
+  userId: string;
+  roleId: string;
+  createdAt: Millis;
+}
+
+export interface RolesTable {
+  id: string;
+  orgId: string;
+  name: string;
+  description: string;
+  permissions: Json;
+  createdAt: Millis;
+}
+
+export interface ResourcesTable {
+  id: string;
+  orgId: string;
+  type: string;
+  name: string;
+  createdAt: Millis;
+}
+
+export interface TokensTable {
+  id: string;
+  orgId: string;
+  kind: 'personal' | 'application';
+  ownerId: string | null;
+  /** The owner's id, or "org" for application tokens: names are unique per scope among active tokens. */
+  nameScope: string;
+  name: string;
+  description: string;
+  access: 'full' | 'granular';
+  permissions: Json | null;
+  roleId: string | null;
+  resourceIds: Json | null;
+  allowedIps: Json | null;
+  rateLimit: number | null;
+  rateLimitWindow: number | null;
+  expiresAt: Millis | null;
+  createdAt: Millis;
+  createdBy: string;
+  lastUsedAt: Millis | null;
+  lastUsedIp: string | null;
+  useCount: ColumnType<number, number | undefined, number>;
+  status: 'active' | 'expired' | 'revoked';
+  revokedAt: Millis | null;
+  revokedBy: string | null;
+  revokedReason: string | null;
+  hint: string;
+}
+
+/** One row per live value of a token: the current one, and the previous one during a rotation's grace. */
+export interface TokenSecretsTable {
+  hash: string;
+  tokenId: string;
+  /** End of a rotation's grace period; null for the current value. */
+  notAfter: Millis | null;
+  createdAt: Millis;
+}
+
+export interface InvitesTable {
+  id: string;
+  tokenHash: string;
+  orgId: string;
+  email: string;
+  roleId: string;
+  invitedBy: string;
+  createdAt: Millis;
+  expiresAt: Millis;
+  acceptedAt: Millis | null;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  orgId: string;
+  action: string;
+  actorType: string;
+  actorId: string;
+  targetType: string;
+  targetId: string;
+  at: Millis;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+  details: Json | null;
+}
+
+export interface Database {
+  users: UsersTable;
+  sessions: SessionsTable;
+  orgs: OrgsTable;
+  members: MembersTable;
+  roles: RolesTable;
+  resources: ResourcesTable;
+  tokens: TokensTable;
+  tokenSecrets: TokenSecretsTable;
+  invites: InvitesTable;
+  auditEvents: AuditEventsTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type OrgRow = Selectable<OrgsTable>;
+export type MemberRow = Selectable<MembersTable>;
+export type RoleRow = Selectable<RolesTable>;
+export type ResourceRow = Selectable<ResourcesTable>;
+export type TokenRow = Selectable<TokensTable>;
+export type NewToken = Insertable<TokensTable>;
+export type AuditEventRow = Selectable<AuditEventsTable>;
+export type InviteRow = Selectable<InvitesTable>;
+// Generated is re-exported for repositories that insert rows with defaults.
+export type { Generated };

@@ -1,0 +1,39 @@
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+
+export interface Metrics {
+  readonly registry: Registry;
+  verifyResult(result: string): void;
+}
+
+/** One registry per app, so several apps in one process (tests) do not collide. */
+export function createMetrics(cacheSize: () => number): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'latchkey_' });
+  const verifications = new Counter({
+    name: 'latchkey_verifications_total',
+    help: 'Verifications answered, by result (valid or the failure code)',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'latchkey_verify_cache_entries',
+    help: 'Tokens held in the verify cache',
+    registers: [registry],
+    collect() {
+      this.set(cacheSize());
+    },
+  });
+  // Children are looked up once per label value, not on every verification.
+  const children = new Map<string, { inc(): void }>();
+  return {
+    registry,
+    verifyResult(result) {
+      let child = children.get(result);
+      if (child === undefined) {
+        child = verifications.labels(result);
+        children.set(result, child);
+      }
+      child.inc();
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, InviteRow, MemberRow } from '../db/schema.ts';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** A member with their role's stored permissions (null for built-in roles). */
+export function findMembership(db: Db, orgId: string, userId: string) {
+  return db
+    .selectFrom('members as m')
+    .leftJoin('roles as r', 'r.id', 'm.roleId')
+    .select(['m.orgId', 'm.userId', 'm.roleId', 'm.createdAt', 'r.permissions'])
+    .where('m.orgId', '=', orgId)
+    .where('m.userId', '=', userId)
+    .executeTakeFirst();
+}
+
+export function listMembers(db: Db, orgId: string, page: { cursor?: string; limit: number }) {
+  let query = db
+    .selectFrom('members as m')
+    .innerJoin('users as u', 'u.id', 'm.userId')
+    .select(['m.userId', 'u.email', 'u.name', 'm.roleId', 'm.createdAt'])
+    .where('m.orgId', '=', orgId);
+  if (page.cursor !== undefined) query = query.where('m.userId', '>', page.cursor);
+  return query.orderBy('m.userId').limit(page.limit).execute();
+}
+
+export function findMemberView(db: Db, orgId: string, userId: string) {
+  return db
+    .selectFrom('members as m')
+    .innerJoin('users as u', 'u.id', 'm.userId')
+    .select(['m.userId', 'u.email', 'u.name', 'm.roleId', 'm.createdAt'])
+    .where('m.orgId', '=', orgId)
+    .where('m.userId', '=', userId)
+    .executeTakeFirst();
+}
+
+export async function insertMember(db: Db, row: MemberRow): Promise<void> {
+  await db.insertInto('members').values(row).execute();
+}
+
+export async function updateMemberRole(db: Db, orgId: string, userId: string, roleId: string): Promise<void> {
+  await db
+    .updateTable('members')
+    .set({ roleId })
+    .where('orgId', '=', orgId)
+    .where('userId', '=', userId)
+    .execute();
+}
+
+export async function deleteMember(db: Db, orgId: string, userId: string): Promise<void> {
+  await db.deleteFrom('members').where('orgId', '=', orgId).where('userId', '=', userId).execute();
+}
+
+export async function countMembersWithRole(db: Db, orgId: string, roleId: string): Promise<number> {
+  const row = await db
+    .selectFrom('members')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('orgId', '=', orgId)
+    .where('roleId', '=', roleId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function insertInvite(db: Db, row: InviteRow): Promise<void> {
+  await db.insertInto('invites').values(row).execute();
+}
+
+export function findInviteByHash(db: Db, tokenHash: string): Promise<InviteRow | undefined> {
+  return db.selectFrom('invites').selectAll().where('tokenHash', '=', tokenHash).executeTakeFirst();
+}
+
+/** Marks an invite used; answers false when another request used it first. */
+export async function consumeInvite(db: Db, id: string, at: number): Promise<boolean> {
+  const result = await db
+    .updateTable('invites')
+    .set({ acceptedAt: at })
+    .where('id', '=', id)
+    .where('acceptedAt', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+export async function deleteLapsedInvites(db: Db, now: number): Promise<void> {
+  await db.deleteFrom('invites').where('expiresAt', '<=', now).execute();
+}

@@ -1,0 +1,105 @@
+import { Type } from 'typebox';
+import type { Deps } from '../context.ts';
+import type { App } from '../http/app-type.ts';
+import { orgRequest } from '../http/request-context.ts';
+import {
+  created,
+  Email,
+  errorResponses,
+  Id,
+  noContent,
+  OrgParams,
+  Page,
+  PageQuery,
+} from '../http/schemas.ts';
+import { addMember, changeMemberRole, listMembers, removeMember } from './members.service.ts';
+
+const MemberSchema = Type.Object(
+  {
+    userId: Type.String(),
+    email: Type.String(),
+    name: Type.String(),
+    roleId: Type.String(),
+    createdAt: Type.String(),
+  },
+  { $id: 'Member' },
+);
+const MemberParams = Type.Object({ org: Id('org'), user: Id('usr') });
+
+export function membersRoutes(app: App, deps: Deps): void {
+  app.addSchema(MemberSchema);
+  const tags = ['members'];
+
+  app.get(
+    '/v1/orgs/:org/members',
+    {
+      schema: {
+        tags,
+        summary: 'Members and their roles',
+        params: OrgParams,
+        querystring: Type.Object(PageQuery, { additionalProperties: false }),
+        response: { 200: Page(Type.Ref('Member')), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { access } = await orgRequest(deps, request, request.params.org);
+      return listMembers(deps, access, request.query);
+    },
+  );
+
+  app.post(
+    '/v1/orgs/:org/members',
+    {
+      schema: {
+        tags,
+        summary: 'Add a user by e-mail, or invite one who has no account (the answer holds inviteUrl)',
+        params: OrgParams,
+        body: Type.Object({ email: Email, roleId: Id('rol') }, { additionalProperties: false }),
+        response: { ...created, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { ctx, access } = await orgRequest(deps, request, request.params.org);
+      const result = await addMember(deps, ctx, access, request.body);
+      reply.code(201);
+      if (result.added) return result.member;
+      // The invite link is a credential: keep it out of caches.
+      reply.header('cache-control', 'no-store');
+      return result;
+    },
+  );
+
+  app.patch(
+    '/v1/orgs/:org/members/:user',
+    {
+      schema: {
+        tags,
+        summary: "Change a member's role",
+        params: MemberParams,
+        body: Type.Object({ roleId: Id('rol') }, { additionalProperties: false }),
+        response: { 200: Type.Ref('Member'), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { ctx, access } = await orgRequest(deps, request, request.params.org);
+      return changeMemberRole(deps, ctx, access, request.params.user, request.body.roleId);
+    },
+  );
+
+  app.delete(
+    '/v1/orgs/:org/members/:user',
+    {
+      schema: {
+        tags,
+        summary: 'Remove a member; their personal tokens in the org are revoked',
+        params: MemberParams,
+        response: { ...noContent, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { ctx, access } = await orgRequest(deps, request, request.params.org);
+      await removeMember(deps, ctx, access, request.params.user);
+      return reply.code(204).send();
+    },
+  );
+}

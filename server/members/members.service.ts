@@ -1,0 +1,224 @@
+import { randomBytes } from 'node:crypto';
+import { recordAudit } from '../audit/audit.service.ts';
+import { inviteHashOf } from '../auth/auth.service.ts';
+import { findUserByEmail } from '../auth/users.repository.ts';
+import type { Deps, RequestContext } from '../context.ts';
+import { conflict, invalid, notFound } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { inviteMail } from '../mail/templates.ts';
+import { type OrgAccess, requirePermission, requireSession, requireWithin } from '../orgs/access.ts';
+import { findOrg } from '../orgs/orgs.repository.ts';
+import { rolePermissions } from '../roles/role-permissions.ts';
+import { findCustomRole } from '../roles/roles.repository.ts';
+import { activeTokenIdsOfOwner } from '../tokens/tokens.repository.ts';
+import { revokeTokensOfOwnerInTransaction } from '../tokens/tokens.service.ts';
+import {
+  countMembersWithRole,
+  deleteMember,
+  findMembership,
+  findMemberView,
+  insertInvite,
+  insertMember,
+  listMembers as listMemberRows,
+  updateMemberRole,
+} from './members.repository.ts';
+
+export interface MemberView {
+  userId: string;
+  email: string;
+  name: string;
+  roleId: string;
+  createdAt: string;
+}
+
+const memberView = (row: {
+  userId: string;
+  email: string;
+  name: string;
+  roleId: string;
+  createdAt: number;
+}) => ({
+  ...row,
+  createdAt: new Date(Number(row.createdAt)).toISOString(),
+});
+
+export async function listMembers(
+  deps: Deps,
+  access: OrgAccess,
+  page: { cursor?: string; limit: number },
+): Promise<{ items: MemberView[]; nextCursor: string | null }> {
+  requirePermission(access, 'members:read');
+  const rows = await listMemberRows(deps.db, access.orgId, { ...page, limit: page.limit + 1 });
+  const items = rows.slice(0, page.limit);
+  const last = items[items.length - 1];
+  return { items: items.map(memberView), nextCursor: rows.length > page.limit && last ? last.userId : null };
+}
+
+/** The permissions of a role in this org; unknown roles are bad input. */
+async function permissionsOfRole(deps: Deps, orgId: string, roleId: string): Promise<string[]> {
+  if (deps.catalog.builtInRoles.has(roleId)) return rolePermissions(deps.catalog, roleId, null);
+  const role = await findCustomRole(deps.db, orgId, roleId);
+  if (role === undefined) throw invalid('unknown roleId', { roleId });
+  return rolePermissions(deps.catalog, roleId, role.permissions);
+}
+
+export type AddMemberResult =
+  | { added: true; member: MemberView }
+  | { added: false; invited: true; email: string; roleId: string; inviteUrl: string; expiresAt: string };
+
+export async function addMember(
+  deps: Deps,
+  ctx: RequestContext,
+  access: OrgAccess,
+  input: { email: string; roleId: string },
+): Promise<AddMemberResult> {
+  requireSession(ctx.principal);
+  requirePermission(access, 'members:write');
+  requireWithin(access, await permissionsOfRole(deps, access.orgId, input.roleId), 'the role');
+  const email = input.email.toLowerCase();
+  const now = Date.now();
+  const existing = await findUserByEmail(deps.db, email);
+  if (existing !== undefined) {
+    await deps.db.transaction().execute(async (trx) => {
+      if (await findMembership(trx, access.orgId, existing.id)) throw conflict('already a member');
+      await insertMember(trx, {
+        orgId: access.orgId,
+        userId: existing.id,
+        roleId: input.roleId,
+        createdAt: now,
+      });
+      await recordAudit(trx, ctx, {
+        orgId: access.orgId,
+        action: 'member.added',
+        target: { type: 'user', id: existing.id },
+        details: { email, roleId: input.roleId },
+      });
+    });
+    deps.events.orgChanged(access.orgId);
+    return {
+      added: true,
+      member: memberView({
+        userId: existing.id,
+        email,
+        name: existing.name,
+        roleId: input.roleId,
+        createdAt: now,
+      }),
+    };
+  }
+  const inviteToken = randomBytes(32).toString('base64url');
+  const expiresAt = now + deps.config.inviteTtlMs;
+  const inviteId = newId('inv');
+  await deps.db.transaction().execute(async (trx) => {
+    await insertInvite(trx, {
+      id: inviteId,
+      tokenHash: inviteHashOf(deps, inviteToken),
+      orgId: access.orgId,
+      email,
+      roleId: input.roleId,
+      invitedBy: ctx.principal.type === 'user' ? ctx.principal.user.id : '',
+      createdAt: now,
+      expiresAt,
+      acceptedAt: null,
+    });
+    await recordAudit(trx, ctx, {
+      orgId: access.orgId,
+      action: 'member.invited',
+      target: { type: 'invite', id: inviteId },
+      details: { email, roleId: input.roleId, expiresAt: new Date(expiresAt).toISOString() },
+    });
+  });
+  // The secret travels in the fragment, which browsers never send to a server or write to its logs.
+  const inviteUrl = `${deps.config.publicUrl}/accept-invite#token=${inviteToken}`;
+  const org = await findOrg(deps.db, access.orgId);
+  try {
+    await deps.mailer.send(
+      inviteMail({
+        to: email,
+        orgName: org?.name ?? access.orgId,
+        inviterName: ctx.principal.type === 'user' ? ctx.principal.user.name : 'An administrator',
+        url: inviteUrl,
+        expiresAt: new Date(expiresAt),
+      }),
+    );
+  } catch (error) {
+    deps.log.warn({ err: error, inviteId }, 'invite mail failed');
+  }
+  return {
+    added: false,
+    invited: true,
+    email,
+    roleId: input.roleId,
+    inviteUrl,
+    expiresAt: new Date(expiresAt).toISOString(),
+  };
+}
+
+async function refuseLosingLastAdmin(deps: Deps, orgId: string, currentRoleId: string): Promise<void> {
+  if (currentRoleId !== 'rol_admin') return;
+  if ((await countMembersWithRole(deps.db, orgId, 'rol_admin')) <= 1) {
+    throw conflict('an organization keeps at least one Organization Administrator');
+  }
+}
+
+export async function changeMemberRole(
+  deps: Deps,
+  ctx: RequestContext,
+  access: OrgAccess,
+  userId: string,
+  roleId: string,
+): Promise<MemberView> {
+  requireSession(ctx.principal);
+  requirePermission(access, 'members:write');
+  requireWithin(access, await permissionsOfRole(deps, access.orgId, roleId), 'the role');
+  const member = await findMemberView(deps.db, access.orgId, userId);
+  if (member === undefined) throw notFound('member');
+  if (member.roleId !== roleId) {
+    await refuseLosingLastAdmin(deps, access.orgId, member.roleId);
+    await deps.db.transaction().execute(async (trx) => {
+      await updateMemberRole(trx, access.orgId, userId, roleId);
+      await recordAudit(trx, ctx, {
+        orgId: access.orgId,
+        action: 'member.role_changed',
+        target: { type: 'user', id: userId },
+        details: { from: member.roleId, to: roleId },
+      });
+    });
+    // The member's personal tokens shrink or grow with the role at their next verification.
+    deps.events.orgChanged(access.orgId);
+  }
+  return memberView({ ...member, roleId });
+}
+
+export async function removeMember(
+  deps: Deps,
+  ctx: RequestContext,
+  access: OrgAccess,
+  userId: string,
+): Promise<void> {
+  requireSession(ctx.principal);
+  const self = ctx.principal.user.id === userId;
+  if (!self) requirePermission(access, 'members:write');
+  const member = await findMemberView(deps.db, access.orgId, userId);
+  if (member === undefined) throw notFound('member');
+  await refuseLosingLastAdmin(deps, access.orgId, member.roleId);
+  const by = ctx.principal.user.id;
+  await deps.db.transaction().execute(async (trx) => {
+    const tokens = await activeTokenIdsOfOwner(trx, access.orgId, userId);
+    await revokeTokensOfOwnerInTransaction(
+      trx,
+      ctx,
+      access.orgId,
+      tokens.map((t) => t.id),
+      by,
+    );
+    await deleteMember(trx, access.orgId, userId);
+    await recordAudit(trx, ctx, {
+      orgId: access.orgId,
+      action: 'member.removed',
+      target: { type: 'user', id: userId },
+      details: { email: member.email, roleId: member.roleId, revokedTokens: tokens.length },
+    });
+  });
+  deps.events.orgChanged(access.orgId);
+}

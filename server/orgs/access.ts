@@ -1,0 +1,59 @@
+import type { Deps, Principal } from '../context.ts';
+import { AppError, forbidden, notFound } from '../errors.ts';
+import { findMembership } from '../members/members.repository.ts';
+import { rolePermissions } from '../roles/role-permissions.ts';
+
+/** What a principal may do in one org. */
+export interface OrgAccess {
+  readonly orgId: string;
+  readonly principal: Principal;
+  readonly permissions: ReadonlySet<string>;
+  /** The member's role for a session; null for a token. */
+  readonly roleId: string | null;
+  /** The person behind the request: the signed-in user, or a personal token's owner. */
+  readonly userId: string | null;
+}
+
+/** Resolves the caller's standing in an org; anything they cannot see is answered 404, never 403. */
+export async function orgAccess(deps: Deps, principal: Principal, orgId: string): Promise<OrgAccess> {
+  if (principal.type === 'token') {
+    if (principal.token.orgId !== orgId) throw notFound('organization');
+    return {
+      orgId,
+      principal,
+      permissions: principal.token.permissions,
+      roleId: null,
+      userId: principal.token.ownerId,
+    };
+  }
+  const membership = await findMembership(deps.db, orgId, principal.user.id);
+  if (membership === undefined) throw notFound('organization');
+  return {
+    orgId,
+    principal,
+    permissions: new Set(rolePermissions(deps.catalog, membership.roleId, membership.permissions)),
+    roleId: membership.roleId,
+    userId: principal.user.id,
+  };
+}
+
+export function requirePermission(access: OrgAccess, permission: string): void {
+  if (!access.permissions.has(permission)) {
+    throw forbidden(`this needs the ${permission} permission`, { missing: [permission] });
+  }
+}
+
+/** Policy, member and role changes need a signed-in person, whatever a token's permissions. */
+export function requireSession(
+  principal: Principal,
+): asserts principal is Extract<Principal, { type: 'user' }> {
+  if (principal.type !== 'user') {
+    throw new AppError('SESSION_REQUIRED', 'this action needs a signed-in person, not a token');
+  }
+}
+
+/** Nobody grants what they do not hold. */
+export function requireWithin(access: OrgAccess, permissions: Iterable<string>, what: string): void {
+  const missing = [...permissions].filter((p) => !access.permissions.has(p));
+  if (missing.length > 0) throw forbidden(`${what} asks for permissions you do not hold`, { missing });
+}

@@ -1,0 +1,199 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, NewToken, TokenRow } from '../db/schema.ts';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export async function insertToken(db: Db, row: NewToken, secretHash: string): Promise<void> {
+  await db.insertInto('tokens').values(row).execute();
+  await db
+    .insertInto('tokenSecrets')
+    .values({ hash: secretHash, tokenId: row.id, notAfter: null, createdAt: row.createdAt })
+    .execute();
+}
+
+export function findToken(db: Db, orgId: string, id: string): Promise<TokenRow | undefined> {
+  return db
+    .selectFrom('tokens')
+    .selectAll()
+    .where('orgId', '=', orgId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
+export function findActiveTokenByName(
+  db: Db,
+  orgId: string,
+  nameScope: string,
+  name: string,
+): Promise<TokenRow | undefined> {
+  return db
+    .selectFrom('tokens')
+    .selectAll()
+    .where('orgId', '=', orgId)
+    .where('nameScope', '=', nameScope)
+    .where('name', '=', name)
+    .where('status', '=', 'active')
+    .executeTakeFirst();
+}
+
+/** Persists the expiry of a token whose time has passed, freeing its name for a new token. */
+export async function markExpired(db: Db, id: string): Promise<void> {
+  await db.updateTable('tokens').set({ status: 'expired' }).where('id', '=', id).execute();
+}
+
+export interface TokenListFilter {
+  orgId: string;
+  ownerId?: string;
+  status?: 'active' | 'expired' | 'revoked';
+  kind?: 'personal' | 'application';
+  cursor?: string;
+  limit: number;
+  now: number;
+}
+
+/** Newest first, by id (ids sort by creation); `cursor` is the last id of the previous page. */
+export function listTokens(db: Db, filter: TokenListFilter): Promise<TokenRow[]> {
+  let query = db.selectFrom('tokens').selectAll().where('orgId', '=', filter.orgId);
+  if (filter.ownerId !== undefined) query = query.where('ownerId', '=', filter.ownerId);
+  if (filter.kind !== undefined) query = query.where('kind', '=', filter.kind);
+  if (filter.status === 'revoked') query = query.where('status', '=', 'revoked');
+  else if (filter.status === 'active') {
+    query = query
+      .where('status', '=', 'active')
+      .where((eb) => eb.or([eb('expiresAt', 'is', null), eb('expiresAt', '>', filter.now)]));
+  } else if (filter.status === 'expired') {
+    query = query.where((eb) =>
+      eb.or([
+        eb('status', '=', 'expired'),
+        eb.and([eb('status', '=', 'active'), eb('expiresAt', '<=', filter.now)]),
+      ]),
+    );
+  }
+  if (filter.cursor !== undefined) query = query.where('id', '<', filter.cursor);
+  return query.orderBy('id', 'desc').limit(filter.limit).execute();
+}
+
+export async function updateTokenText(
+  db: Db,
+  id: string,
+  changes: { name?: string; description?: string },
+): Promise<void> {
+  await db.updateTable('tokens').set(changes).where('id', '=', id).execute();
+}
+
+/** Revokes unless already revoked; answers whether this call did it. */
+export async function revokeTokenRow(
+  db: Db,
+  id: string,
+  revocation: { at: number; by: string; reason: string },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('tokens')
+    .set({
+      status: 'revoked',
+      revokedAt: revocation.at,
+      revokedBy: revocation.by,
+      revokedReason: revocation.reason,
+    })
+    .where('id', '=', id)
+    .where('status', '!=', 'revoked')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+export function activeTokenIdsOfOwner(db: Db, orgId: string, ownerId: string): Promise<{ id: string }[]> {
+  return db
+    .selectFrom('tokens')
+    .select('id')
+    .where('orgId', '=', orgId)
+    .where('ownerId', '=', ownerId)
+    .where('kind', '=', 'personal')
+    .where('status', '!=', 'revoked')
+    .execute();
+}
+
+/**
+ * Rotation: the new value becomes current; the old values stay valid until `graceUntil`,
+ * or are deleted at once when there is no grace.
+ */
+export async function replaceTokenSecret(
+  db: Db,
+  tokenId: string,
+  newHash: string,
+  graceUntil: number | null,
+  now: number,
+): Promise<void> {
+  if (graceUntil === null) {
+    await db.deleteFrom('tokenSecrets').where('tokenId', '=', tokenId).execute();
+  } else {
+    await db
+      .updateTable('tokenSecrets')
+      .set({ notAfter: graceUntil })
+      .where('tokenId', '=', tokenId)
+      .where((eb) => eb.or([eb('notAfter', 'is', null), eb('notAfter', '>', graceUntil)]))
+      .execute();
+  }
+  await db
+    .insertInto('tokenSecrets')
+    .values({ hash: newHash, tokenId, notAfter: null, createdAt: now })
+    .execute();
+}
+
+export async function updateTokenHint(db: Db, id: string, hint: string): Promise<void> {
+  await db.updateTable('tokens').set({ hint }).where('id', '=', id).execute();
+}
+
+export async function addTokenUsage(
+  db: Db,
+  tokenId: string,
+  usage: { count: number; lastUsedAt: number; lastUsedIp: string },
+): Promise<void> {
+  await db
+    .updateTable('tokens')
+    .set((eb) => ({
+      useCount: eb('useCount', '+', usage.count),
+      lastUsedAt: usage.lastUsedAt,
+      lastUsedIp: usage.lastUsedIp,
+    }))
+    .where('id', '=', tokenId)
+    .execute();
+}
+
+export async function deleteLapsedSecrets(db: Db, now: number): Promise<void> {
+  await db.deleteFrom('tokenSecrets').where('notAfter', '<=', now).execute();
+}
+
+/** Everything a verification needs, in one indexed read: the token, its role, and its owner's role. */
+export function loadTokenForVerify(db: Db, hash: string) {
+  return db
+    .selectFrom('tokenSecrets as s')
+    .innerJoin('tokens as t', 't.id', 's.tokenId')
+    .leftJoin('roles as tokenRole', 'tokenRole.id', 't.roleId')
+    .leftJoin('members as m', (join) =>
+      join.onRef('m.orgId', '=', 't.orgId').onRef('m.userId', '=', 't.ownerId'),
+    )
+    .leftJoin('roles as ownerRole', 'ownerRole.id', 'm.roleId')
+    .select([
+      's.notAfter',
+      't.id',
+      't.orgId',
+      't.kind',
+      't.ownerId',
+      't.access',
+      't.permissions',
+      't.roleId',
+      't.resourceIds',
+      't.allowedIps',
+      't.rateLimit',
+      't.rateLimitWindow',
+      't.expiresAt',
+      't.status',
+      'tokenRole.permissions as tokenRolePermissions',
+      'm.roleId as ownerRoleId',
+      'ownerRole.permissions as ownerRolePermissions',
+    ])
+    .where('s.hash', '=', hash)
+    .executeTakeFirst();
+}
+
+export type TokenForVerify = NonNullable<Awaited<ReturnType<typeof loadTokenForVerify>>>;

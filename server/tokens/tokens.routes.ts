@@ -1,0 +1,124 @@
+import type { Deps } from '../context.ts';
+import type { App } from '../http/app-type.ts';
+import { orgRequest } from '../http/request-context.ts';
+import { errorResponses, OrgParams, Page } from '../http/schemas.ts';
+import {
+  CreateTokenBody,
+  IssuedTokenSchema,
+  ListTokensQuery,
+  PatchTokenBody,
+  RevokeQuery,
+  RotateBody,
+  TokenInfoSchema,
+  TokenParams,
+} from './tokens.schema.ts';
+import { createToken, getToken, listTokens, patchToken, revokeToken, rotateToken } from './tokens.service.ts';
+import { Type } from 'typebox';
+
+export function tokensRoutes(app: App, deps: Deps): void {
+  app.addSchema(TokenInfoSchema);
+  const tags = ['tokens'];
+
+  app.post(
+    '/v1/orgs/:org/tokens',
+    {
+      schema: {
+        tags,
+        summary: 'Create a token; the only answer that holds its value',
+        params: OrgParams,
+        body: CreateTokenBody,
+        response: { 201: IssuedTokenSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { ctx, access } = await orgRequest(deps, request, request.params.org);
+      const issued = await createToken(deps, ctx, access, request.body);
+      return reply.code(201).header('cache-control', 'no-store').send(issued);
+    },
+  );
+
+  app.get(
+    '/v1/orgs/:org/tokens',
+    {
+      schema: {
+        tags,
+        summary: 'List tokens, newest first',
+        params: OrgParams,
+        querystring: ListTokensQuery,
+        response: { 200: Page(Type.Ref('TokenInfo')), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { access } = await orgRequest(deps, request, request.params.org);
+      return listTokens(deps, access, request.query);
+    },
+  );
+
+  app.get(
+    '/v1/orgs/:org/tokens/:tok',
+    {
+      schema: {
+        tags,
+        summary: 'One token',
+        params: TokenParams,
+        response: { 200: Type.Ref('TokenInfo'), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { access } = await orgRequest(deps, request, request.params.org);
+      return getToken(deps, access, request.params.tok);
+    },
+  );
+
+  app.patch(
+    '/v1/orgs/:org/tokens/:tok',
+    {
+      schema: {
+        tags,
+        summary: 'Rename a token or edit its description',
+        params: TokenParams,
+        body: PatchTokenBody,
+        response: { 200: Type.Ref('TokenInfo'), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { ctx, access } = await orgRequest(deps, request, request.params.org);
+      return patchToken(deps, ctx, access, request.params.tok, request.body);
+    },
+  );
+
+  app.delete(
+    '/v1/orgs/:org/tokens/:tok',
+    {
+      schema: {
+        tags,
+        summary: 'Revoke a token (the record stays, with status revoked)',
+        params: TokenParams,
+        querystring: RevokeQuery,
+        response: { 200: Type.Ref('TokenInfo'), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { ctx, access } = await orgRequest(deps, request, request.params.org);
+      return revokeToken(deps, ctx, access, request.params.tok, request.query.reason ?? 'revoked');
+    },
+  );
+
+  app.post(
+    '/v1/orgs/:org/tokens/:tok/rotate',
+    {
+      schema: {
+        tags,
+        summary: 'Issue a new value for the same token id; the old one works for the grace period',
+        params: TokenParams,
+        body: Type.Optional(RotateBody),
+        response: { 200: IssuedTokenSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { ctx, access } = await orgRequest(deps, request, request.params.org);
+      const issued = await rotateToken(deps, ctx, access, request.params.tok, request.body ?? {});
+      return reply.header('cache-control', 'no-store').send(issued);
+    },
+  );
+}

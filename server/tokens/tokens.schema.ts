@@ -1,0 +1,110 @@
+import { Type } from 'typebox';
+import { Id, Name, NullableIso, PageQuery } from '../http/schemas.ts';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
+  Type.Union([schema, Type.Null()]);
+const PermissionKey = Type.String({ minLength: 1, maxLength: 100 });
+
+export const RateLimit = Type.Object(
+  {
+    limit: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+    windowSeconds: Type.Integer({ minimum: 1, maximum: 86_400 }),
+  },
+  { additionalProperties: false },
+);
+
+export const TokenInfoSchema = Type.Object(
+  {
+    id: Type.String(),
+    orgId: Type.String(),
+    kind: Type.Union([Type.Literal('personal'), Type.Literal('application')]),
+    ownerId: Nullable(Type.String()),
+    name: Type.String(),
+    description: Type.String(),
+    access: Type.Union([Type.Literal('full'), Type.Literal('granular')]),
+    permissions: Nullable(Type.Array(Type.String())),
+    roleId: Nullable(Type.String()),
+    resourceIds: Nullable(Type.Array(Type.String())),
+    allowedIps: Nullable(Type.Array(Type.String())),
+    rateLimit: Nullable(Type.Object({ limit: Type.Integer(), windowSeconds: Type.Integer() })),
+    expiresAt: NullableIso,
+    createdAt: Type.String({ format: 'date-time' }),
+    createdBy: Type.String(),
+    lastUsedAt: NullableIso,
+    lastUsedIp: Nullable(Type.String()),
+    useCount: Type.Integer(),
+    status: Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('revoked')]),
+    revokedAt: NullableIso,
+    revokedBy: Nullable(Type.String()),
+    revokedReason: Nullable(Type.String()),
+    hint: Type.String(),
+  },
+  { $id: 'TokenInfo' },
+);
+
+export const IssuedTokenSchema = Type.Object({
+  token: Type.String({ description: 'the value: shown in this answer only' }),
+  clientId: Type.String(),
+  tokenInfo: Type.Ref('TokenInfo'),
+  delivery: Type.Optional(
+    Type.Object({
+      email: Type.Union([Type.Literal('sent'), Type.Literal('failed')]),
+      error: Type.Optional(Type.String()),
+    }),
+  ),
+});
+
+export const CreateTokenBody = Type.Object(
+  {
+    name: Name,
+    description: Type.Optional(Type.String({ maxLength: 1000 })),
+    kind: Type.Optional(Type.Union([Type.Literal('personal'), Type.Literal('application')])),
+    access: Type.Union([Type.Literal('full'), Type.Literal('granular')]),
+    permissions: Type.Optional(Type.Array(PermissionKey, { maxItems: 500 })),
+    roleId: Type.Optional(Id('rol')),
+    resourceIds: Type.Optional(Nullable(Type.Array(Id('res'), { maxItems: 1000 }))),
+    allowedIps: Type.Optional(Nullable(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100 }))),
+    rateLimit: Type.Optional(Nullable(RateLimit)),
+    expiresAt: Type.Optional(Nullable(Type.String({ maxLength: 40 }))),
+    expiresIn: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1, maximum: 100 * 365 * 86_400 }), Type.String({ maxLength: 20 })]),
+    ),
+    deliver: Type.Optional(
+      Type.Object({ email: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const ListTokensQuery = Type.Object(
+  {
+    ...PageQuery,
+    owner: Type.Optional(Type.String({ maxLength: 50, description: '"me" or a user id' })),
+    status: Type.Optional(
+      Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('revoked')]),
+    ),
+    kind: Type.Optional(Type.Union([Type.Literal('personal'), Type.Literal('application')])),
+  },
+  { additionalProperties: false },
+);
+
+export const TokenParams = Type.Object({ org: Id('org'), tok: Id('tok') });
+
+export const PatchTokenBody = Type.Object(
+  { name: Type.Optional(Name), description: Type.Optional(Type.String({ maxLength: 1000 })) },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const RevokeQuery = Type.Object(
+  { reason: Type.Optional(Type.String({ maxLength: 200 })) },
+  { additionalProperties: false },
+);
+
+export const RotateBody = Type.Object(
+  {
+    gracePeriod: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 0, maximum: 7 * 86_400 }), Type.String({ maxLength: 20 })]),
+    ),
+  },
+  { additionalProperties: false },
+);

@@ -1,0 +1,615 @@
+import type { Transaction } from 'kysely';
+import { recordAudit, type SystemContext } from '../audit/audit.service.ts';
+import type { Deps, RequestContext } from '../context.ts';
+import type { Database, TokenRow } from '../db/schema.ts';
+import { conflict, forbidden, invalid, notFound } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { leakedTokenMail, tokenValueMail } from '../mail/templates.ts';
+import { type OrgAccess, requirePermission } from '../orgs/access.ts';
+import { findOrg } from '../orgs/orgs.repository.ts';
+import { rolePermissions } from '../roles/role-permissions.ts';
+import { findCustomRole } from '../roles/roles.repository.ts';
+import { resourceIdsOfOrg } from '../resources/resources.repository.ts';
+import { findUserById } from '../auth/users.repository.ts';
+import { parseRange } from '../verify/cidr.ts';
+import { parseDurationSeconds } from './durations.ts';
+import { generateTokenValue, tokenHint } from './token-value.ts';
+import {
+  findActiveTokenByName,
+  findToken,
+  insertToken,
+  listTokens as listTokenRows,
+  markExpired,
+  replaceTokenSecret,
+  revokeTokenRow,
+  updateTokenHint,
+  updateTokenText,
+} from './tokens.repository.ts';
+
+const DAY_MS = 86_400_000;
+const DEFAULT_LIFETIME_DAYS = 30;
+const MAX_GRACE_SECONDS = 7 * 86_400;
+
+export type TokenStatus = 'active' | 'expired' | 'revoked';
+
+export interface TokenInfo {
+  id: string;
+  orgId: string;
+  kind: 'personal' | 'application';
+  ownerId: string | null;
+  name: string;
+  description: string;
+  access: 'full' | 'granular';
+  permissions: string[] | null;
+  roleId: string | null;
+  resourceIds: string[] | null;
+  allowedIps: string[] | null;
+  rateLimit: { limit: number; windowSeconds: number } | null;
+  expiresAt: string | null;
+  createdAt: string;
+  createdBy: string;
+  lastUsedAt: string | null;
+  lastUsedIp: string | null;
+  useCount: number;
+  status: TokenStatus;
+  revokedAt: string | null;
+  revokedBy: string | null;
+  revokedReason: string | null;
+  hint: string;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
+const list = (json: string | null) => (json === null ? null : (JSON.parse(json) as string[]));
+
+function statusOf(row: TokenRow, now: number): TokenStatus {
+  if (row.status === 'active' && row.expiresAt !== null && Number(row.expiresAt) <= now) return 'expired';
+  return row.status;
+}
+
+export function tokenInfo(row: TokenRow, now = Date.now()): TokenInfo {
+  return {
+    id: row.id,
+    orgId: row.orgId,
+    kind: row.kind,
+    ownerId: row.ownerId,
+    name: row.name,
+    description: row.description,
+    access: row.access,
+    permissions: list(row.permissions),
+    roleId: row.roleId,
+    resourceIds: list(row.resourceIds),
+    allowedIps: list(row.allowedIps),
+    rateLimit:
+      row.rateLimit === null || row.rateLimitWindow === null
+        ? null
+        : { limit: row.rateLimit, windowSeconds: row.rateLimitWindow },
+    expiresAt: iso(row.expiresAt),
+    createdAt: iso(row.createdAt) as string,
+    createdBy: row.createdBy,
+    lastUsedAt: iso(row.lastUsedAt),
+    lastUsedIp: row.lastUsedIp,
+    useCount: Number(row.useCount),
+    status: statusOf(row, now),
+    revokedAt: iso(row.revokedAt),
+    revokedBy: row.revokedBy,
+    revokedReason: row.revokedReason,
+    hint: row.hint,
+  };
+}
+
+export interface CreateTokenInput {
+  name: string;
+  description?: string;
+  kind?: 'personal' | 'application';
+  access: 'full' | 'granular';
+  permissions?: string[];
+  roleId?: string;
+  resourceIds?: string[] | null;
+  allowedIps?: string[] | null;
+  rateLimit?: { limit: number; windowSeconds: number } | null;
+  expiresAt?: string | null;
+  expiresIn?: string | number;
+  deliver?: { email?: boolean };
+}
+
+export interface IssuedToken {
+  token: string;
+  clientId: string;
+  tokenInfo: TokenInfo;
+  delivery?: { email: 'sent' | 'failed'; error?: string };
+}
+
+/** The permissions a new token would hold, before the owner bound, and whether it is `full`. */
+async function requestedPermissions(
+  deps: Deps,
+  orgId: string,
+  input: CreateTokenInput,
+): Promise<{ permissions: string[] | null; roleId: string | null; effective: string[] }> {
+  if (input.access === 'full') {
+    if (input.permissions !== undefined || input.roleId !== undefined) {
+      throw invalid('full access takes neither permissions nor roleId');
+    }
+    return { permissions: null, roleId: null, effective: deps.catalog.permissions.map((p) => p.key) };
+  }
+  if ((input.permissions === undefined) === (input.roleId === undefined)) {
+    throw invalid('granular access takes either permissions or roleId');
+  }
+  if (input.roleId !== undefined) {
+    if (deps.catalog.builtInRoles.has(input.roleId)) {
+      return {
+        permissions: null,
+        roleId: input.roleId,
+        effective: rolePermissions(deps.catalog, input.roleId, null),
+      };
+    }
+    const role = await findCustomRole(deps.db, orgId, input.roleId);
+    if (role === undefined) throw invalid('unknown roleId', { roleId: input.roleId });
+    return {
+      permissions: null,
+      roleId: role.id,
+      effective: rolePermissions(deps.catalog, role.id, role.permissions),
+    };
+  }
+  const permissions = [...new Set(input.permissions)];
+  const unknown = permissions.filter((p) => !deps.catalog.keys.has(p));
+  if (unknown.length > 0) throw invalid('unknown permissions', { unknown });
+  if (permissions.length === 0) throw invalid('granular access needs at least one permission');
+  return { permissions, roleId: null, effective: permissions };
+}
+
+function resolveExpiry(
+  input: CreateTokenInput,
+  policy: { maxTtlDays: number; allowNoExpiry: boolean },
+  ceiling: number | null | undefined,
+  now: number,
+): number | null {
+  if (input.expiresAt !== undefined && input.expiresIn !== undefined) {
+    throw invalid('give expiresAt or expiresIn, not both');
+  }
+  const maxAt = now + policy.maxTtlDays * DAY_MS;
+  let expiresAt: number | null;
+  if (input.expiresAt === null) {
+    if (!policy.allowNoExpiry) {
+      throw invalid("the organization's policy does not allow tokens without expiry", { policy });
+    }
+    expiresAt = null;
+  } else if (input.expiresAt !== undefined) {
+    expiresAt = Date.parse(input.expiresAt);
+    if (Number.isNaN(expiresAt)) throw invalid('expiresAt is not an RFC 3339 date-time');
+    if (expiresAt <= now) throw invalid('expiresAt is in the past');
+  } else if (input.expiresIn !== undefined) {
+    const seconds = parseDurationSeconds(input.expiresIn);
+    if (seconds === null) throw invalid('expiresIn must be seconds or a number with s, m, h, d or y');
+    expiresAt = now + seconds * 1000;
+  } else {
+    expiresAt = Math.min(now + DEFAULT_LIFETIME_DAYS * DAY_MS, maxAt, ceiling ?? Number.POSITIVE_INFINITY);
+  }
+  if (expiresAt !== null && expiresAt > maxAt + 60_000) {
+    throw invalid(`the organization's policy allows tokens of at most ${policy.maxTtlDays} days`, { policy });
+  }
+  if (ceiling !== undefined) {
+    // A token minting a token: never a later expiry than its own.
+    if (ceiling !== null && (expiresAt === null || expiresAt > ceiling)) {
+      throw forbidden('a token cannot create a token that expires after itself');
+    }
+  }
+  return expiresAt;
+}
+
+export async function createToken(
+  deps: Deps,
+  ctx: RequestContext,
+  access: OrgAccess,
+  input: CreateTokenInput,
+): Promise<IssuedToken> {
+  const now = Date.now();
+  const principal = ctx.principal;
+  const kind = input.kind ?? 'personal';
+  if (principal.type === 'token') requirePermission(access, 'tokens:write');
+  if (kind === 'application') requirePermission(access, 'tokens:write');
+  const ownerId = kind === 'personal' ? access.userId : null;
+  if (kind === 'personal' && ownerId === null) {
+    throw forbidden('an application token has no owner, so it can only create application tokens');
+  }
+  const org = await findOrg(deps.db, access.orgId);
+  if (org === undefined) throw notFound('organization');
+
+  const requested = await requestedPermissions(deps, access.orgId, input);
+  // Nobody mints more than they hold. A session's personal `full` token is bounded by its owner at every
+  // verification, so it is allowed; anything else must fit inside the creator's own permissions.
+  const ownerBoundFull = principal.type === 'user' && kind === 'personal' && input.access === 'full';
+  if (!ownerBoundFull) {
+    if (principal.type === 'token' && input.access === 'full' && principal.token.access !== 'full') {
+      throw forbidden('only a full-access token can create a full-access token');
+    }
+    const missing = requested.effective.filter((p) => !access.permissions.has(p));
+    if (missing.length > 0) {
+      throw forbidden('the token asks for permissions you do not hold', { missing });
+    }
+  }
+
+  let resourceIds: string[] | null = input.resourceIds === undefined ? null : input.resourceIds;
+  if (resourceIds !== null) {
+    resourceIds = [...new Set(resourceIds)];
+    const known = new Set(await resourceIdsOfOrg(deps.db, access.orgId));
+    const unknown = resourceIds.filter((r) => !known.has(r));
+    if (unknown.length > 0) throw invalid('unknown resourceIds', { unknown });
+  }
+  if (principal.type === 'token' && principal.token.resourceIds !== null) {
+    const allowed = principal.token.resourceIds;
+    if (resourceIds === null || resourceIds.some((r) => !allowed.has(r))) {
+      throw forbidden('a token cannot create a token for resources beyond its own');
+    }
+  }
+
+  const allowedIps = input.allowedIps ?? null;
+  if (allowedIps !== null) {
+    const bad = allowedIps.filter((ip) => parseRange(ip) === null);
+    if (bad.length > 0)
+      throw invalid('allowedIps holds entries that are neither an address nor a CIDR', { bad });
+  }
+
+  const expiresAt = resolveExpiry(
+    input,
+    { maxTtlDays: org.maxTtlDays, allowNoExpiry: org.allowNoExpiry === 1 },
+    principal.type === 'token' ? principal.token.expiresAt : undefined,
+    now,
+  );
+
+  let deliverTo: string | null = null;
+  if (input.deliver?.email) {
+    if (access.userId === null) throw invalid('an application token has no e-mail address to deliver to');
+    const user = principal.type === 'user' ? principal.user : await findUserById(deps.db, access.userId);
+    if (user === undefined) throw invalid('the token owner has no e-mail address');
+    deliverTo = user.email;
+  }
+
+  const value = generateTokenValue(deps.config.tokenPrefix);
+  const hash = deps.verifier.hash(value);
+  const row: TokenRow = {
+    id: newId('tok'),
+    orgId: access.orgId,
+    kind,
+    ownerId,
+    nameScope: ownerId ?? 'org',
+    name: input.name,
+    description: input.description ?? '',
+    access: input.access,
+    permissions: requested.permissions === null ? null : JSON.stringify(requested.permissions),
+    roleId: requested.roleId,
+    resourceIds: resourceIds === null ? null : JSON.stringify(resourceIds),
+    allowedIps: allowedIps === null ? null : JSON.stringify(allowedIps),
+    rateLimit: input.rateLimit?.limit ?? null,
+    rateLimitWindow: input.rateLimit?.windowSeconds ?? null,
+    expiresAt,
+    createdAt: now,
+    createdBy: principal.type === 'user' ? principal.user.id : principal.token.id,
+    lastUsedAt: null,
+    lastUsedIp: null,
+    useCount: 0,
+    status: 'active',
+    revokedAt: null,
+    revokedBy: null,
+    revokedReason: null,
+    hint: tokenHint(value, deps.config.tokenPrefix),
+  };
+
+  await deps.db.transaction().execute(async (trx) => {
+    await freeName(trx, row.orgId, row.nameScope, row.name, now);
+    await insertToken(trx, row, hash);
+    await recordAudit(trx, ctx, {
+      orgId: row.orgId,
+      action: 'token.created',
+      target: { type: 'token', id: row.id },
+      details: {
+        name: row.name,
+        kind: row.kind,
+        access: row.access,
+        permissions: requested.permissions,
+        roleId: row.roleId,
+        resourceIds,
+        allowedIps,
+        rateLimit: input.rateLimit ?? null,
+        expiresAt: iso(expiresAt),
+      },
+    });
+  });
+  deps.verifier.forgetUnknown(hash);
+
+  const issued: IssuedToken = { token: value, clientId: row.id, tokenInfo: tokenInfo(row, now) };
+  if (deliverTo !== null) {
+    try {
+      await deps.mailer.send(
+        tokenValueMail({
+          to: deliverTo,
+          orgName: org.name,
+          tokenName: row.name,
+          clientId: row.id,
+          value,
+          expiresAt: iso(expiresAt),
+          consoleUrl: `${deps.config.publicUrl}/orgs/${row.orgId}/tokens`,
+        }),
+      );
+      issued.delivery = { email: 'sent' };
+    } catch (error) {
+      // The token exists and its value is in this answer: a failed mail must not lose it.
+      deps.log.warn({ err: error, tokenId: row.id }, 'token value mail failed');
+      issued.delivery = { email: 'failed', error: 'the mail could not be delivered; copy the value now' };
+    }
+  }
+  return issued;
+}
+
+/** Names are unique among active tokens; an expired token with the name gives it up. */
+async function freeName(
+  trx: Transaction<Database>,
+  orgId: string,
+  nameScope: string,
+  name: string,
+  now: number,
+  exceptId?: string,
+): Promise<void> {
+  const existing = await findActiveTokenByName(trx, orgId, nameScope, name);
+  if (existing === undefined || existing.id === exceptId) return;
+  if (existing.expiresAt !== null && Number(existing.expiresAt) <= now) {
+    await markExpired(trx, existing.id);
+    return;
+  }
+  throw conflict('an active token with this name exists', { name });
+}
+
+/** Sessions see their own tokens, or every token with tokens:read; tokens need tokens:read. */
+function canSee(access: OrgAccess, row: TokenRow): boolean {
+  if (access.principal.type === 'token') return access.permissions.has('tokens:read');
+  return access.permissions.has('tokens:read') || (row.ownerId !== null && row.ownerId === access.userId);
+}
+
+/** Changing a token (rename, rotate, revoke): its owner's session, or tokens:write. */
+function canChange(access: OrgAccess, row: TokenRow): boolean {
+  if (access.principal.type === 'token') return access.permissions.has('tokens:write');
+  return access.permissions.has('tokens:write') || (row.ownerId !== null && row.ownerId === access.userId);
+}
+
+export async function listTokens(
+  deps: Deps,
+  access: OrgAccess,
+  query: {
+    owner?: string;
+    status?: TokenStatus;
+    kind?: 'personal' | 'application';
+    cursor?: string;
+    limit: number;
+  },
+): Promise<{ items: TokenInfo[]; nextCursor: string | null }> {
+  if (access.principal.type === 'token') requirePermission(access, 'tokens:read');
+  let ownerId: string | undefined;
+  if (query.owner === 'me') ownerId = access.userId ?? '';
+  else if (query.owner !== undefined) ownerId = query.owner;
+  if (!access.permissions.has('tokens:read')) {
+    if (ownerId !== undefined && ownerId !== access.userId) return { items: [], nextCursor: null };
+    ownerId = access.userId ?? '';
+  }
+  const now = Date.now();
+  const rows = await listTokenRows(deps.db, {
+    orgId: access.orgId,
+    ...(ownerId !== undefined && { ownerId }),
+    ...(query.status !== undefined && { status: query.status }),
+    ...(query.kind !== undefined && { kind: query.kind }),
+    ...(query.cursor !== undefined && { cursor: query.cursor }),
+    limit: query.limit + 1,
+    now,
+  });
+  const page = rows.slice(0, query.limit);
+  const last = page[page.length - 1];
+  return {
+    items: page.map((r) => tokenInfo(r, now)),
+    nextCursor: rows.length > query.limit && last ? last.id : null,
+  };
+}
+
+async function visibleToken(deps: Deps, access: OrgAccess, tokenId: string): Promise<TokenRow> {
+  const row = await findToken(deps.db, access.orgId, tokenId);
+  if (row === undefined || !canSee(access, row)) {
+    if (row !== undefined && access.principal.type === 'token') requirePermission(access, 'tokens:read');
+    throw notFound('token');
+  }
+  return row;
+}
+
+export async function getToken(deps: Deps, access: OrgAccess, tokenId: string): Promise<TokenInfo> {
+  return tokenInfo(await visibleToken(deps, access, tokenId));
+}
+
+async function changeableToken(deps: Deps, access: OrgAccess, tokenId: string): Promise<TokenRow> {
+  const row = await findToken(deps.db, access.orgId, tokenId);
+  if (row === undefined) throw notFound('token');
+  if (!canChange(access, row)) {
+    if (canSee(access, row) || access.principal.type === 'token') {
+      throw forbidden('changing this token needs the tokens:write permission', { missing: ['tokens:write'] });
+    }
+    throw notFound('token');
+  }
+  return row;
+}
+
+export async function patchToken(
+  deps: Deps,
+  ctx: RequestContext,
+  access: OrgAccess,
+  tokenId: string,
+  input: { name?: string; description?: string },
+): Promise<TokenInfo> {
+  const row = await changeableToken(deps, access, tokenId);
+  const now = Date.now();
+  const updated = await deps.db.transaction().execute(async (trx) => {
+    if (input.name !== undefined && input.name !== row.name && row.status === 'active') {
+      await freeName(trx, row.orgId, row.nameScope, input.name, now, row.id);
+    }
+    await updateTokenText(trx, row.id, input);
+    await recordAudit(trx, ctx, {
+      orgId: row.orgId,
+      action: 'token.updated',
+      target: { type: 'token', id: row.id },
+      details: { ...input, previousName: row.name },
+    });
+    return { ...row, ...input };
+  });
+  deps.events.tokenChanged(row.orgId, row.id);
+  return tokenInfo(updated, now);
+}
+
+export async function revokeToken(
+  deps: Deps,
+  ctx: RequestContext,
+  access: OrgAccess,
+  tokenId: string,
+  reason: string,
+): Promise<TokenInfo> {
+  const row = await changeableToken(deps, access, tokenId);
+  return revokeRow(
+    deps,
+    ctx,
+    row,
+    reason,
+    ctx.principal.type === 'user' ? ctx.principal.user.id : ctx.principal.token.id,
+  );
+}
+
+async function revokeRow(
+  deps: Deps,
+  ctx: RequestContext | SystemContext,
+  row: TokenRow,
+  reason: string,
+  by: string,
+): Promise<TokenInfo> {
+  const now = Date.now();
+  const revocation = { at: now, by, reason };
+  const changed = await deps.db.transaction().execute(async (trx) => {
+    const done = await revokeTokenRow(trx, row.id, revocation);
+    if (done) {
+      await recordAudit(trx, ctx, {
+        orgId: row.orgId,
+        action: 'token.revoked',
+        target: { type: 'token', id: row.id },
+        details: { name: row.name, reason },
+      });
+    }
+    return done;
+  });
+  // Cleared after the commit and before answering: a verify that read the old row re-reads or is not cached.
+  deps.events.tokenRevoked(row.orgId, row.id);
+  if (!changed) {
+    const current = await findToken(deps.db, row.orgId, row.id);
+    return tokenInfo(current ?? row, now);
+  }
+  return tokenInfo({ ...row, status: 'revoked', revokedAt: now, revokedBy: by, revokedReason: reason }, now);
+}
+
+export async function rotateToken(
+  deps: Deps,
+  ctx: RequestContext,
+  access: OrgAccess,
+  tokenId: string,
+  input: { gracePeriod?: string | number },
+): Promise<IssuedToken> {
+  const row = await changeableToken(deps, access, tokenId);
+  const now = Date.now();
+  const status = statusOf(row, now);
+  if (status !== 'active') throw conflict(`a ${status} token cannot be rotated`);
+  let graceSeconds = 0;
+  if (input.gracePeriod !== undefined && input.gracePeriod !== 0 && input.gracePeriod !== '0') {
+    const parsed = parseDurationSeconds(input.gracePeriod);
+    if (parsed === null) throw invalid('gracePeriod must be seconds or a number with s, m, h or d');
+    if (parsed > MAX_GRACE_SECONDS) throw invalid('gracePeriod is at most 7 days');
+    graceSeconds = parsed;
+  }
+  const value = generateTokenValue(deps.config.tokenPrefix);
+  const hash = deps.verifier.hash(value);
+  const hint = tokenHint(value, deps.config.tokenPrefix);
+  const graceUntil = graceSeconds > 0 ? now + graceSeconds * 1000 : null;
+  await deps.db.transaction().execute(async (trx) => {
+    await replaceTokenSecret(trx, row.id, hash, graceUntil, now);
+    await updateTokenHint(trx, row.id, hint);
+    await recordAudit(trx, ctx, {
+      orgId: row.orgId,
+      action: 'token.rotated',
+      target: { type: 'token', id: row.id },
+      details: { name: row.name, gracePeriodSeconds: graceSeconds },
+    });
+  });
+  deps.verifier.forgetUnknown(hash);
+  deps.events.tokenRotated(row.orgId, row.id);
+  return { token: value, clientId: row.id, tokenInfo: tokenInfo({ ...row, hint }, now) };
+}
+
+export interface LeakResult {
+  hint: string;
+  label: 'true_positive' | 'false_positive';
+  tokenId?: string;
+}
+
+/** Revokes every reported value that is a live token, and tells its owner. */
+export async function revokeLeaked(
+  deps: Deps,
+  ctx: SystemContext | RequestContext,
+  values: string[],
+): Promise<LeakResult[]> {
+  const results: LeakResult[] = [];
+  const prefix = deps.config.tokenPrefix;
+  for (const value of values) {
+    const hint = value.length >= 8 ? `${value.slice(0, value.indexOf('_') + 1)}…${value.slice(-4)}` : '…';
+    const resolved = await deps.verifier.resolve(value);
+    if (typeof resolved === 'string') {
+      results.push({ hint, label: 'false_positive' });
+      continue;
+    }
+    const row = await findToken(deps.db, resolved.orgId, resolved.id);
+    if (row === undefined) {
+      results.push({ hint, label: 'false_positive' });
+      continue;
+    }
+    results.push({ hint: tokenHint(value, prefix), label: 'true_positive', tokenId: row.id });
+    if (row.status === 'revoked') continue;
+    await revokeRow(deps, ctx, row, 'leaked', 'leak-report');
+    const userId = row.ownerId ?? (row.createdBy.startsWith('usr_') ? row.createdBy : null);
+    const owner = userId === null ? undefined : await findUserById(deps.db, userId);
+    const org = await findOrg(deps.db, row.orgId);
+    if (owner !== undefined && org !== undefined) {
+      try {
+        await deps.mailer.send(
+          leakedTokenMail({
+            to: owner.email,
+            orgName: org.name,
+            tokenName: row.name,
+            hint: row.hint,
+            url: `${deps.config.publicUrl}/orgs/${row.orgId}/tokens`,
+          }),
+        );
+      } catch (error) {
+        deps.log.warn({ err: error, tokenId: row.id }, 'leak notice mail failed');
+      }
+    }
+  }
+  return results;
+}
+
+/** Revokes a removed member's personal tokens in the org (reason `owner_removed`), inside the caller's transaction. */
+export async function revokeTokensOfOwnerInTransaction(
+  trx: Transaction<Database>,
+  ctx: RequestContext,
+  orgId: string,
+  tokenIds: string[],
+  by: string,
+): Promise<void> {
+  const at = Date.now();
+  for (const id of tokenIds) {
+    if (await revokeTokenRow(trx, id, { at, by, reason: 'owner_removed' })) {
+      await recordAudit(trx, ctx, {
+        orgId,
+        action: 'token.revoked',
+        target: { type: 'token', id },
+        details: { reason: 'owner_removed' },
+      });
+    }
+  }
+}

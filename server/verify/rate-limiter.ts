@@ -1,0 +1,47 @@
+import { LRUCache } from 'lru-cache';
+
+export interface RateDecision {
+  allowed: boolean;
+  /** Milliseconds until the window that refused the hit ends. */
+  retryAfterMs: number;
+}
+
+/** Counts hits per key in fixed windows. The memory store is the default; issue 7 adds shared stores. */
+export interface RateLimitStore {
+  hit(key: string, limit: number, windowMs: number, now: number): RateDecision;
+  /** Is the key already over the limit, without counting a hit? */
+  exceeded(key: string, limit: number, windowMs: number, now: number): RateDecision;
+}
+
+interface Window {
+  start: number;
+  count: number;
+}
+
+const allowed: RateDecision = Object.freeze({ allowed: true, retryAfterMs: 0 });
+
+export class MemoryRateLimitStore implements RateLimitStore {
+  // Bounded so that a flood of distinct keys (addresses, tokens) cannot grow memory without limit.
+  private readonly windows: LRUCache<string, Window>;
+
+  constructor(maxKeys = 200_000) {
+    this.windows = new LRUCache({ max: maxKeys });
+  }
+
+  hit(key: string, limit: number, windowMs: number, now: number): RateDecision {
+    let window = this.windows.get(key);
+    if (window === undefined || now - window.start >= windowMs) {
+      window = { start: now, count: 0 };
+      this.windows.set(key, window);
+    }
+    window.count++;
+    if (window.count <= limit) return allowed;
+    return { allowed: false, retryAfterMs: window.start + windowMs - now };
+  }
+
+  exceeded(key: string, limit: number, windowMs: number, now: number): RateDecision {
+    const window = this.windows.peek(key);
+    if (window === undefined || now - window.start >= windowMs || window.count < limit) return allowed;
+    return { allowed: false, retryAfterMs: window.start + windowMs - now };
+  }
+}

@@ -1,0 +1,323 @@
+import type { Kysely } from 'kysely';
+import { LRUCache } from 'lru-cache';
+import type { Catalog } from '../catalog/catalog.ts';
+import type { Database } from '../db/schema.ts';
+import { resourceIdsOfOrg } from '../resources/resources.repository.ts';
+import { hashSecret, isWellFormedToken } from '../tokens/token-value.ts';
+import { loadTokenForVerify, type TokenForVerify } from '../tokens/tokens.repository.ts';
+import { addressInRanges, type IpRange, parseAddress, parseRange } from './cidr.ts';
+import type { RateLimitStore } from './rate-limiter.ts';
+import type { UsageRecorder } from './usage.ts';
+
+export type VerifyCode =
+  | 'MALFORMED'
+  | 'NOT_FOUND'
+  | 'EXPIRED'
+  | 'REVOKED'
+  | 'FORBIDDEN'
+  | 'RESOURCE_FORBIDDEN'
+  | 'IP_NOT_ALLOWED'
+  | 'RATE_LIMITED';
+
+export type PermissionQuery = string | { all: string[] } | { any: string[] };
+
+/** A token as verification sees it: effective permissions already bounded by its owner's role. */
+export interface VerifiedToken {
+  readonly id: string;
+  readonly orgId: string;
+  readonly kind: 'personal' | 'application';
+  readonly ownerId: string | null;
+  readonly access: 'full' | 'granular';
+  readonly roleId: string | null;
+  readonly revoked: boolean;
+  readonly expiresAt: number | null;
+  /** When this value (not the token) stops working: the end of a rotation's grace. */
+  readonly valueNotAfter: number | null;
+  readonly permissions: ReadonlySet<string>;
+  readonly permissionList: readonly string[];
+  readonly resourceIds: ReadonlySet<string> | null;
+  readonly resourceIdList: readonly string[] | null;
+  readonly ipRanges: readonly IpRange[] | null;
+  readonly rateLimit: { limit: number; windowMs: number } | null;
+  /** The whole `{"valid":true,…}` answer, serialized once per cache entry instead of once per request. */
+  readonly validBody: string;
+}
+
+export type VerifyOutcome =
+  | { valid: true; token: VerifiedToken; body: string }
+  | { valid: false; code: VerifyCode; body: string }
+  | { throttled: true; retryAfterSeconds: number };
+
+export interface VerifyInput {
+  token: string;
+  permission?: PermissionQuery;
+  resource?: string;
+  ip?: string;
+}
+
+const invalidBodies = Object.fromEntries(
+  (
+    [
+      'MALFORMED',
+      'NOT_FOUND',
+      'EXPIRED',
+      'REVOKED',
+      'FORBIDDEN',
+      'RESOURCE_FORBIDDEN',
+      'IP_NOT_ALLOWED',
+      'RATE_LIMITED',
+    ] as const
+  ).map((code) => [code, JSON.stringify({ valid: false, code })]),
+) as Record<VerifyCode, string>;
+
+const invalid = (code: VerifyCode) => ({ valid: false as const, code, body: invalidBodies[code] });
+
+const FAILURE_WINDOW_MS = 60_000;
+
+export interface VerifierOptions {
+  db: Kysely<Database>;
+  secret: Buffer;
+  tokenPrefix: string;
+  catalog: Catalog;
+  cacheSize: number;
+  cacheTtlMs: number;
+  failureLimit: number;
+  rateLimits: RateLimitStore;
+  usage: UsageRecorder;
+}
+
+function parseList(json: string | null): string[] | null {
+  return json === null ? null : (JSON.parse(json) as string[]);
+}
+
+export class Verifier {
+  private readonly cache: LRUCache<string, VerifiedToken>;
+  private readonly unknown: LRUCache<string, true>;
+  private readonly hashesByToken = new Map<string, Set<string>>();
+  private readonly orgResources: LRUCache<string, ReadonlySet<string>>;
+  /** Bumped by every invalidation, so a load that raced with one is not cached. */
+  private generation = 0;
+
+  constructor(private readonly options: VerifierOptions) {
+    const max = Math.max(options.cacheSize, 1);
+    const ttl = options.cacheTtlMs > 0 ? options.cacheTtlMs : 1;
+    this.cache = new LRUCache({
+      max,
+      ttl,
+      ttlAutopurge: false,
+      dispose: (entry, hash) => {
+        const hashes = this.hashesByToken.get(entry.id);
+        if (hashes === undefined) return;
+        hashes.delete(hash);
+        if (hashes.size === 0) this.hashesByToken.delete(entry.id);
+      },
+    });
+    this.unknown = new LRUCache({ max, ttl });
+    this.orgResources = new LRUCache({ max: 10_000, ttl });
+  }
+
+  hash(value: string): string {
+    return hashSecret(this.options.secret, value);
+  }
+
+  /**
+   * Finds the token a value belongs to: from the cache, or with one indexed read.
+   * Answers 'MALFORMED' without any I/O for a value whose shape or checksum is wrong.
+   */
+  async resolve(value: string): Promise<VerifiedToken | 'MALFORMED' | 'NOT_FOUND'> {
+    if (!isWellFormedToken(value, this.options.tokenPrefix)) return 'MALFORMED';
+    const hash = this.hash(value);
+    const cached = this.cache.get(hash);
+    if (cached !== undefined) return cached;
+    if (this.unknown.has(hash)) return 'NOT_FOUND';
+    return this.load(hash);
+  }
+
+  private async load(hash: string): Promise<VerifiedToken | 'NOT_FOUND'> {
+    let generation = this.generation;
+    let row = await loadTokenForVerify(this.options.db, hash);
+    if (generation !== this.generation) {
+      // An invalidation ran while we read: read again, so what we answer is at least as new as it.
+      generation = this.generation;
+      row = await loadTokenForVerify(this.options.db, hash);
+    }
+    const cacheable = generation === this.generation && this.options.cacheSize > 0;
+    if (row === undefined) {
+      if (cacheable) this.unknown.set(hash, true);
+      return 'NOT_FOUND';
+    }
+    const entry = this.toVerified(row);
+    if (cacheable) {
+      this.cache.set(hash, entry);
+      let hashes = this.hashesByToken.get(entry.id);
+      if (hashes === undefined) {
+        hashes = new Set();
+        this.hashesByToken.set(entry.id, hashes);
+      }
+      hashes.add(hash);
+    }
+    return entry;
+  }
+
+  private toVerified(row: TokenForVerify): VerifiedToken {
+    const { catalog } = this.options;
+    const rolePermissions = (roleId: string | null, customJson: string | null): string[] => {
+      if (roleId === null) return [];
+      const builtIn = catalog.builtInRoles.get(roleId);
+      if (builtIn) return [...builtIn.permissions];
+      return parseList(customJson) ?? [];
+    };
+    let base: string[];
+    if (row.access === 'full') base = catalog.permissions.map((p) => p.key);
+    else if (row.roleId !== null) base = rolePermissions(row.roleId, row.tokenRolePermissions);
+    else base = parseList(row.permissions) ?? [];
+    let ownerGone = false;
+    if (row.kind === 'personal') {
+      // The owner bound: a personal token never holds more than its owner holds right now.
+      ownerGone = row.ownerRoleId === null;
+      const owner = new Set(rolePermissions(row.ownerRoleId, row.ownerRolePermissions));
+      base = base.filter((p) => owner.has(p));
+    }
+    const permissionList = [...new Set(base.filter((p) => catalog.keys.has(p)))].sort();
+    const resourceIdList = parseList(row.resourceIds);
+    const ipList = parseList(row.allowedIps);
+    const ipRanges = ipList === null ? null : ipList.map(parseRange).filter((r): r is IpRange => r !== null);
+    const expiresAt = row.expiresAt === null ? null : Number(row.expiresAt);
+    return {
+      id: row.id,
+      orgId: row.orgId,
+      kind: row.kind,
+      ownerId: row.ownerId,
+      access: row.access,
+      roleId: row.roleId,
+      revoked: row.status === 'revoked' || ownerGone,
+      expiresAt,
+      valueNotAfter: row.notAfter === null ? null : Number(row.notAfter),
+      permissions: new Set(permissionList),
+      permissionList,
+      resourceIds: resourceIdList === null ? null : new Set(resourceIdList),
+      resourceIdList,
+      ipRanges,
+      rateLimit:
+        row.rateLimit === null || row.rateLimitWindow === null
+          ? null
+          : { limit: row.rateLimit, windowMs: row.rateLimitWindow * 1000 },
+      validBody: JSON.stringify({
+        valid: true,
+        token: {
+          id: row.id,
+          orgId: row.orgId,
+          kind: row.kind,
+          ownerId: row.ownerId,
+          permissions: permissionList,
+          resourceIds: resourceIdList,
+          expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString(),
+        },
+      }),
+    };
+  }
+
+  /** The checks every use of a token passes, for verify and for the management API alike. */
+  checkUsable(token: VerifiedToken, clientIp: string, now: number): VerifyCode | null {
+    if (token.revoked) return 'REVOKED';
+    if (token.valueNotAfter !== null && now >= token.valueNotAfter) return 'NOT_FOUND';
+    if (token.expiresAt !== null && now >= token.expiresAt) return 'EXPIRED';
+    if (token.ipRanges !== null) {
+      const address = parseAddress(clientIp);
+      if (address === null || !addressInRanges(address, token.ipRanges)) return 'IP_NOT_ALLOWED';
+    }
+    if (token.rateLimit !== null) {
+      const decision = this.options.rateLimits.hit(
+        `token:${token.id}`,
+        token.rateLimit.limit,
+        token.rateLimit.windowMs,
+        now,
+      );
+      if (!decision.allowed) return 'RATE_LIMITED';
+    }
+    return null;
+  }
+
+  async verify(input: VerifyInput, callerIp: string): Promise<VerifyOutcome> {
+    const now = Date.now();
+    const clientIp = input.ip ?? callerIp;
+    const failureKey = `verify-failures:${clientIp}`;
+    const { rateLimits, failureLimit } = this.options;
+    const throttle = rateLimits.exceeded(failureKey, failureLimit, FAILURE_WINDOW_MS, now);
+    if (!throttle.allowed)
+      return { throttled: true, retryAfterSeconds: Math.ceil(throttle.retryAfterMs / 1000) };
+
+    const token = await this.resolve(input.token);
+    if (typeof token === 'string') {
+      rateLimits.hit(failureKey, failureLimit, FAILURE_WINDOW_MS, now);
+      return invalid(token);
+    }
+    const unusable = this.checkUsable(token, clientIp, now);
+    if (unusable !== null) {
+      if (unusable === 'NOT_FOUND') rateLimits.hit(failureKey, failureLimit, FAILURE_WINDOW_MS, now);
+      return invalid(unusable);
+    }
+    if (input.permission !== undefined && !this.allows(token, input.permission)) return invalid('FORBIDDEN');
+    if (input.resource !== undefined && !(await this.coversResource(token, input.resource))) {
+      return invalid('RESOURCE_FORBIDDEN');
+    }
+    this.options.usage.record(token.id, clientIp, now);
+    return { valid: true, token, body: token.validBody };
+  }
+
+  allows(token: VerifiedToken, query: PermissionQuery): boolean {
+    if (typeof query === 'string') return token.permissions.has(query);
+    if ('all' in query) return query.all.every((p) => token.permissions.has(p));
+    return query.any.some((p) => token.permissions.has(p));
+  }
+
+  /** A resource must belong to the token's org, and to the token's list when it has one. */
+  async coversResource(token: VerifiedToken, resourceId: string): Promise<boolean> {
+    if (token.resourceIds !== null && !token.resourceIds.has(resourceId)) return false;
+    let resources = this.orgResources.get(token.orgId);
+    if (resources === undefined) {
+      const generation = this.generation;
+      resources = new Set(await resourceIdsOfOrg(this.options.db, token.orgId));
+      if (generation === this.generation) this.orgResources.set(token.orgId, resources);
+    }
+    return resources.has(resourceId);
+  }
+
+  /** Drops what is cached about one token, before the change's own request answers. */
+  invalidateToken(tokenId: string): void {
+    this.generation++;
+    const hashes = this.hashesByToken.get(tokenId);
+    if (hashes === undefined) return;
+    for (const hash of [...hashes]) this.cache.delete(hash);
+  }
+
+  /** Drops every entry of an org: role edits and member changes reach many tokens at once. */
+  invalidateOrg(orgId: string): void {
+    this.generation++;
+    this.orgResources.delete(orgId);
+    const stale: string[] = [];
+    for (const [hash, entry] of this.cache.entries()) if (entry.orgId === orgId) stale.push(hash);
+    for (const hash of stale) this.cache.delete(hash);
+  }
+
+  invalidateOrgResources(orgId: string): void {
+    this.generation++;
+    this.orgResources.delete(orgId);
+  }
+
+  /** A value just issued must not be answered from the negative cache. */
+  forgetUnknown(hash: string): void {
+    this.unknown.delete(hash);
+  }
+
+  clear(): void {
+    this.generation++;
+    this.cache.clear();
+    this.unknown.clear();
+    this.orgResources.clear();
+  }
+
+  get size(): number {
+    return this.cache.size;
+  }
+}
