@@ -21,7 +21,6 @@ import type {
   Role,
   Session,
   TokenInfo,
-  User,
   VerifiedToken,
   VerifyFailureCode,
   VerifyOptions,
@@ -79,13 +78,6 @@ export interface AcceptInviteInput {
   inviteToken: string;
   password: string;
   name: string;
-}
-
-/** The answer of setup, login and accept-invite: the session's JSON, as the server sent it. */
-export interface SignInResult {
-  user?: User;
-  org?: Org;
-  [key: string]: unknown;
 }
 
 /** The body of `POST /v1/leaks`. */
@@ -311,15 +303,10 @@ export class Latchkey {
       return session;
     },
     /** `POST /v1/setup`: the first user and org; signs this client in. */
-    setup: async (input: SetupInput): Promise<SignInResult> => {
-      this.csrfToken = null;
-      return this.call<SignInResult>('POST', '/v1/setup', { body: input });
-    },
+    setup: async (input: SetupInput): Promise<Session> => this.signIn('/v1/setup', input),
     /** `POST /v1/auth/login`; signs this client in. */
-    login: async (input: { email: string; password: string }): Promise<SignInResult> => {
-      this.csrfToken = null;
-      return this.call<SignInResult>('POST', '/v1/auth/login', { body: input });
-    },
+    login: async (input: { email: string; password: string }): Promise<Session> =>
+      this.signIn('/v1/auth/login', input),
     /** `POST /v1/auth/logout`; forgets the session. */
     logout: async (): Promise<void> => {
       await this.call<unknown>('POST', '/v1/auth/logout');
@@ -327,11 +314,16 @@ export class Latchkey {
       this.csrfToken = null;
     },
     /** `POST /v1/auth/accept-invite`; signs this client in as the invited user. */
-    acceptInvite: async (input: AcceptInviteInput): Promise<SignInResult> => {
-      this.csrfToken = null;
-      return this.call<SignInResult>('POST', '/v1/auth/accept-invite', { body: input });
-    },
+    acceptInvite: async (input: AcceptInviteInput): Promise<Session> =>
+      this.signIn('/v1/auth/accept-invite', input),
   };
+
+  private async signIn(path: string, body: unknown): Promise<Session> {
+    this.csrfToken = null;
+    const session = await this.call<Session>('POST', path, { body });
+    this.csrfToken = session?.csrfToken ?? null;
+    return session;
+  }
 
   /**
    * The permission catalog (`GET /v1/permissions`).

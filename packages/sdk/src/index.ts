@@ -5,7 +5,6 @@ export {
   type LatchkeyOptions,
   type LeakReportResult,
   type SetupInput,
-  type SignInResult,
 } from './client.ts';
 export { isLatchkeyError, LatchkeyError, type LatchkeyErrorCode } from './errors.ts';
 export { type EventStream, type EventStreamOptions, subscribeEvents } from './events.ts';

@@ -290,22 +290,34 @@ export interface Session {
 export interface Member {
   userId: string;
   email: string;
-  name: string | null;
+  name: string;
   roleId: string;
-  joinedAt?: string;
-  status?: string;
+  createdAt: string;
 }
 
 /**
- * The answer of adding a member; `inviteUrl` is set when the person had no account.
+ * The answer of adding someone without an account: an invitation (also e-mailed to them).
+ *
+ * @example
+ * const added = await latchkey.members.add('org_1', { email: 'a@example.com', roleId: 'rol_readonly' });
+ * if ('inviteUrl' in added) console.log('send', added.inviteUrl);
+ */
+export interface MemberInvitation {
+  added: false;
+  invited: true;
+  email: string;
+  roleId: string;
+  inviteUrl: string;
+  expiresAt: string;
+}
+
+/**
+ * Adding a member answers the member (an existing user) or an invitation (someone new).
  *
  * @example
  * const added: AddedMember = await latchkey.members.add('org_1', { email: 'a@example.com', roleId: 'rol_readonly' });
- * if (added.inviteUrl) console.log('send', added.inviteUrl);
  */
-export interface AddedMember extends Member {
-  inviteUrl?: string | null;
-}
+export type AddedMember = Member | MemberInvitation;
 
 /**
  * A named set of permissions; built-in roles have fixed ids (`rol_admin`, `rol_readwrite`, `rol_readonly`).

@@ -1,0 +1,213 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { serve } from '@hono/node-server';
+import express from 'express';
+import Fastify from 'fastify';
+import { Hono } from 'hono';
+import { Latchkey } from '../src/client.ts';
+import { requireToken as expressRequireToken } from '../src/express.ts';
+import { requireToken as fastifyRequireToken } from '../src/fastify.ts';
+import { requireToken as honoRequireToken, type LatchkeyVariables } from '../src/hono.ts';
+import { eventually, type LatchkeyFixture, startLatchkey } from './helpers/latchkey.ts';
+import { fakeToken } from './helpers/tokens.ts';
+
+interface RunningApp {
+  url: string;
+  close(): Promise<void>;
+}
+
+interface Guard {
+  client: Latchkey;
+  resource: string;
+}
+
+/** The same protected API in each framework: GET /shards/:shard/blocks needs blocks:read on the shard. */
+const frameworks: Record<string, (guard: Guard) => Promise<RunningApp>> = {
+  async fastify({ client, resource }) {
+    const app = Fastify();
+    app.get(
+      '/blocks',
+      { preHandler: fastifyRequireToken({ client, permission: 'blocks:read', resource }) },
+      async (request) => ({ caller: request.latchkey?.id }),
+    );
+    app.post(
+      '/transactions',
+      { preHandler: fastifyRequireToken({ client, permission: 'transactions:write', resource }) },
+      async () => ({ ok: true }),
+    );
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    return { url, close: () => app.close() };
+  },
+  async express({ client, resource }) {
+    const app = express();
+    app.get('/blocks', expressRequireToken({ client, permission: 'blocks:read', resource }), (req, res) => {
+      res.json({ caller: req.latchkey?.id });
+    });
+    app.post(
+      '/transactions',
+      expressRequireToken({ client, permission: 'transactions:write', resource }),
+      (_req, res) => {
+        res.json({ ok: true });
+      },
+    );
+    const server: Server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      close: () => new Promise((resolve) => server.close(() => resolve())),
+    };
+  },
+  async hono({ client, resource }) {
+    const app = new Hono<{ Variables: LatchkeyVariables }>();
+    app.get('/blocks', honoRequireToken({ client, permission: 'blocks:read', resource }), (c) =>
+      c.json({ caller: c.get('latchkey').id }),
+    );
+    app.post('/transactions', honoRequireToken({ client, permission: 'transactions:write', resource }), (c) =>
+      c.json({ ok: true }),
+    );
+    let server: ReturnType<typeof serve> | undefined;
+    const address = await new Promise<AddressInfo>((resolve) => {
+      server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, resolve);
+    });
+    return {
+      url: `http://127.0.0.1:${address.port}`,
+      close: () => new Promise((done) => (server ? server.close(() => done()) : done())),
+    };
+  },
+};
+
+async function call(url: string, token?: string, method = 'GET') {
+  const response = await fetch(url, {
+    method,
+    headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+  });
+  const body = (await response.json()) as {
+    caller?: string;
+    error?: { code: string; message: string; details: unknown };
+  };
+  return { status: response.status, body, wwwAuthenticate: response.headers.get('www-authenticate') };
+}
+
+describe('requireToken middleware in a real app of each framework', () => {
+  let lk: LatchkeyFixture;
+  let shard: string;
+  let otherShard: string;
+  const tokens: Record<string, string> = {};
+  const ids: Record<string, string> = {};
+
+  before(async () => {
+    lk = await startLatchkey();
+    shard = (await lk.client.resources.create(lk.org, { type: 'shard', name: 'testnet-1' })).id;
+    otherShard = (await lk.client.resources.create(lk.org, { type: 'shard', name: 'testnet-2' })).id;
+    const make = async (name: string, input: Parameters<Latchkey['tokens']['create']>[1]) => {
+      const issued = await lk.client.tokens.create(lk.org, input);
+      tokens[name] = issued.token;
+      ids[name] = issued.clientId;
+    };
+    await make('reader', { name: 'reader', access: 'granular', permissions: ['blocks:read'] });
+    await make('elsewhere', {
+      name: 'elsewhere',
+      access: 'granular',
+      permissions: ['blocks:read'],
+      resourceIds: [otherShard],
+    });
+    await make('revoked', { name: 'revoked', access: 'full' });
+    await lk.client.tokens.revoke(lk.org, ids.revoked ?? '');
+  });
+  after(async () => {
+    await lk.close();
+  });
+
+  for (const [framework, start] of Object.entries(frameworks)) {
+    for (const cached of [false, true]) {
+      describe(`${framework}${cached ? ' with a cache' : ''}`, () => {
+        let app: RunningApp;
+        let client: Latchkey;
+        before(async () => {
+          client = new Latchkey({
+            baseUrl: lk.url,
+            token: lk.adminToken,
+            ...(cached ? { cache: { ttlMs: 60_000 } } : {}),
+          });
+          if (cached) await client.cacheReady();
+          app = await start({ client, resource: shard });
+        });
+        after(async () => {
+          client.close();
+          await app.close();
+        });
+
+        test('a token with the permission passes, and the route sees the verified token', async () => {
+          const first = await call(`${app.url}/blocks`, tokens.reader);
+          assert.equal(first.status, 200);
+          assert.equal(first.body.caller, ids.reader);
+          const again = await call(`${app.url}/blocks`, tokens.reader);
+          assert.equal(again.status, 200);
+        });
+
+        test('no token: 401 with WWW-Authenticate: Bearer and the error envelope', async () => {
+          const answer = await call(`${app.url}/blocks`);
+          assert.equal(answer.status, 401);
+          assert.match(answer.wwwAuthenticate ?? '', /^Bearer realm="latchkey"/);
+          assert.equal(answer.body.error?.code, 'UNAUTHENTICATED');
+        });
+
+        test('malformed, unknown and revoked tokens all get the same 401', async () => {
+          const answers = await Promise.all(
+            ['lk_garbage', fakeToken(), tokens.revoked].map((token) => call(`${app.url}/blocks`, token)),
+          );
+          for (const answer of answers) {
+            assert.equal(answer.status, 401);
+            assert.match(answer.wwwAuthenticate ?? '', /error="invalid_token"/);
+          }
+          assert.equal(new Set(answers.map((a) => JSON.stringify(a.body))).size, 1, 'callers learn nothing');
+        });
+
+        test('a missing permission or resource is 403 FORBIDDEN', async () => {
+          const write = await call(`${app.url}/transactions`, tokens.reader, 'POST');
+          assert.equal(write.status, 403);
+          assert.equal(write.body.error?.code, 'FORBIDDEN');
+          const elsewhere = await call(`${app.url}/blocks`, tokens.elsewhere);
+          assert.equal(elsewhere.status, 403);
+          assert.equal(elsewhere.body.error?.code, 'FORBIDDEN');
+        });
+
+        if (cached) {
+          test('a revocation clears the cached entry within one second', async () => {
+            const issued = await lk.client.tokens.create(lk.org, {
+              name: `soon-revoked-${framework}`,
+              access: 'granular',
+              permissions: ['blocks:read'],
+            });
+            assert.equal((await call(`${app.url}/blocks`, issued.token)).status, 200);
+            assert.ok((client.cache?.size ?? 0) > 0, 'the answer was cached');
+            await lk.client.tokens.revoke(lk.org, issued.clientId);
+            const elapsed = await eventually(
+              async () => (await call(`${app.url}/blocks`, issued.token)).status === 401,
+              1000,
+            );
+            assert.ok(elapsed < 1000);
+          });
+        }
+      });
+    }
+  }
+
+  test('an unreachable Latchkey answers 503, not 401', async () => {
+    const app = await frameworks.fastify?.({
+      client: new Latchkey({ baseUrl: 'http://127.0.0.1:1', timeoutMs: 1000 }),
+      resource: shard,
+    });
+    assert.ok(app);
+    try {
+      const answer = await call(`${app.url}/blocks`, tokens.reader);
+      assert.equal(answer.status, 503);
+      assert.equal(answer.body.error?.code, 'UNAVAILABLE');
+    } finally {
+      await app.close();
+    }
+  });
+});
