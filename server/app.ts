@@ -120,7 +120,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     rateLimits,
     events: new TokenEvents(verifier),
     mailer: new OutboxMailer(join(config.dataDir, 'outbox'), config.mailFrom),
-    metrics: createMetrics(() => verifier.size),
+    metrics: createMetrics(verifier),
     log: app.log,
     closing: new Set(),
   };

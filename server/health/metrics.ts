@@ -6,7 +6,7 @@ export interface Metrics {
 }
 
 /** One registry per app, so several apps in one process (tests) do not collide. */
-export function createMetrics(cacheSize: () => number): Metrics {
+export function createMetrics(verifier: { readonly size: number; readonly databaseReads: number }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'latchkey_' });
   const verifications = new Counter({
@@ -20,7 +20,15 @@ export function createMetrics(cacheSize: () => number): Metrics {
     help: 'Tokens held in the verify cache',
     registers: [registry],
     collect() {
-      this.set(cacheSize());
+      this.set(verifier.size);
+    },
+  });
+  new Gauge({
+    name: 'latchkey_verify_database_reads',
+    help: 'Database reads made by verifications since start (cache misses)',
+    registers: [registry],
+    collect() {
+      this.set(verifier.databaseReads);
     },
   });
   // Children are looked up once per label value, not on every verification.

@@ -97,6 +97,8 @@ export class Verifier {
   private readonly orgResources: LRUCache<string, ReadonlySet<string>>;
   /** Bumped by every invalidation, so a load that raced with one is not cached. */
   private generation = 0;
+  /** Database reads made by verification, for /metrics and for tests of the no-I/O paths. */
+  databaseReads = 0;
 
   constructor(private readonly options: VerifierOptions) {
     const max = Math.max(options.cacheSize, 1);
@@ -135,10 +137,12 @@ export class Verifier {
 
   private async load(hash: string): Promise<VerifiedToken | 'NOT_FOUND'> {
     let generation = this.generation;
+    this.databaseReads++;
     let row = await loadTokenForVerify(this.options.db, hash);
     if (generation !== this.generation) {
       // An invalidation ran while we read: read again, so what we answer is at least as new as it.
       generation = this.generation;
+      this.databaseReads++;
       row = await loadTokenForVerify(this.options.db, hash);
     }
     const cacheable = generation === this.generation && this.options.cacheSize > 0;
@@ -277,6 +281,7 @@ export class Verifier {
     let resources = this.orgResources.get(token.orgId);
     if (resources === undefined) {
       const generation = this.generation;
+      this.databaseReads++;
       resources = new Set(await resourceIdsOfOrg(this.options.db, token.orgId));
       if (generation === this.generation) this.orgResources.set(token.orgId, resources);
     }
