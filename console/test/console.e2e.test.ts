@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { startServer } from '../../test/helpers/server.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -57,8 +58,6 @@ async function startTarget(): Promise<Target> {
   // LATCHKEY_E2E_URL points the test at a server that is already running (handy while developing).
   const external = process.env.LATCHKEY_E2E_URL;
   if (external) return { url: external.replace(/\/$/, ''), close: async () => {} };
-  const helper = '../../test/helpers/server.ts';
-  const { startServer } = (await import(helper)) as { startServer: () => Promise<Target> };
   const server = await startServer();
   return { url: server.url.replace(/\/$/, ''), close: () => server.close() };
 }
@@ -69,13 +68,7 @@ interface VerifyAnswer {
   token?: { id: string; permissions: string[] };
 }
 
-const helperMissing =
-  !process.env.LATCHKEY_E2E_URL && !existsSync(join(consoleDir, '..', 'test', 'helpers', 'server.ts'));
-
-if (helperMissing) {
-  // Transitional: the server's test helper lands with the server (issue 2).
-  test('console end to end in Chromium', (t) => t.skip('test/helpers/server.ts is not there yet'));
-} else if (!existsSync(CHROMIUM)) {
+if (!existsSync(CHROMIUM)) {
   test('console end to end in Chromium', (t) => {
     if (process.env.CI === 'true') assert.fail(`chromium not found at ${CHROMIUM}; CI must install it`);
     t.skip(`chromium not found at ${CHROMIUM}`);
@@ -323,7 +316,7 @@ if (helperMissing) {
     await reveal.waitFor({ state: 'detached' });
   });
 
-  test('members: invite a member, change their role, and the invite link signs them in', async () => {
+  test('members: invite a member, the invite link signs them in, then change their role', async () => {
     await goTo('Members');
     await heading('Members');
     await page.getByLabel('E-mail').fill('ada@example.com');
@@ -333,16 +326,6 @@ if (helperMissing) {
     await link.waitFor();
     const inviteUrl = await link.inputValue();
     assert.match(inviteUrl, /\/accept-invite#token=/);
-
-    const roleSelect = page.getByLabel('Role of ada@example.com');
-    await roleSelect.waitFor();
-    assert.equal(await roleSelect.inputValue(), 'rol_readonly');
-    await roleSelect.selectOption({ label: 'Read/Write User' });
-    await page.getByText('Role updated').waitFor();
-    await page.reload();
-    await page.getByLabel('Role of ada@example.com').waitFor();
-    assert.equal(await page.getByLabel('Role of ada@example.com').inputValue(), 'rol_readwrite');
-    await shoot('members');
 
     // The invited person opens the link in their own browser.
     const other = await browser.newContext({ viewport: { width: 1440, height: 900 } });
@@ -356,7 +339,7 @@ if (helperMissing) {
     await invited.getByRole('button', { name: 'Join' }).click();
     await heading('Tokens', invited);
     assert.ok(!invited.url().includes('token='), 'the invite secret leaves the address bar');
-    // A Read/Write member sees no Members page and may not create application tokens.
+    // A Read Only member sees no Members page and may not create application tokens.
     assert.equal(await invited.getByRole('link', { name: 'Members', exact: true }).count(), 0);
     await invited.getByRole('button', { name: 'Create token' }).click();
     const dialog = invited.getByRole('dialog', { name: 'Create token' });
@@ -364,6 +347,18 @@ if (helperMissing) {
     await dialog.getByText('Unavailable: application tokens need the tokens:write permission.').waitFor();
     assert.equal(await dialog.getByRole('checkbox', { name: /tokens:write/ }).isDisabled(), true);
     await other.close();
+
+    // Back as the administrator: Ada is a member now; promote her.
+    const roleSelect = page.getByLabel('Role of Ada Member (ada@example.com)');
+    await page.reload();
+    await roleSelect.waitFor();
+    assert.equal(await roleSelect.inputValue(), 'rol_readonly');
+    await roleSelect.selectOption({ label: 'Read/Write User' });
+    await page.getByText('Role updated').waitFor();
+    await page.reload();
+    await page.getByLabel('Role of Ada Member (ada@example.com)').waitFor();
+    assert.equal(await page.getByLabel('Role of Ada Member (ada@example.com)').inputValue(), 'rol_readwrite');
+    await shoot('members');
   });
 
   test('roles, resources, settings and the audit log', async () => {

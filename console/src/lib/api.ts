@@ -132,9 +132,11 @@ export interface TokenFilters {
   cursor?: string | null;
 }
 
+/** Adding a member answers the Member, or an invitation (for an e-mail without an account). */
 export interface AddMemberAnswer {
+  userId?: string;
   inviteUrl?: string;
-  member?: Member;
+  expiresAt?: string;
 }
 
 export const api = {

@@ -11,8 +11,12 @@ import {
   Time,
 } from '../components/ui';
 import { type AddMemberAnswer, api } from '../lib/api';
+import { absoluteTime } from '../lib/format';
 import { BUILT_IN_ROLE_NAMES, sessionKey, useMembers, useOrg, useRoles } from '../lib/session';
 import type { Member, Role } from '../lib/types';
+
+/** A member as a screen reader should hear them: name and e-mail, so two Adas stay apart. */
+const who = (m: Member) => (m.name ? `${m.name} (${m.email})` : m.email);
 
 export function MembersPage() {
   const { org, session, can } = useOrg();
@@ -92,7 +96,7 @@ export function MembersPage() {
                     {writable ? (
                       <>
                         <label className="sr-only" htmlFor={`role-${m.userId}`}>
-                          Role of {m.name || m.email}
+                          Role of {who(m)}
                         </label>
                         <select
                           id={`role-${m.userId}`}
@@ -129,7 +133,7 @@ export function MembersPage() {
                           remove.reset();
                           setRemoving(m);
                         }}
-                        aria-label={`Remove ${m.name || m.email}`}
+                        aria-label={`Remove ${who(m)}`}
                       >
                         Remove
                       </button>
@@ -212,8 +216,9 @@ function InviteForm({ roles }: { roles: Pick<Role, 'id' | 'name'>[] }) {
           {answer.result.inviteUrl ? (
             <>
               <p>
-                Invitation for <strong>{answer.email}</strong> created and e-mailed. You can also share this
-                link (it works once):
+                Invitation for <strong>{answer.email}</strong> created and e-mailed. They appear in the list
+                below once they accept. You can also share this link; it works once
+                {answer.result.expiresAt ? `, until ${absoluteTime(answer.result.expiresAt)}` : ''}:
               </p>
               <div className="reveal-row">
                 <input
