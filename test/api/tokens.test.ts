@@ -30,7 +30,11 @@ for (const dialect of await testDialects()) {
     after(() => server.close());
 
     test('create answers 201 with the value, the client id and the token info, marked no-store', async () => {
-      const answer = await admin.client.post(base, { name: 'deploy', access: 'granular', permissions: ['blocks:read'] });
+      const answer = await admin.client.post(base, {
+        name: 'deploy',
+        access: 'granular',
+        permissions: ['blocks:read'],
+      });
       assert.equal(answer.status, 201);
       assert.match(answer.body.token, tokenShape);
       assert.equal(answer.body.clientId, answer.body.tokenInfo.id);
@@ -88,7 +92,12 @@ for (const dialect of await testDialects()) {
         assert.equal(answer.status, 400);
         assert.equal(answer.body.error.code, 'VALIDATION_FAILED');
       }
-      const both = await admin.client.post(base, { name: unique('t'), access: 'full', expiresAt: at, expiresIn: '1d' });
+      const both = await admin.client.post(base, {
+        name: unique('t'),
+        access: 'full',
+        expiresAt: at,
+        expiresIn: '1d',
+      });
       assert.equal(both.status, 400);
     });
 
@@ -111,7 +120,9 @@ for (const dialect of await testDialects()) {
       // The default lifetime never exceeds the policy.
       const short = await createToken(admin);
       assert.ok(Date.parse(short.info.expiresAt) - Date.now() <= 10 * DAY + 5_000);
-      await admin.client.patch(`/v1/orgs/${admin.orgId}`, { policy: { maxTtlDays: 365, allowNoExpiry: false } });
+      await admin.client.patch(`/v1/orgs/${admin.orgId}`, {
+        policy: { maxTtlDays: 365, allowNoExpiry: false },
+      });
     });
 
     test('a duplicate active token name of the same owner is 409 CONFLICT; a revoked one frees the name', async () => {
@@ -127,7 +138,11 @@ for (const dialect of await testDialects()) {
     test('an expired token frees its name', async () => {
       const name = unique('expiring');
       const first = await createToken(admin, { name });
-      await server.deps.db.updateTable('tokens').set({ expiresAt: Date.now() - 1000 }).where('id', '=', first.id).execute();
+      await server.deps.db
+        .updateTable('tokens')
+        .set({ expiresAt: Date.now() - 1000 })
+        .where('id', '=', first.id)
+        .execute();
       const second = await createToken(admin, { name });
       assert.notEqual(second.id, first.id);
       const old = await admin.client.get(`${base}/${first.id}`);
@@ -137,7 +152,11 @@ for (const dialect of await testDialects()) {
     test('full, granular and role access; granular takes permissions or a role, not both', async () => {
       const full = await createToken(admin, { access: 'full', permissions: undefined });
       assert.equal(full.info.access, 'full');
-      const role = await createToken(admin, { access: 'granular', permissions: undefined, roleId: 'rol_readonly' });
+      const role = await createToken(admin, {
+        access: 'granular',
+        permissions: undefined,
+        roleId: 'rol_readonly',
+      });
       assert.equal(role.info.roleId, 'rol_readonly');
       const verdict = await verify(server.url, { token: role.token, permission: 'chunks:read' });
       assert.equal(verdict.body.valid, true);
@@ -170,9 +189,15 @@ for (const dialect of await testDialects()) {
     });
 
     test('allowedIps takes IPv4 and IPv6 addresses and CIDRs, and refuses anything else', async () => {
-      const ok = await createToken(admin, { allowedIps: ['203.0.113.0/24', '2001:db8::/32', '198.51.100.7'] });
+      const ok = await createToken(admin, {
+        allowedIps: ['203.0.113.0/24', '2001:db8::/32', '198.51.100.7'],
+      });
       assert.deepEqual(ok.info.allowedIps, ['203.0.113.0/24', '2001:db8::/32', '198.51.100.7']);
-      const bad = await admin.client.post(base, { name: unique('t'), access: 'full', allowedIps: ['10.0.0.0/33'] });
+      const bad = await admin.client.post(base, {
+        name: unique('t'),
+        access: 'full',
+        allowedIps: ['10.0.0.0/33'],
+      });
       assert.equal(bad.status, 400);
       assert.deepEqual(bad.body.error.details.bad, ['10.0.0.0/33']);
     });
@@ -180,7 +205,10 @@ for (const dialect of await testDialects()) {
     test('PATCH renames and edits the description; a rename to a taken name is 409', async () => {
       const a = await createToken(admin);
       const b = await createToken(admin);
-      const renamed = await admin.client.patch(`${base}/${a.id}`, { name: unique('renamed'), description: 'for CI' });
+      const renamed = await admin.client.patch(`${base}/${a.id}`, {
+        name: unique('renamed'),
+        description: 'for CI',
+      });
       assert.equal(renamed.status, 200);
       assert.equal(renamed.body.description, 'for CI');
       const taken = await admin.client.patch(`${base}/${a.id}`, { name: b.info.name });
@@ -197,7 +225,10 @@ for (const dialect of await testDialects()) {
       assert.equal(revoked.body.status, 'revoked');
       assert.equal(revoked.body.revokedBy, admin.userId);
       assert.ok(revoked.body.revokedAt);
-      assert.deepEqual((await verify(server.url, { token: created.token })).body, { valid: false, code: 'REVOKED' });
+      assert.deepEqual((await verify(server.url, { token: created.token })).body, {
+        valid: false,
+        code: 'REVOKED',
+      });
       const again = await admin.client.delete(`${base}/${created.id}`);
       assert.equal(again.status, 200);
       assert.equal(again.body.revokedAt, revoked.body.revokedAt);
@@ -285,7 +316,11 @@ for (const dialect of await testDialects()) {
 
     test('application tokens need tokens:write, have no owner, and survive their creator leaving', async () => {
       const writer = await addMember(admin, 'rol_readwrite');
-      const refused = await writer.client.post(base, { name: unique('app'), kind: 'application', access: 'full' });
+      const refused = await writer.client.post(base, {
+        name: unique('app'),
+        kind: 'application',
+        access: 'full',
+      });
       assert.equal(refused.status, 403);
       assert.equal(refused.body.error.code, 'FORBIDDEN');
 
@@ -300,9 +335,18 @@ for (const dialect of await testDialects()) {
       assert.equal(app.info.ownerId, null);
       const personal = await createToken(manager);
 
-      assert.equal((await admin.client.delete(`/v1/orgs/${admin.orgId}/members/${manager.userId}`)).status, 204);
-      assert.equal((await verify(server.url, { token: app.token, permission: 'blocks:read' })).body.valid, true);
-      assert.deepEqual((await verify(server.url, { token: personal.token })).body, { valid: false, code: 'REVOKED' });
+      assert.equal(
+        (await admin.client.delete(`/v1/orgs/${admin.orgId}/members/${manager.userId}`)).status,
+        204,
+      );
+      assert.equal(
+        (await verify(server.url, { token: app.token, permission: 'blocks:read' })).body.valid,
+        true,
+      );
+      assert.deepEqual((await verify(server.url, { token: personal.token })).body, {
+        valid: false,
+        code: 'REVOKED',
+      });
       const after = await admin.client.get(`${base}/${personal.id}`);
       assert.equal(after.body.revokedReason, 'owner_removed');
     });
@@ -330,12 +374,22 @@ for (const dialect of await testDialects()) {
       const list = await asToken.get(base);
       assert.equal(list.status, 403);
       assert.equal(list.body.error.code, 'FORBIDDEN');
-      const create = await asToken.post(base, { name: unique('t'), access: 'granular', permissions: ['blocks:read'] });
+      const create = await asToken.post(base, {
+        name: unique('t'),
+        access: 'granular',
+        permissions: ['blocks:read'],
+      });
       assert.equal(create.status, 403);
-      const manager = await createToken(admin, { permissions: ['tokens:read', 'tokens:write', 'blocks:read'] });
+      const manager = await createToken(admin, {
+        permissions: ['tokens:read', 'tokens:write', 'blocks:read'],
+      });
       const asManager = new ApiClient(server.url).withToken(manager.token);
       assert.equal((await asManager.get(base)).status, 200);
-      const child = await asManager.post(base, { name: unique('child'), access: 'granular', permissions: ['blocks:read'] });
+      const child = await asManager.post(base, {
+        name: unique('child'),
+        access: 'granular',
+        permissions: ['blocks:read'],
+      });
       assert.equal(child.status, 201);
       assert.equal(child.body.tokenInfo.ownerId, admin.userId);
     });
