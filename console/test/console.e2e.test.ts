@@ -254,6 +254,15 @@ if (!existsSync(CHROMIUM)) {
     const html = await page.content();
     assert.ok(!html.includes(tokenValue), 'the page holds no token value');
     await shoot('tokens');
+
+    await page.getByRole('button', { name: 'Actions for indexer, testnet' }).click();
+    await page.getByRole('menuitem', { name: 'Details…' }).click();
+    const details = page.getByRole('dialog', { name: 'indexer, testnet' });
+    await details.getByText(clientId).waitFor();
+    await details.getByText('Reads blocks for the indexer').waitFor();
+    await details.getByText('All resources').waitFor();
+    await page.keyboard.press('Escape');
+    await details.waitFor({ state: 'detached' });
   });
 
   test('a duplicate name is refused with the server’s message', async () => {
@@ -409,6 +418,23 @@ if (!existsSync(CHROMIUM)) {
     await page.getByLabel('Token').selectOption({ value: clientId });
     await page.getByText('token.revoked').first().waitFor();
     assert.equal(await page.getByText('member.added').count(), 0);
+  });
+
+  test('the dark color scheme', async () => {
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await goTo('Tokens');
+    await page.getByRole('button', { name: 'Actions for deployer' }).waitFor();
+    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert.equal(background, 'rgb(15, 17, 21)');
+    await shoot('tokens-dark');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    await page
+      .getByRole('dialog', { name: 'Create token' })
+      .getByRole('checkbox', { name: /blocks:read/ })
+      .waitFor();
+    await shoot('create-token-dark');
+    await page.keyboard.press('Escape');
+    await page.emulateMedia({ colorScheme: 'light' });
   });
 
   test('sign out, a wrong password is explained, sign in again', async () => {

@@ -3,7 +3,7 @@ import { EmptyState, ErrorMessage, Loading, PageHeader, Time } from '../componen
 import { api } from '../lib/api';
 import { absoluteTime } from '../lib/format';
 import { setSearch, useLocation } from '../lib/router';
-import { useMembers, useOrg } from '../lib/session';
+import { useMembers, useOrg, useResources, useRoles } from '../lib/session';
 import type { AuditEvent } from '../lib/types';
 
 export function AuditPage() {
@@ -11,6 +11,8 @@ export function AuditPage() {
   const { search } = useLocation();
   const tokenId = search.get('tokenId') ?? '';
   const members = useMembers(org.id, can('members:read'));
+  const roles = useRoles(org.id, can('roles:read'));
+  const resources = useResources(org.id, can('resources:read'));
   const tokens = useQuery({
     queryKey: ['tokens', org.id, 'audit-picker'],
     queryFn: () => api.tokens(org.id, { owner: can('tokens:read') ? undefined : 'me' }),
@@ -37,8 +39,14 @@ export function AuditPage() {
   const what = (event: AuditEvent) => {
     if (!event.target) return '—';
     const { type, id } = event.target;
-    if (type === 'token' && id) return tokenName(id) ? `${tokenName(id)} (${id})` : id;
-    return `${type}${id ? ` ${id}` : ''}`;
+    if (!id) return type;
+    let name: string | undefined;
+    if (type === 'token') name = tokenName(id);
+    else if (type === 'user') name = members.data?.find((x) => x.userId === id)?.name;
+    else if (type === 'role') name = roles.data?.find((r) => r.id === id)?.name;
+    else if (type === 'resource') name = resources.data?.find((r) => r.id === id)?.name;
+    else if (type === 'org' && id === org.id) name = org.name;
+    return name ? `${type} ${name} (${id})` : `${type} ${id}`;
   };
   const rows = events.data?.pages.flatMap((p) => p.items) ?? [];
 

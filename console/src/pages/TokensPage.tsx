@@ -1,6 +1,6 @@
 import * as DropdownMenu from '@radix-ui/react-dropdown-menu';
-import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type ReactNode, useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { ConfirmDialog, Dialog, EmptyState, ErrorMessage, Loading, PageHeader, Time } from '../components/ui';
 import { api } from '../lib/api';
@@ -43,6 +43,7 @@ export function TokensPage() {
   const [revoking, setRevoking] = useState<TokenInfo | null>(null);
   const [rotating, setRotating] = useState<TokenInfo | null>(null);
   const [editing, setEditing] = useState<TokenInfo | null>(null);
+  const [showing, setShowing] = useState<TokenInfo | null>(null);
 
   const refresh = () => {
     void queryClient.invalidateQueries({ queryKey: ['tokens', org.id] });
@@ -233,6 +234,9 @@ export function TokensPage() {
                       </DropdownMenu.Trigger>
                       <DropdownMenu.Portal>
                         <DropdownMenu.Content className="menu" align="end" sideOffset={4}>
+                          <DropdownMenu.Item className="menu-item" onSelect={() => setShowing(t)}>
+                            Details…
+                          </DropdownMenu.Item>
                           <DropdownMenu.Item className="menu-item" onSelect={() => setEditing(t)}>
                             Rename…
                           </DropdownMenu.Item>
@@ -329,6 +333,16 @@ export function TokensPage() {
         />
       )}
       {editing && <EditTokenDialog token={editing} onClose={() => setEditing(null)} onSaved={refresh} />}
+      {showing && (
+        <TokenDetailsDialog
+          token={showing}
+          onClose={() => setShowing(null)}
+          labelOf={labelOf}
+          roleName={roleName}
+          resourceName={resourceName}
+          ownerName={ownerName}
+        />
+      )}
       <p className="footnote muted">
         Tokens limited to a resource can also be listed from the{' '}
         {can('resources:read') ? <Link href={orgPath(org.id, 'resources')}>Resources</Link> : 'Resources'}{' '}
@@ -472,6 +486,80 @@ function EditTokenDialog({
           </button>
         </div>
       </form>
+    </Dialog>
+  );
+}
+
+function TokenDetailsDialog({
+  token,
+  onClose,
+  labelOf,
+  roleName,
+  resourceName,
+  ownerName,
+}: {
+  token: TokenInfo;
+  onClose: () => void;
+  labelOf: (key: string) => string;
+  roleName: (id: string) => string;
+  resourceName: (id: string) => string;
+  ownerName: (t: TokenInfo) => string;
+}) {
+  const { org } = useOrg();
+  // Fetch the one token so the dialog shows current usage, not the list's snapshot.
+  const fresh = useQuery({
+    queryKey: ['token', org.id, token.id],
+    queryFn: () => api.token(org.id, token.id),
+  });
+  const t = fresh.data ?? token;
+  const when = (iso: string | null, empty = '—') => (iso ? absoluteTime(iso) : empty);
+  const rows: [string, ReactNode][] = [
+    ['Client id', <code key="id">{t.id}</code>],
+    ['Hint', <code key="hint">{t.hint}</code>],
+    ['Kind', t.kind],
+    ['Owner', ownerName(t)],
+    ['Status', t.status + (t.revokedReason ? ` (${t.revokedReason})` : '')],
+    [
+      'Access',
+      t.access === 'full'
+        ? 'Full access'
+        : t.roleId
+          ? `Role: ${roleName(t.roleId)}`
+          : (t.permissions ?? []).map((p) => `${p} (${labelOf(p)})`).join(', ') || 'None',
+    ],
+    [
+      'Resources',
+      t.resourceIds === null ? 'All resources' : t.resourceIds.map(resourceName).join(', ') || 'None',
+    ],
+    ['Allowed IPs', t.allowedIps?.length ? t.allowedIps.join(', ') : 'Any address'],
+    ['Rate limit', t.rateLimit ? `${t.rateLimit.limit} per ${t.rateLimit.windowSeconds} s` : 'None'],
+    ['Created', when(t.createdAt)],
+    ['Expires', when(t.expiresAt, 'Never')],
+    ['Last used', t.lastUsedAt ? `${absoluteTime(t.lastUsedAt)} from ${t.lastUsedIp ?? 'unknown'}` : 'Never'],
+    ['Uses', String(t.useCount)],
+  ];
+  if (t.revokedAt) rows.push(['Revoked', when(t.revokedAt)]);
+  return (
+    <Dialog
+      open
+      onOpenChange={(open) => !open && onClose()}
+      title={t.name}
+      description={t.description || undefined}
+    >
+      <ErrorMessage error={fresh.error} />
+      <dl className="details-list">
+        {rows.map(([label, value]) => (
+          <div key={label}>
+            <dt>{label}</dt>
+            <dd>{value}</dd>
+          </div>
+        ))}
+      </dl>
+      <div className="dialog-actions">
+        <button type="button" className="button" onClick={onClose}>
+          Close
+        </button>
+      </div>
     </Dialog>
   );
 }
