@@ -46,8 +46,12 @@ export function registerMemberCommands(program: Command): void {
       const org = await resolveOrg(context, options);
       const added = await context.client.members.add(org, { email: options.email, roleId: options.role });
       if (options.json) return void printJson(added);
-      process.stdout.write(`Added ${added.email} as ${added.roleId}.\n`);
-      if (added.inviteUrl) process.stdout.write(`Invitation: ${added.inviteUrl}\n`);
+      if ('inviteUrl' in added) {
+        process.stdout.write(`Invited ${added.email} as ${added.roleId} (until ${added.expiresAt}).\n`);
+        process.stdout.write(`Invitation link (also e-mailed): ${added.inviteUrl}\n`);
+      } else {
+        process.stdout.write(`Added ${added.name} <${added.email}> as ${added.roleId}.\n`);
+      }
     }),
   );
 }
