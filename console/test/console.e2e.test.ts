@@ -84,6 +84,7 @@ if (!existsSync(CHROMIUM)) {
     password: 'correct horse battery',
     org: 'Acme Chain',
   };
+  const problems: string[] = [];
   let tokenValue = '';
   let clientId = '';
 
@@ -128,6 +129,14 @@ if (!existsSync(CHROMIUM)) {
     });
     context.setDefaultTimeout(15_000);
     page = await context.newPage();
+    // Uncaught exceptions and console errors (a CSP violation, a React warning) fail the last test.
+    // Failed requests are expected (401 before sign-in, 409 for a duplicate name) and left out.
+    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+        problems.push(`console: ${message.text()}`);
+      }
+    });
   });
 
   after(async () => {
@@ -449,5 +458,9 @@ if (!existsSync(CHROMIUM)) {
     await page.getByLabel('Password').fill(admin.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await heading('Tokens');
+  });
+
+  test('no uncaught errors or console errors along the way', () => {
+    assert.deepEqual(problems, []);
   });
 }
