@@ -1,4 +1,4 @@
-import { MutationCache, QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
@@ -14,14 +14,19 @@ const queryClient: QueryClient = new QueryClient({
       refetchOnWindowFocus: false,
     },
   },
-  mutationCache: new MutationCache({
-    onError: (error) => {
-      // A session that expired mid-use: ask again who is signed in, which shows the sign-in page.
-      if (error instanceof ApiError && error.status === 401)
-        void queryClient.invalidateQueries({ queryKey: sessionKey });
+  // A session that expired mid-use: ask again who is signed in, which shows the sign-in page.
+  queryCache: new QueryCache({
+    onError: (error, query) => {
+      if (query.queryKey[0] !== 'session') recheckSession(error);
     },
   }),
+  mutationCache: new MutationCache({ onError: (error) => recheckSession(error) }),
 });
+
+function recheckSession(error: unknown): void {
+  if (error instanceof ApiError && error.status === 401)
+    void queryClient.invalidateQueries({ queryKey: sessionKey });
+}
 
 const root = document.getElementById('root');
 if (root) {

@@ -313,10 +313,12 @@ if (!existsSync(CHROMIUM)) {
     const dialog = page.getByRole('dialog', { name: 'Create token' });
     await dialog.getByLabel('Name').fill('deployer');
     await dialog.getByRole('radio', { name: /Full access/ }).check();
+    await dialog.getByRole('checkbox', { name: 'E-mail the value to me' }).click();
     await dialog.getByRole('button', { name: 'Create token' }).click();
     let reveal = page.getByRole('dialog', { name: /Token “deployer” created/ });
     const first = await reveal.getByLabel('Token value').inputValue();
-    await reveal.getByRole('button', { name: 'Copy' }).click();
+    // Mailed counts as saved: Done closes without asking.
+    await reveal.getByText(`Sent to ${admin.email}.`).waitFor();
     await reveal.getByRole('button', { name: 'Done' }).click();
     await reveal.waitFor({ state: 'detached' });
 
@@ -397,11 +399,44 @@ if (!existsSync(CHROMIUM)) {
     await page.getByLabel('Name').fill('testnet-1');
     await page.getByRole('button', { name: 'Add', exact: true }).click();
     await page.getByRole('cell', { name: 'testnet-1', exact: true }).waitFor();
+    const resourceId = ((await page.locator('td[data-label="Id"]').first().textContent()) ?? '').trim();
+    assert.match(resourceId, /^res_/);
     await shoot('resources');
     await page.getByRole('button', { name: 'Actions for testnet-1' }).click();
     await page.getByRole('menuitem', { name: 'View tokens' }).click();
     await heading('Tokens');
     await page.getByText('Resource: testnet-1').waitFor();
+    // Tokens that reach every resource are listed too, with their owner.
+    await page.getByRole('button', { name: 'Actions for deployer' }).waitFor();
+    assert.equal(await page.getByRole('columnheader', { name: 'Owner' }).count(), 1);
+
+    // Creating from the filtered list starts limited to that resource.
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const limited = page.getByRole('dialog', { name: 'Create token' });
+    assert.equal(await limited.getByRole('radio', { name: /Only selected resources/ }).isChecked(), true);
+    assert.equal(
+      await limited.getByRole('checkbox', { name: /testnet-1/ }).getAttribute('aria-checked'),
+      'true',
+    );
+    await limited.getByLabel('Name').fill('shard reader');
+    await limited.getByRole('checkbox', { name: /blocks:read/ }).click();
+    await limited.getByRole('button', { name: 'Create token' }).click();
+    const reveal = page.getByRole('dialog', { name: /Token “shard reader” created/ });
+    const limitedValue = await reveal.getByLabel('Token value').inputValue();
+    assert.equal(
+      (await verify({ token: limitedValue, permission: 'blocks:read', resource: resourceId })).valid,
+      true,
+    );
+    const elsewhere = await verify({
+      token: limitedValue,
+      permission: 'blocks:read',
+      resource: 'res_0000000000000000000000',
+    });
+    assert.equal(elsewhere.valid, false);
+    await reveal.getByRole('button', { name: 'Copy' }).click();
+    await reveal.getByRole('button', { name: 'Done' }).click();
+    await reveal.waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Actions for shard reader' }).waitFor();
 
     await goTo('Settings');
     await heading('Organization settings');

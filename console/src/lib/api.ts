@@ -129,6 +129,8 @@ export interface TokenFilters {
   status?: string;
   owner?: string;
   kind?: string;
+  /** Tokens that may reach this resource: limited to it, or to every resource. */
+  resource?: string;
   cursor?: string | null;
 }
 

@@ -23,14 +23,15 @@ export function TokensPage() {
   const catalog = useCatalog();
   const roles = useRoles(org.id, can('roles:read'));
   const resources = useResources(org.id, can('resources:read'));
-  const members = useMembers(org.id, can('members:read') && owner !== 'me');
+  const members = useMembers(org.id, can('members:read') && can('tokens:read'));
 
   const tokens = useInfiniteQuery({
-    queryKey: ['tokens', org.id, { status, owner, kind }],
+    queryKey: ['tokens', org.id, { status, owner, kind, resourceFilter }],
     queryFn: ({ pageParam }) =>
       api.tokens(org.id, {
         status: status === 'all' ? undefined : status,
-        owner: owner === 'me' ? 'me' : undefined,
+        owner: owner === 'all' ? undefined : owner,
+        resource: resourceFilter || undefined,
         kind: kind || undefined,
         cursor: pageParam,
       }),
@@ -59,10 +60,7 @@ export function TokensPage() {
   });
 
   const all = tokens.data?.pages.flatMap((p) => p.items) ?? [];
-  // The list API has no resource filter: a token limited to nothing in particular (null) covers every resource.
-  const rows = resourceFilter
-    ? all.filter((t) => t.resourceIds === null || t.resourceIds.includes(resourceFilter))
-    : all;
+  const rows = all;
   const labelOf = (key: string) => catalog.data?.find((p) => p.key === key)?.label ?? key;
   const roleName = (id: string) =>
     roles.data?.find((r) => r.id === id)?.name ?? BUILT_IN_ROLE_NAMES[id] ?? id;
@@ -117,6 +115,13 @@ export function TokensPage() {
             >
               <option value="me">My tokens</option>
               <option value="all">Everyone's</option>
+              {(members.data ?? [])
+                .filter((m) => m.userId !== session.user.id)
+                .map((m) => (
+                  <option key={m.userId} value={m.userId}>
+                    {m.name || m.email}
+                  </option>
+                ))}
             </select>
           </div>
         )}
@@ -161,7 +166,7 @@ export function TokensPage() {
             <thead>
               <tr>
                 <th scope="col">Name</th>
-                {owner !== 'me' && <th scope="col">Owner</th>}
+                {owner === 'all' && <th scope="col">Owner</th>}
                 <th scope="col">Access</th>
                 <th scope="col">Resources</th>
                 <th scope="col">Created</th>
@@ -183,7 +188,7 @@ export function TokensPage() {
                     </div>
                     {t.description && <div className="cell-sub muted">{t.description}</div>}
                   </td>
-                  {owner !== 'me' && <td data-label="Owner">{ownerName(t)}</td>}
+                  {owner === 'all' && <td data-label="Owner">{ownerName(t)}</td>}
                   <td data-label="Access">
                     <AccessSummary token={t} labelOf={labelOf} roleName={roleName} />
                   </td>
