@@ -30,8 +30,11 @@ export type VerifyCacheEntry =
       valid: true;
       token: VerifiedToken;
       expires: number;
-      /** Addresses the server approved, when it does not tell the token's allowed addresses. */
-      approvedIps: Set<string> | null;
+      /**
+       * Addresses the server approved for this token (`''`: the caller's own, when no `ip` was
+       * sent), for the cases the record cannot answer locally.
+       */
+      approvedIps: Set<string>;
       /** Resources the server confirmed for this token (they exist and belong to its org). */
       coveredResources: Set<string>;
     }
@@ -113,11 +116,8 @@ export class VerifyCache {
     if (!(expires > now)) return;
     const previous = this.entries.get(key);
     const same = previous?.valid === true && previous.token.id === token.id ? previous : undefined;
-    let approvedIps: Set<string> | null = null;
-    if (token.allowedIps === undefined) {
-      approvedIps = same?.approvedIps ?? new Set();
-      if (asked.ip !== undefined) approvedIps.add(asked.ip);
-    }
+    const approvedIps = same?.approvedIps ?? new Set<string>();
+    approvedIps.add(asked.ip ?? '');
     const coveredResources = same?.coveredResources ?? new Set<string>();
     if (asked.resource !== undefined) coveredResources.add(asked.resource);
     this.put(key, { valid: true, token, expires, approvedIps, coveredResources });

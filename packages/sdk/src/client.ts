@@ -568,10 +568,7 @@ export class Latchkey {
     const key = tokenKey(token);
     const hit = cache.get(key);
     if (hit && !hit.valid) return { valid: false, code: hit.code };
-    if (
-      hit?.valid &&
-      (hit.approvedIps === null || options.ip === undefined || hit.approvedIps.has(options.ip))
-    ) {
+    if (hit?.valid && this.addressAnswerable(hit.token, hit.approvedIps, options.ip)) {
       // Expiry, allowed addresses (when known) and the permission are answered from the record.
       const failure = evaluateToken(hit.token, { ...options, resource: undefined });
       if (failure !== null) return { valid: false, code: failure };
@@ -607,7 +604,19 @@ export class Latchkey {
     }
     const answer = await flight;
     if (!answer.valid) return answer;
-    return this.decide(answer.token, options);
+    // The server judged the address and the resource; the permission is judged here.
+    return this.decide(answer.token, { ...options, ip: undefined });
+  }
+
+  /**
+   * Whether the cache can judge the address: a token without an address list always; one with a
+   * list when the record carries it and the address is given; otherwise only for an address the
+   * server already approved for it.
+   */
+  private addressAnswerable(token: VerifiedToken, approved: Set<string>, ip: string | undefined): boolean {
+    if (token.allowedIps === null) return true;
+    if (token.allowedIps !== undefined && ip !== undefined) return true;
+    return approved.has(ip ?? '');
   }
 
   private decide(token: VerifiedToken, options: VerifyOptions): VerifyResult {

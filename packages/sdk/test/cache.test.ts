@@ -120,6 +120,39 @@ describe('the verify cache (against a stub whose stream can be dropped)', () => 
     assert.deepEqual(await latchkey.verify(value), { valid: false, code: 'EXPIRED' });
   });
 
+  test("addresses are checked locally when the record lists them; the caller's own address needs the server once", async () => {
+    const value = fakeToken();
+    stub.tokens.set(value, record({ allowedIps: ['10.0.0.0/8', '2001:db8::/32'] }));
+    assert.equal((await latchkey.verify(value, { ip: '10.1.2.3' })).valid, true);
+    assert.equal((await latchkey.verify(value, { ip: '::ffff:10.9.9.9' })).valid, true);
+    assert.equal((await latchkey.verify(value, { ip: '2001:db8::7' })).valid, true);
+    assert.deepEqual(await latchkey.verify(value, { ip: '192.0.2.1' }), {
+      valid: false,
+      code: 'IP_NOT_ALLOWED',
+    });
+    assert.equal(stub.verifyCalls, 1);
+    await latchkey.verify(value);
+    await latchkey.verify(value);
+    assert.equal(stub.verifyCalls, 2, "without an address the server judges (once) from the caller's own");
+  });
+
+  test('a token with its own rate limit is never cached', async () => {
+    const value = fakeToken();
+    stub.tokens.set(value, record({ rateLimit: { limit: 10, windowSeconds: 60 } }));
+    await latchkey.verify(value);
+    await latchkey.verify(value);
+    assert.equal(stub.verifyCalls, 2);
+  });
+
+  test('a value in a rotation grace is not served past the grace', async () => {
+    const value = fakeToken();
+    stub.tokens.set(value, record({ valueExpiresAt: new Date(Date.now() + 100).toISOString() }));
+    assert.equal((await latchkey.verify(value)).valid, true);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    stub.tokens.delete(value);
+    assert.deepEqual(await latchkey.verify(value), { valid: false, code: 'NOT_FOUND' });
+  });
+
   test('a malformed token is refused without a round-trip, and refusals are remembered', async () => {
     assert.deepEqual(await latchkey.verify('lk_not-a-token'), { valid: false, code: 'MALFORMED' });
     const unknown = fakeToken();
