@@ -1,6 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError } from '../server/config.ts';
-import { migrate, serve } from '../server/main.ts';
 
 function port(value: string): number {
   const n = Number(value);
@@ -25,6 +24,8 @@ program
     '\nExamples:\n  latchkey serve\n  latchkey serve --port 8080 --host 0.0.0.0 --data-dir /var/lib/latchkey',
   )
   .action(async (options: { port?: number; host?: string; dataDir?: string }) => {
+    // Loaded here, not at the top: the developer commands should not pay for loading the server.
+    const { serve } = await import('../server/main.ts');
     await serve(options);
   });
 
@@ -33,6 +34,7 @@ program
   .description('run pending database migrations and exit (serve also runs them at start)')
   .option('--data-dir <dir>', 'data directory (env LATCHKEY_DATA_DIR, default ./data)')
   .action(async (options: { dataDir?: string }) => {
+    const { migrate } = await import('../server/main.ts');
     const applied = await migrate(options);
     console.log(applied.length === 0 ? 'the database is up to date' : `applied: ${applied.join(', ')}`);
   });

@@ -1,12 +1,12 @@
-import type { Kysely } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
+import type { Kysely } from 'kysely';
 import type { Catalog } from './catalog/catalog.ts';
 import type { Config } from './config.ts';
 import type { DatabaseHandle } from './db/connect.ts';
 import type { Database, UserRow } from './db/schema.ts';
 import type { TokenEvents } from './events/token-events.ts';
-import type { Mailer } from './mail/mailer.ts';
 import type { Metrics } from './health/metrics.ts';
+import type { Mailer } from './mail/mailer.ts';
 import type { RateLimitStore } from './verify/rate-limiter.ts';
 import type { UsageRecorder } from './verify/usage.ts';
 import type { VerifiedToken, Verifier } from './verify/verifier.ts';

@@ -83,3 +83,25 @@ export async function consumeInvite(db: Db, id: string, at: number): Promise<boo
 export async function deleteLapsedInvites(db: Db, now: number): Promise<void> {
   await db.deleteFrom('invites').where('expiresAt', '<=', now).execute();
 }
+
+export function listPendingInvites(db: Db, orgId: string, now: number) {
+  return db
+    .selectFrom('invites')
+    .select(['id', 'email', 'roleId', 'invitedBy', 'createdAt', 'expiresAt'])
+    .where('orgId', '=', orgId)
+    .where('acceptedAt', 'is', null)
+    .where('expiresAt', '>', now)
+    .orderBy('id', 'desc')
+    .limit(1000)
+    .execute();
+}
+
+export async function deleteInvite(db: Db, orgId: string, id: string): Promise<boolean> {
+  const result = await db
+    .deleteFrom('invites')
+    .where('orgId', '=', orgId)
+    .where('id', '=', id)
+    .where('acceptedAt', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}

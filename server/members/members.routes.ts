@@ -12,7 +12,14 @@ import {
   Page,
   PageQuery,
 } from '../http/schemas.ts';
-import { addMember, changeMemberRole, listMembers, removeMember } from './members.service.ts';
+import {
+  addMember,
+  cancelInvite,
+  changeMemberRole,
+  listInvites,
+  listMembers,
+  removeMember,
+} from './members.service.ts';
 
 const MemberSchema = Type.Object(
   {
@@ -25,6 +32,14 @@ const MemberSchema = Type.Object(
   { $id: 'Member' },
 );
 const MemberParams = Type.Object({ org: Id('org'), user: Id('usr') });
+const InviteSchema = Type.Object({
+  id: Type.String(),
+  email: Type.String(),
+  roleId: Type.String(),
+  invitedBy: Type.String(),
+  createdAt: Type.String(),
+  expiresAt: Type.String(),
+});
 
 export function membersRoutes(app: App, deps: Deps): void {
   app.addSchema(MemberSchema);
@@ -99,6 +114,42 @@ export function membersRoutes(app: App, deps: Deps): void {
     async (request, reply) => {
       const { ctx, access } = await orgRequest(deps, request, request.params.org);
       await removeMember(deps, ctx, access, request.params.user);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    '/v1/orgs/:org/invites',
+    {
+      schema: {
+        tags,
+        summary: 'Pending invitations (not yet accepted, not expired)',
+        params: OrgParams,
+        response: {
+          200: Type.Object({ items: Type.Array(InviteSchema), nextCursor: Type.Null() }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { access } = await orgRequest(deps, request, request.params.org);
+      return listInvites(deps, access);
+    },
+  );
+
+  app.delete(
+    '/v1/orgs/:org/invites/:inv',
+    {
+      schema: {
+        tags,
+        summary: 'Cancel a pending invitation; its link stops working',
+        params: Type.Object({ org: Id('org'), inv: Id('inv') }),
+        response: { ...noContent, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { ctx, access } = await orgRequest(deps, request, request.params.org);
+      await cancelInvite(deps, ctx, access, request.params.inv);
       return reply.code(204).send();
     },
   );

@@ -14,12 +14,14 @@ import { activeTokenIdsOfOwner } from '../tokens/tokens.repository.ts';
 import { revokeTokensOfOwnerInTransaction } from '../tokens/tokens.service.ts';
 import {
   countMembersWithRole,
+  deleteInvite,
   deleteMember,
   findMembership,
   findMemberView,
   insertInvite,
   insertMember,
   listMembers as listMemberRows,
+  listPendingInvites,
   updateMemberRole,
 } from './members.repository.ts';
 
@@ -221,4 +223,35 @@ export async function removeMember(
     });
   });
   deps.events.orgChanged(access.orgId);
+}
+
+export async function listInvites(deps: Deps, access: OrgAccess) {
+  requirePermission(access, 'members:read');
+  const rows = await listPendingInvites(deps.db, access.orgId, Date.now());
+  return {
+    items: rows.map((r) => ({
+      ...r,
+      createdAt: new Date(Number(r.createdAt)).toISOString(),
+      expiresAt: new Date(Number(r.expiresAt)).toISOString(),
+    })),
+    nextCursor: null,
+  };
+}
+
+export async function cancelInvite(
+  deps: Deps,
+  ctx: RequestContext,
+  access: OrgAccess,
+  inviteId: string,
+): Promise<void> {
+  requireSession(ctx.principal);
+  requirePermission(access, 'members:write');
+  await deps.db.transaction().execute(async (trx) => {
+    if (!(await deleteInvite(trx, access.orgId, inviteId))) throw notFound('invitation');
+    await recordAudit(trx, ctx, {
+      orgId: access.orgId,
+      action: 'member.invite_cancelled',
+      target: { type: 'invite', id: inviteId },
+    });
+  });
 }

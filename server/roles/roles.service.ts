@@ -1,5 +1,5 @@
-import type { Deps, RequestContext } from '../context.ts';
 import { recordAudit } from '../audit/audit.service.ts';
+import type { Deps, RequestContext } from '../context.ts';
 import type { RoleRow } from '../db/schema.ts';
 import { conflict, forbidden, invalid, notFound } from '../errors.ts';
 import { newId } from '../ids.ts';

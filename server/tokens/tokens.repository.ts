@@ -46,6 +46,8 @@ export interface TokenListFilter {
   ownerId?: string;
   status?: 'active' | 'expired' | 'revoked';
   kind?: 'personal' | 'application';
+  /** Tokens that may reach this resource: limited to it, or to every resource. */
+  resourceId?: string;
   cursor?: string;
   limit: number;
   now: number;
@@ -56,6 +58,10 @@ export function listTokens(db: Db, filter: TokenListFilter): Promise<TokenRow[]>
   let query = db.selectFrom('tokens').selectAll().where('orgId', '=', filter.orgId);
   if (filter.ownerId !== undefined) query = query.where('ownerId', '=', filter.ownerId);
   if (filter.kind !== undefined) query = query.where('kind', '=', filter.kind);
+  if (filter.resourceId !== undefined) {
+    const quoted = `%${JSON.stringify(filter.resourceId)}%`;
+    query = query.where((eb) => eb.or([eb('resourceIds', 'is', null), eb('resourceIds', 'like', quoted)]));
+  }
   if (filter.status === 'revoked') query = query.where('status', '=', 'revoked');
   else if (filter.status === 'active') {
     query = query

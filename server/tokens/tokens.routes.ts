@@ -1,3 +1,4 @@
+import { Type } from 'typebox';
 import type { Deps } from '../context.ts';
 import type { App } from '../http/app-type.ts';
 import { orgRequest } from '../http/request-context.ts';
@@ -12,8 +13,15 @@ import {
   TokenInfoSchema,
   TokenParams,
 } from './tokens.schema.ts';
-import { createToken, getToken, listTokens, patchToken, revokeToken, rotateToken } from './tokens.service.ts';
-import { Type } from 'typebox';
+import {
+  createToken,
+  deliverTokenValue,
+  getToken,
+  listTokens,
+  patchToken,
+  revokeToken,
+  rotateToken,
+} from './tokens.service.ts';
 
 export function tokensRoutes(app: App, deps: Deps): void {
   app.addSchema(TokenInfoSchema);
@@ -119,6 +127,34 @@ export function tokensRoutes(app: App, deps: Deps): void {
       const { ctx, access } = await orgRequest(deps, request, request.params.org);
       const issued = await rotateToken(deps, ctx, access, request.params.tok, request.body ?? {});
       return reply.header('cache-control', 'no-store').send(issued);
+    },
+  );
+
+  app.post(
+    '/v1/orgs/:org/tokens/:tok/deliver',
+    {
+      schema: {
+        tags,
+        summary: "E-mail a value the caller holds (it must be this token's) to the caller's own address",
+        params: TokenParams,
+        body: Type.Object(
+          { token: Type.String({ minLength: 1, maxLength: 1000 }) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            delivery: Type.Object({
+              email: Type.Union([Type.Literal('sent'), Type.Literal('failed')]),
+              error: Type.Optional(Type.String()),
+            }),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { access } = await orgRequest(deps, request, request.params.org);
+      return deliverTokenValue(deps, access, request.params.tok, request.body.token);
     },
   );
 }

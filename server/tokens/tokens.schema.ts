@@ -84,6 +84,7 @@ export const ListTokensQuery = Type.Object(
       Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('revoked')]),
     ),
     kind: Type.Optional(Type.Union([Type.Literal('personal'), Type.Literal('application')])),
+    resource: Type.Optional(Id('res')),
   },
   { additionalProperties: false },
 );

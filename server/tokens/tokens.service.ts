@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
 import { recordAudit, type SystemContext } from '../audit/audit.service.ts';
+import { findUserById } from '../auth/users.repository.ts';
 import type { Deps, RequestContext } from '../context.ts';
 import type { Database, TokenRow } from '../db/schema.ts';
 import { conflict, forbidden, invalid, notFound } from '../errors.ts';
@@ -7,10 +8,9 @@ import { newId } from '../ids.ts';
 import { leakedTokenMail, tokenValueMail } from '../mail/templates.ts';
 import { type OrgAccess, requirePermission } from '../orgs/access.ts';
 import { findOrg } from '../orgs/orgs.repository.ts';
+import { resourceIdsOfOrg } from '../resources/resources.repository.ts';
 import { rolePermissions } from '../roles/role-permissions.ts';
 import { findCustomRole } from '../roles/roles.repository.ts';
-import { resourceIdsOfOrg } from '../resources/resources.repository.ts';
-import { findUserById } from '../auth/users.repository.ts';
 import { parseRange } from '../verify/cidr.ts';
 import { parseDurationSeconds } from './durations.ts';
 import { generateTokenValue, tokenHint } from './token-value.ts';
@@ -377,6 +377,7 @@ export async function listTokens(
     owner?: string;
     status?: TokenStatus;
     kind?: 'personal' | 'application';
+    resource?: string;
     cursor?: string;
     limit: number;
   },
@@ -395,6 +396,7 @@ export async function listTokens(
     ...(ownerId !== undefined && { ownerId }),
     ...(query.status !== undefined && { status: query.status }),
     ...(query.kind !== undefined && { kind: query.kind }),
+    ...(query.resource !== undefined && { resourceId: query.resource }),
     ...(query.cursor !== undefined && { cursor: query.cursor }),
     limit: query.limit + 1,
     now,
@@ -611,5 +613,43 @@ export async function revokeTokensOfOwnerInTransaction(
         details: { reason: 'owner_removed' },
       });
     }
+  }
+}
+
+/**
+ * Mails a value the caller already holds (the reveal dialog's "Send to my e-mail") to the caller's own
+ * address. The value must belong to this token, so nobody can have another token's value mailed.
+ */
+export async function deliverTokenValue(
+  deps: Deps,
+  access: OrgAccess,
+  tokenId: string,
+  value: string,
+): Promise<{ delivery: { email: 'sent' | 'failed'; error?: string } }> {
+  const row = await visibleToken(deps, access, tokenId);
+  const resolved = await deps.verifier.resolve(value);
+  if (typeof resolved === 'string' || resolved.id !== row.id) {
+    throw invalid('this value does not belong to the token');
+  }
+  if (access.userId === null) throw invalid('an application token has no e-mail address to deliver to');
+  const user = await findUserById(deps.db, access.userId);
+  const org = await findOrg(deps.db, row.orgId);
+  if (user === undefined || org === undefined) throw notFound('user');
+  try {
+    await deps.mailer.send(
+      tokenValueMail({
+        to: user.email,
+        orgName: org.name,
+        tokenName: row.name,
+        clientId: row.id,
+        value,
+        expiresAt: iso(row.expiresAt),
+        consoleUrl: `${deps.config.publicUrl}/orgs/${row.orgId}/tokens`,
+      }),
+    );
+    return { delivery: { email: 'sent' } };
+  } catch (error) {
+    deps.log.warn({ err: error, tokenId: row.id }, 'token value mail failed');
+    return { delivery: { email: 'failed', error: 'the mail could not be delivered; copy the value now' } };
   }
 }

@@ -216,6 +216,13 @@ export class Verifier {
           permissions: permissionList,
           resourceIds: resourceIdList,
           expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString(),
+          // Beyond the spec's fields, what a caching client needs to answer locally as the server would.
+          allowedIps: ipList,
+          rateLimit:
+            row.rateLimit === null || row.rateLimitWindow === null
+              ? null
+              : { limit: row.rateLimit, windowSeconds: row.rateLimitWindow },
+          valueExpiresAt: row.notAfter === null ? null : new Date(Number(row.notAfter)).toISOString(),
         },
       }),
     };

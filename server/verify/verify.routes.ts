@@ -34,6 +34,14 @@ const VerifyAnswer = Type.Union([
       permissions: Type.Array(Type.String()),
       resourceIds: Type.Union([Type.Array(Type.String()), Type.Null()]),
       expiresAt: Type.Union([Type.String(), Type.Null()]),
+      allowedIps: Type.Union([Type.Array(Type.String()), Type.Null()]),
+      rateLimit: Type.Union([
+        Type.Object({ limit: Type.Integer(), windowSeconds: Type.Integer() }),
+        Type.Null(),
+      ]),
+      valueExpiresAt: Type.Union([Type.String(), Type.Null()], {
+        description: 'when this value stops working: the end of a rotation grace period',
+      }),
     }),
   }),
   Type.Object({

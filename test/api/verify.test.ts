@@ -53,6 +53,9 @@ for (const dialect of await testDialects()) {
           permissions: ['blocks:read'],
           resourceIds: [shard.id],
           expiresAt: info.expiresAt,
+          allowedIps: null,
+          rateLimit: null,
+          valueExpiresAt: null,
         },
       });
     });

@@ -8,7 +8,11 @@ import { type AdminSession, PASSWORD } from './factories.ts';
 
 /** Asserts an error answer: its status and the `error.code` of the envelope. */
 export function assertError(answer: ApiAnswer, status: number, code: string): void {
-  assert.equal(answer.status, status, `expected ${status} ${code}, got ${answer.status} ${JSON.stringify(answer.body)}`);
+  assert.equal(
+    answer.status,
+    status,
+    `expected ${status} ${code}, got ${answer.status} ${JSON.stringify(answer.body)}`,
+  );
   assert.equal(answer.body?.error?.code, code, JSON.stringify(answer.body));
   assert.equal(typeof answer.body.error.message, 'string');
 }
@@ -51,7 +55,11 @@ export async function invite(admin: AdminSession, email: string, roleId: string)
 }
 
 /** The value of a `name=value` cookie in a Set-Cookie line, with its attributes. */
-export function parseSetCookie(line: string): { name: string; value: string; attributes: Map<string, string> } {
+export function parseSetCookie(line: string): {
+  name: string;
+  value: string;
+  attributes: Map<string, string>;
+} {
   const [pair = '', ...rest] = line.split(';').map((part) => part.trim());
   const eq = pair.indexOf('=');
   const attributes = new Map<string, string>();
