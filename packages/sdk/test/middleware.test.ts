@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { serve } from '@hono/node-server';
 import express from 'express';
 import Fastify from 'fastify';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { Latchkey } from '../src/client.ts';
 import { requireToken as expressRequireToken } from '../src/express.ts';
 import { requireToken as fastifyRequireToken } from '../src/fastify.ts';
@@ -27,7 +27,7 @@ interface Guard {
 /** The same protected API in each framework: GET /shards/:shard/blocks needs blocks:read on the shard. */
 const frameworks: Record<string, (guard: Guard) => Promise<RunningApp>> = {
   async fastify({ client, resource }) {
-    const app = Fastify();
+    const app = Fastify({ trustProxy: '127.0.0.1' });
     app.get(
       '/blocks',
       { preHandler: fastifyRequireToken({ client, permission: 'blocks:read', resource }) },
@@ -43,6 +43,7 @@ const frameworks: Record<string, (guard: Guard) => Promise<RunningApp>> = {
   },
   async express({ client, resource }) {
     const app = express();
+    app.set('trust proxy', 'loopback');
     app.get('/blocks', expressRequireToken({ client, permission: 'blocks:read', resource }), (req, res) => {
       res.json({ caller: req.latchkey?.id });
     });
@@ -62,7 +63,9 @@ const frameworks: Record<string, (guard: Guard) => Promise<RunningApp>> = {
   },
   async hono({ client, resource }) {
     const app = new Hono<{ Variables: LatchkeyVariables }>();
-    app.get('/blocks', honoRequireToken({ client, permission: 'blocks:read', resource }), (c) =>
+    // Hono has no proxy setting: an app behind a proxy passes the address itself.
+    const ip = (c: Context) => c.req.header('x-forwarded-for');
+    app.get('/blocks', honoRequireToken({ client, permission: 'blocks:read', resource, ip }), (c) =>
       c.json({ caller: c.get('latchkey').id }),
     );
     app.post('/transactions', honoRequireToken({ client, permission: 'transactions:write', resource }), (c) =>
@@ -79,10 +82,10 @@ const frameworks: Record<string, (guard: Guard) => Promise<RunningApp>> = {
   },
 };
 
-async function call(url: string, token?: string, method = 'GET') {
+async function call(url: string, token?: string, method = 'GET', headers: Record<string, string> = {}) {
   const response = await fetch(url, {
     method,
-    headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+    headers: { ...headers, ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
   });
   const body = (await response.json()) as {
     caller?: string;
@@ -113,6 +116,18 @@ describe('requireToken middleware in a real app of each framework', () => {
       access: 'granular',
       permissions: ['blocks:read'],
       resourceIds: [otherShard],
+    });
+    await make('local', {
+      name: 'local',
+      access: 'granular',
+      permissions: ['blocks:read'],
+      allowedIps: ['127.0.0.1/32'],
+    });
+    await make('fenced', {
+      name: 'fenced',
+      access: 'granular',
+      permissions: ['blocks:read'],
+      allowedIps: ['10.0.0.0/8'],
     });
     await make('revoked', { name: 'revoked', access: 'full' });
     await lk.client.tokens.revoke(lk.org, ids.revoked ?? '');
@@ -164,6 +179,21 @@ describe('requireToken middleware in a real app of each framework', () => {
             assert.match(answer.wwwAuthenticate ?? '', /error="invalid_token"/);
           }
           assert.equal(new Set(answers.map((a) => JSON.stringify(a.body))).size, 1, 'callers learn nothing');
+        });
+
+        test("the client's address is sent: a token fenced to another network gets the same 401", async () => {
+          assert.equal((await call(`${app.url}/blocks`, tokens.local)).status, 200);
+          const fenced = await call(`${app.url}/blocks`, tokens.fenced);
+          assert.equal(fenced.status, 401);
+          assert.equal(fenced.body.error?.code, 'UNAUTHENTICATED');
+          const viaProxy = await call(`${app.url}/blocks`, tokens.fenced, 'GET', {
+            'x-forwarded-for': '10.1.2.3',
+          });
+          assert.equal(
+            viaProxy.status,
+            200,
+            'the end client address behind a trusted proxy is what Latchkey judges',
+          );
         });
 
         test('a missing permission or resource is 403 FORBIDDEN', async () => {
