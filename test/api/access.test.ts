@@ -31,7 +31,9 @@ for (const dialect of await testDialects()) {
       admin = await setupAdmin(server.url);
       readonly = await addMember(admin, 'rol_readonly');
       readwrite = await addMember(admin, 'rol_readwrite');
-      adminFull = admin.client.withToken((await createToken(admin, { access: 'full', permissions: undefined })).token);
+      adminFull = admin.client.withToken(
+        (await createToken(admin, { access: 'full', permissions: undefined })).token,
+      );
       const role = await admin.client.post(`/v1/orgs/${admin.orgId}/roles`, {
         name: unique('auditors'),
         permissions: ['blocks:read', 'audit:read'],
@@ -58,12 +60,18 @@ for (const dialect of await testDialects()) {
         const email = `${unique('via-token')}@example.com`;
         const answer = await adminFull.post(`${org()}/members`, { email, roleId: 'rol_readonly' });
         assertError(answer, 403, 'SESSION_REQUIRED');
-        const invites = await server.deps.db.selectFrom('invites').select('id').where('email', '=', email).execute();
+        const invites = await server.deps.db
+          .selectFrom('invites')
+          .select('id')
+          .where('email', '=', email)
+          .execute();
         assert.equal(invites.length, 0);
       });
 
       test("a token gets 403 SESSION_REQUIRED when changing a member's role, and the role stays", async () => {
-        const answer = await adminFull.patch(`${org()}/members/${readonly.userId}`, { roleId: 'rol_readwrite' });
+        const answer = await adminFull.patch(`${org()}/members/${readonly.userId}`, {
+          roleId: 'rol_readwrite',
+        });
         assertError(answer, 403, 'SESSION_REQUIRED');
         const members = await admin.client.get(`${org()}/members`);
         const member = members.body.items.find((m: { userId: string }) => m.userId === readonly.userId);
@@ -176,7 +184,10 @@ for (const dialect of await testDialects()) {
         });
         assertError(answer, 403, 'FORBIDDEN');
         const apps = await admin.client.get(`${org()}/tokens?kind=application&limit=100`);
-        assert.equal(apps.body.items.filter((t: { createdBy: string }) => t.createdBy === readwrite.userId).length, 0);
+        assert.equal(
+          apps.body.items.filter((t: { createdBy: string }) => t.createdBy === readwrite.userId).length,
+          0,
+        );
       });
 
       test('a member without roles:write or members:write gets 403 FORBIDDEN on roles and members', async () => {
@@ -272,9 +283,17 @@ for (const dialect of await testDialects()) {
         assert.deepEqual(child.tokenInfo.permissions, ['blocks:read']);
         assert.deepEqual(child.tokenInfo.resourceIds, [shardA.id]);
         assert.ok(Date.parse(child.tokenInfo.expiresAt) <= Date.parse(parent.info.expiresAt));
-        const ok = await verify(server.url, { token: child.token, permission: 'blocks:read', resource: shardA.id });
+        const ok = await verify(server.url, {
+          token: child.token,
+          permission: 'blocks:read',
+          resource: shardA.id,
+        });
         assert.equal(ok.body.valid, true, JSON.stringify(ok.body));
-        const other = await verify(server.url, { token: child.token, permission: 'blocks:read', resource: shardB.id });
+        const other = await verify(server.url, {
+          token: child.token,
+          permission: 'blocks:read',
+          resource: shardB.id,
+        });
         assert.deepEqual(other.body, { valid: false, code: 'RESOURCE_FORBIDDEN' });
       });
 
@@ -326,7 +345,11 @@ for (const dialect of await testDialects()) {
           assertError(answer, 404, 'NOT_FOUND');
         }
         assertError(
-          await readwrite.client.post(`${base}/tokens`, { name: 'x', access: 'granular', permissions: ['blocks:read'] }),
+          await readwrite.client.post(`${base}/tokens`, {
+            name: 'x',
+            access: 'granular',
+            permissions: ['blocks:read'],
+          }),
           404,
           'NOT_FOUND',
         );
@@ -335,7 +358,13 @@ for (const dialect of await testDialects()) {
 
       test("an org's token gets 404 NOT_FOUND for another org, even with every permission", async () => {
         const base = `/v1/orgs/${otherOrgId}`;
-        for (const path of [`${base}/tokens`, `${base}/members`, `${base}/roles`, `${base}/resources`, `${base}/audit`]) {
+        for (const path of [
+          `${base}/tokens`,
+          `${base}/members`,
+          `${base}/roles`,
+          `${base}/resources`,
+          `${base}/audit`,
+        ]) {
           assertError(await adminFull.get(path), 404, 'NOT_FOUND');
         }
         assertError(await adminFull.delete(`${base}/tokens/${otherToken.id}`), 404, 'NOT_FOUND');
@@ -360,7 +389,9 @@ for (const dialect of await testDialects()) {
         // The admin belongs to both orgs; readwrite only to the first. A user of no org of the path: 404.
         const third = await admin.client.post('/v1/orgs', { name: unique('Third') });
         assertError(
-          await admin.client.patch(`/v1/orgs/${third.body.id}/members/${readwrite.userId}`, { roleId: 'rol_readonly' }),
+          await admin.client.patch(`/v1/orgs/${third.body.id}/members/${readwrite.userId}`, {
+            roleId: 'rol_readonly',
+          }),
           404,
           'NOT_FOUND',
         );
@@ -375,7 +406,9 @@ for (const dialect of await testDialects()) {
     describe('roles', () => {
       test('editing a built-in role is 403 FORBIDDEN', async () => {
         assertError(
-          await admin.client.patch(`${org()}/roles/rol_readonly`, { permissions: ['blocks:read', 'tokens:write'] }),
+          await admin.client.patch(`${org()}/roles/rol_readonly`, {
+            permissions: ['blocks:read', 'tokens:write'],
+          }),
           403,
           'FORBIDDEN',
         );
@@ -393,19 +426,27 @@ for (const dialect of await testDialects()) {
       });
 
       test('deleting a role a member holds is 409 CONFLICT; once unused it can be deleted', async () => {
-        const role = await admin.client.post(`${org()}/roles`, { name: unique('held'), permissions: ['blocks:read'] });
+        const role = await admin.client.post(`${org()}/roles`, {
+          name: unique('held'),
+          permissions: ['blocks:read'],
+        });
         const member = await addMember(admin, role.body.id);
         const refused = await admin.client.delete(`${org()}/roles/${role.body.id}`);
         assertError(refused, 409, 'CONFLICT');
         assert.equal((await admin.client.get(`${org()}/roles/${role.body.id}`)).status, 200);
-        const moved = await admin.client.patch(`${org()}/members/${member.userId}`, { roleId: 'rol_readonly' });
+        const moved = await admin.client.patch(`${org()}/members/${member.userId}`, {
+          roleId: 'rol_readonly',
+        });
         assert.equal(moved.status, 200, JSON.stringify(moved.body));
         assert.equal((await admin.client.delete(`${org()}/roles/${role.body.id}`)).status, 204);
         assertError(await admin.client.get(`${org()}/roles/${role.body.id}`), 404, 'NOT_FOUND');
       });
 
       test('deleting a role an active token uses is 409 CONFLICT', async () => {
-        const role = await admin.client.post(`${org()}/roles`, { name: unique('used'), permissions: ['chunks:read'] });
+        const role = await admin.client.post(`${org()}/roles`, {
+          name: unique('used'),
+          permissions: ['chunks:read'],
+        });
         const token = await createToken(admin, { permissions: undefined, roleId: role.body.id });
         assertError(await admin.client.delete(`${org()}/roles/${role.body.id}`), 409, 'CONFLICT');
         assert.equal((await admin.client.delete(`${org()}/tokens/${token.id}`)).status, 200);
@@ -415,7 +456,9 @@ for (const dialect of await testDialects()) {
 
     describe('the last administrator', () => {
       test('demoting the last administrator is 409 CONFLICT', async () => {
-        const answer = await admin.client.patch(`${org()}/members/${admin.userId}`, { roleId: 'rol_readonly' });
+        const answer = await admin.client.patch(`${org()}/members/${admin.userId}`, {
+          roleId: 'rol_readonly',
+        });
         assertError(answer, 409, 'CONFLICT');
         const members = await admin.client.get(`${org()}/members`);
         const self = members.body.items.find((m: { userId: string }) => m.userId === admin.userId);

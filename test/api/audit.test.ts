@@ -1,9 +1,18 @@
 // Audit events: every change to tokens, members, roles, resources and the policy, with who, when, from where.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { ApiClient, type ApiAnswer } from '../helpers/client.ts';
-import { testDialects } from '../helpers/dialects.ts';
-import { type AdminSession, addMember, createToken, PASSWORD, setupAdmin, unique } from '../helpers/factories.ts';
+import pg from 'pg';
+import { type ApiAnswer, ApiClient } from '../helpers/client.ts';
+import { postgresAdminUrl, postgresUnavailable, testDialects } from '../helpers/dialects.ts';
+import {
+  type AdminSession,
+  addMember,
+  createToken,
+  PASSWORD,
+  setupAdmin,
+  unique,
+} from '../helpers/factories.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 import { assertError, invite } from '../helpers/workflows.ts';
 
@@ -44,9 +53,14 @@ for (const dialect of await testDialects()) {
 
     /** Sends a request with the test's User-Agent and answers it with its x-request-id. */
     async function act(client: ApiClient, method: string, path: string, body?: unknown) {
-      const answer: ApiAnswer = await client.request(method, path, body ?? (method === 'GET' ? undefined : {}), {
-        'user-agent': userAgent,
-      });
+      const answer: ApiAnswer = await client.request(
+        method,
+        path,
+        body ?? (method === 'GET' ? undefined : {}),
+        {
+          'user-agent': userAgent,
+        },
+      );
       assert.ok(answer.status < 300, `${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
       const requestId = answer.headers.get('x-request-id');
       assert.ok(requestId, 'every answer carries x-request-id');
@@ -62,17 +76,40 @@ for (const dialect of await testDialects()) {
       startedAt = Date.now();
 
       const policy = await act(admin.client, 'PATCH', org, { policy: { maxTtlDays: 200 } });
-      expected.push({ action: 'org.policy_changed', requestId: policy.requestId, actor: me, target: { type: 'org', id: admin.orgId } });
+      expected.push({
+        action: 'org.policy_changed',
+        requestId: policy.requestId,
+        actor: me,
+        target: { type: 'org', id: admin.orgId },
+      });
 
-      const resource = await act(admin.client, 'POST', `${org}/resources`, { type: 'shard', name: unique('shard') });
-      expected.push({ action: 'resource.created', requestId: resource.requestId, actor: me, target: { type: 'resource', id: resource.body.id } });
+      const resource = await act(admin.client, 'POST', `${org}/resources`, {
+        type: 'shard',
+        name: unique('shard'),
+      });
+      expected.push({
+        action: 'resource.created',
+        requestId: resource.requestId,
+        actor: me,
+        target: { type: 'resource', id: resource.body.id },
+      });
       const resourceGone = await act(admin.client, 'DELETE', `${org}/resources/${resource.body.id}`);
-      expected.push({ action: 'resource.deleted', requestId: resourceGone.requestId, actor: me, target: { type: 'resource', id: resource.body.id } });
+      expected.push({
+        action: 'resource.deleted',
+        requestId: resourceGone.requestId,
+        actor: me,
+        target: { type: 'resource', id: resource.body.id },
+      });
 
-      const role = await act(admin.client, 'POST', `${org}/roles`, { name: unique('role'), permissions: ['blocks:read'] });
+      const role = await act(admin.client, 'POST', `${org}/roles`, {
+        name: unique('role'),
+        permissions: ['blocks:read'],
+      });
       const roleTarget = { type: 'role', id: role.body.id };
       expected.push({ action: 'role.created', requestId: role.requestId, actor: me, target: roleTarget });
-      const roleEdit = await act(admin.client, 'PATCH', `${org}/roles/${role.body.id}`, { permissions: ['chunks:read'] });
+      const roleEdit = await act(admin.client, 'PATCH', `${org}/roles/${role.body.id}`, {
+        permissions: ['chunks:read'],
+      });
       expected.push({ action: 'role.updated', requestId: roleEdit.requestId, actor: me, target: roleTarget });
       const roleGone = await act(admin.client, 'DELETE', `${org}/roles/${role.body.id}`);
       expected.push({ action: 'role.deleted', requestId: roleGone.requestId, actor: me, target: roleTarget });
@@ -91,8 +128,15 @@ for (const dialect of await testDialects()) {
       const joinerToken = await createToken({ client: joinerClient, orgId: admin.orgId });
       tokenValues.push(joinerToken.token);
 
-      const roleChange = await act(admin.client, 'PATCH', `${org}/members/${joinerId}`, { roleId: 'rol_readwrite' });
-      expected.push({ action: 'member.role_changed', requestId: roleChange.requestId, actor: me, target: joiner });
+      const roleChange = await act(admin.client, 'PATCH', `${org}/members/${joinerId}`, {
+        roleId: 'rol_readwrite',
+      });
+      expected.push({
+        action: 'member.role_changed',
+        requestId: roleChange.requestId,
+        actor: me,
+        target: joiner,
+      });
 
       const created = await act(admin.client, 'POST', `${org}/tokens`, {
         name: unique('audited'),
@@ -102,14 +146,38 @@ for (const dialect of await testDialects()) {
       workflowToken = created.body.clientId;
       tokenValues.push(created.body.token);
       const tokenTarget = { type: 'token', id: workflowToken };
-      expected.push({ action: 'token.created', requestId: created.requestId, actor: me, target: tokenTarget });
-      const renamed = await act(admin.client, 'PATCH', `${org}/tokens/${workflowToken}`, { name: unique('renamed') });
-      expected.push({ action: 'token.updated', requestId: renamed.requestId, actor: me, target: tokenTarget });
-      const rotated = await act(admin.client, 'POST', `${org}/tokens/${workflowToken}/rotate`, { gracePeriod: '1h' });
+      expected.push({
+        action: 'token.created',
+        requestId: created.requestId,
+        actor: me,
+        target: tokenTarget,
+      });
+      const renamed = await act(admin.client, 'PATCH', `${org}/tokens/${workflowToken}`, {
+        name: unique('renamed'),
+      });
+      expected.push({
+        action: 'token.updated',
+        requestId: renamed.requestId,
+        actor: me,
+        target: tokenTarget,
+      });
+      const rotated = await act(admin.client, 'POST', `${org}/tokens/${workflowToken}/rotate`, {
+        gracePeriod: '1h',
+      });
       tokenValues.push(rotated.body.token);
-      expected.push({ action: 'token.rotated', requestId: rotated.requestId, actor: me, target: tokenTarget });
+      expected.push({
+        action: 'token.rotated',
+        requestId: rotated.requestId,
+        actor: me,
+        target: tokenTarget,
+      });
       const revoked = await act(admin.client, 'DELETE', `${org}/tokens/${workflowToken}`);
-      expected.push({ action: 'token.revoked', requestId: revoked.requestId, actor: me, target: tokenTarget });
+      expected.push({
+        action: 'token.revoked',
+        requestId: revoked.requestId,
+        actor: me,
+        target: tokenTarget,
+      });
 
       // A token acting: the actor is the token, not its owner.
       const full = await createToken(admin, { access: 'full', permissions: undefined });
@@ -161,7 +229,9 @@ for (const dialect of await testDialects()) {
 
     test('every event records the time in UTC ISO form, the client address, the user agent and the request id', async () => {
       for (const want of expected) {
-        const event = events.find((e) => e.requestId === want.requestId && e.action === want.action) as AuditEvent;
+        const event = events.find(
+          (e) => e.requestId === want.requestId && e.action === want.action,
+        ) as AuditEvent;
         assert.match(event.at, ISO_UTC, want.action);
         const at = Date.parse(event.at);
         assert.ok(at >= startedAt - 5 && at <= endedAt + 5, `${want.action} at ${event.at}`);
@@ -173,8 +243,11 @@ for (const dialect of await testDialects()) {
 
     test('a revocation through member removal is recorded with the reason owner_removed', async () => {
       const removal = expected.find((e) => e.action === 'member.removed') as Expected;
-      const revocation = events.find((e) => e.action === 'token.revoked' && e.requestId === removal.requestId);
-      assert.deepEqual((revocation?.details as { reason: string }).reason, 'owner_removed');
+      const revocation = events.find(
+        (e) => e.action === 'token.revoked' && e.requestId === removal.requestId,
+      );
+      assert.ok(revocation, 'a token.revoked event in the removal request');
+      assert.equal((revocation.details as { reason: string }).reason, 'owner_removed');
     });
 
     test('?tokenId= answers only the events of that token, newest first', async () => {
@@ -215,7 +288,11 @@ for (const dialect of await testDialects()) {
 
     test('a token needs audit:read too: without it 403 FORBIDDEN, with it the events', async () => {
       const without = await createToken(admin, { permissions: ['tokens:read'] });
-      assertError(await admin.client.withToken(without.token).get(`/v1/orgs/${admin.orgId}/audit`), 403, 'FORBIDDEN');
+      assertError(
+        await admin.client.withToken(without.token).get(`/v1/orgs/${admin.orgId}/audit`),
+        403,
+        'FORBIDDEN',
+      );
       const withIt = await createToken(admin, { permissions: ['audit:read'] });
       const answer = await admin.client.withToken(withIt.token).get(`/v1/orgs/${admin.orgId}/audit`);
       assert.equal(answer.status, 200);
@@ -232,3 +309,54 @@ for (const dialect of await testDialects()) {
     });
   });
 }
+
+/** A fresh database whose default collation is ICU en-US, as on many PostgreSQL installs (not byte order). */
+async function createIcuDatabase(): Promise<string> {
+  const name = `lk_test_icu_${randomBytes(6).toString('hex')}`;
+  const client = new pg.Client({ connectionString: postgresAdminUrl });
+  await client.connect();
+  try {
+    await client.query(
+      `CREATE DATABASE ${name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'`,
+    );
+  } finally {
+    await client.end();
+  }
+  const url = new URL(postgresAdminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+describe('audit order on a PostgreSQL database with a linguistic collation', {
+  skip: await postgresUnavailable(),
+}, () => {
+  let server: TestServer | undefined;
+
+  after(async () => {
+    await server?.close();
+  });
+
+  test('events are newest first even where the database collation is not byte order (ICU en-US)', {
+    todo: 'see FINDINGS.md: ids are ordered with the database collation',
+  }, async () => {
+    server = await startServer({ dialect: 'postgres', databaseUrl: await createIcuDatabase() });
+    const admin = await setupAdmin(server.url);
+    // Ids carry the creation time in base62 (0-9A-Za-z); spread the events over a few hundred ms so that
+    // ids differing only in the case of a digit occur, as they do in any real log.
+    const created: string[] = [];
+    const start = Date.now();
+    while (Date.now() - start < 300 || created.length < 10) {
+      const answer = await admin.client.post(`/v1/orgs/${admin.orgId}/resources`, {
+        type: 'shard',
+        name: unique('s'),
+      });
+      assert.equal(answer.status, 201);
+      created.push(answer.body.id);
+    }
+    const list = await admin.client.get(`/v1/orgs/${admin.orgId}/audit?action=resource.created&limit=100`);
+    assert.deepEqual(
+      list.body.items.map((e: AuditEvent) => e.target.id),
+      [...created].reverse(),
+    );
+  });
+});

@@ -91,9 +91,17 @@ for (const dialect of await testDialects()) {
         });
         assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
         secrets.set('member password', MEMBER_PASSWORD);
-        const member = { client: memberClient, orgId, userId: accepted.body.user.id, email: accepted.body.user.email };
+        const member = {
+          client: memberClient,
+          orgId,
+          userId: accepted.body.user.id,
+          email: accepted.body.user.email,
+        };
 
-        const resource = await admin.client.post(`/v1/orgs/${orgId}/resources`, { type: 'shard', name: 'testnet-1' });
+        const resource = await admin.client.post(`/v1/orgs/${orgId}/resources`, {
+          type: 'shard',
+          name: 'testnet-1',
+        });
         const granular = await createToken(admin, { permissions: ['blocks:read', 'tokens:read'] });
         const full = await createToken(admin, { access: 'full', permissions: undefined, description: 'ci' });
         const limited = await createToken(admin, {
@@ -114,16 +122,30 @@ for (const dialect of await testDialects()) {
         secrets.set('rotated token', rotated.body.token);
 
         for (const value of [granular.token, rotated.body.token, full.token, app.token, mine.token]) {
-          assert.equal((await verify(server.url, { token: value, permission: 'blocks:read' })).body.valid, true);
+          assert.equal(
+            (await verify(server.url, { token: value, permission: 'blocks:read' })).body.valid,
+            true,
+          );
         }
         assert.equal(
-          (await verify(server.url, { token: limited.token, permission: 'blocks:read', resource: resource.body.id }))
-            .body.valid,
+          (
+            await verify(server.url, {
+              token: limited.token,
+              permission: 'blocks:read',
+              resource: resource.body.id,
+            })
+          ).body.valid,
           true,
         );
-        assert.equal((await verify(server.url, { token: mine.token, permission: 'transactions:write' })).body.code, 'FORBIDDEN');
+        assert.equal(
+          (await verify(server.url, { token: mine.token, permission: 'transactions:write' })).body.code,
+          'FORBIDDEN',
+        );
         // Bearer use of the management API.
-        assert.equal((await admin.client.withToken(rotated.body.token).get(`/v1/orgs/${orgId}/tokens`)).status, 200);
+        assert.equal(
+          (await admin.client.withToken(rotated.body.token).get(`/v1/orgs/${orgId}/tokens`)).status,
+          200,
+        );
         assert.equal((await admin.client.withToken(full.token).get('/v1/auth/session')).status, 200);
 
         assert.equal((await admin.client.delete(`/v1/orgs/${orgId}/tokens/${limited.id}`)).status, 200);
@@ -149,7 +171,8 @@ for (const dialect of await testDialects()) {
 
         // Usage is written in batches; wait until it reached the database.
         await waitFor(
-          async () => (await admin.client.get(`/v1/orgs/${orgId}/tokens/${full.id}`)).body.lastUsedAt !== null,
+          async () =>
+            (await admin.client.get(`/v1/orgs/${orgId}/tokens/${full.id}`)).body.lastUsedAt !== null,
           { what: 'usage to be flushed' },
         );
       } finally {
@@ -177,7 +200,10 @@ for (const dialect of await testDialects()) {
       }
       const files = dataFiles(server.dataDir);
       if (dialect.name === 'sqlite') {
-        assert.ok(files.some((f) => f.endsWith('latchkey.db')), `files read: ${files.join(', ')}`);
+        assert.ok(
+          files.some((f) => f.endsWith('latchkey.db')),
+          `files read: ${files.join(', ')}`,
+        );
         const everything = Buffer.concat(files.map((f) => readFileSync(f)));
         assert.ok(everything.indexOf(orgId) !== -1, 'the files hold the data');
       }

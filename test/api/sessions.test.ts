@@ -8,7 +8,13 @@ import { startServer, type TestServer } from '../helpers/server.ts';
 import { assertError, invite, parseSetCookie, signIn } from '../helpers/workflows.ts';
 
 /** A request with exactly the headers given: no cookie jar, no CSRF header unless asked. */
-async function raw(baseUrl: string, method: string, path: string, headers: Record<string, string>, body?: unknown) {
+async function raw(
+  baseUrl: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: unknown,
+) {
   const response = await fetch(`${baseUrl}${path}`, {
     method,
     headers: { ...(body !== undefined && { 'content-type': 'application/json' }), ...headers },
@@ -96,7 +102,10 @@ for (const dialect of await testDialects()) {
           ['admin@example.com'],
         );
         assertError(
-          await new ApiClient(server.url).post('/v1/auth/login', { email: 'intruder@example.com', password: PASSWORD }),
+          await new ApiClient(server.url).post('/v1/auth/login', {
+            email: 'intruder@example.com',
+            password: PASSWORD,
+          }),
           401,
           'UNAUTHENTICATED',
         );
@@ -120,7 +129,10 @@ for (const dialect of await testDialects()) {
       });
 
       test('the session cookie is HttpOnly and SameSite=Lax, on path /, not readable by scripts', async () => {
-        const answer = await new ApiClient(server.url).post('/v1/auth/login', { email: admin.email, password: PASSWORD });
+        const answer = await new ApiClient(server.url).post('/v1/auth/login', {
+          email: admin.email,
+          password: PASSWORD,
+        });
         assert.equal(answer.status, 200);
         const cookie = parseSetCookie(sessionCookieLine(answer.headers));
         assert.ok(cookie.attributes.has('httponly'), 'HttpOnly');
@@ -157,20 +169,34 @@ for (const dialect of await testDialects()) {
         assert.equal(again.status, 200);
         const second = client.sessionCookie as string;
         assert.notEqual(second, first);
-        assertError(await raw(server.url, 'GET', '/v1/auth/session', { cookie: first }), 401, 'UNAUTHENTICATED');
+        assertError(
+          await raw(server.url, 'GET', '/v1/auth/session', { cookie: first }),
+          401,
+          'UNAUTHENTICATED',
+        );
         assert.equal((await raw(server.url, 'GET', '/v1/auth/session', { cookie: second })).status, 200);
       });
 
       test('a session id planted before sign-in is not adopted by the login', async () => {
         const planted = 'lk_session=attacker-chosen-session-id-0123456789abcdef';
-        const answer = await raw(server.url, 'POST', '/v1/auth/login', { cookie: planted }, {
-          email: admin.email,
-          password: PASSWORD,
-        });
+        const answer = await raw(
+          server.url,
+          'POST',
+          '/v1/auth/login',
+          { cookie: planted },
+          {
+            email: admin.email,
+            password: PASSWORD,
+          },
+        );
         assert.equal(answer.status, 200);
         const issued = parseSetCookie(sessionCookieLine(answer.headers));
         assert.notEqual(`lk_session=${issued.value}`, planted);
-        assertError(await raw(server.url, 'GET', '/v1/auth/session', { cookie: planted }), 401, 'UNAUTHENTICATED');
+        assertError(
+          await raw(server.url, 'GET', '/v1/auth/session', { cookie: planted }),
+          401,
+          'UNAUTHENTICATED',
+        );
       });
 
       test('logout ends the session on the server: replaying the old cookie is 401', async () => {
@@ -183,10 +209,16 @@ for (const dialect of await testDialects()) {
         assert.equal(cleared.value, '');
         assertError(await raw(server.url, 'GET', '/v1/auth/session', { cookie }), 401, 'UNAUTHENTICATED');
         assertError(
-          await raw(server.url, 'POST', `/v1/orgs/${admin.orgId}/resources`, { cookie, 'x-csrf-token': csrf }, {
-            type: 'shard',
-            name: unique('after-logout'),
-          }),
+          await raw(
+            server.url,
+            'POST',
+            `/v1/orgs/${admin.orgId}/resources`,
+            { cookie, 'x-csrf-token': csrf },
+            {
+              type: 'shard',
+              name: unique('after-logout'),
+            },
+          ),
           401,
           'UNAUTHENTICATED',
         );
@@ -209,19 +241,35 @@ for (const dialect of await testDialects()) {
 
       test('an unsafe request with the cookie but without X-CSRF-Token is 403 FORBIDDEN and changes nothing', async () => {
         const name = unique('no-csrf');
-        const answer = await raw(server.url, 'POST', `/v1/orgs/${admin.orgId}/resources`, { cookie }, {
-          type: 'shard',
-          name,
-        });
+        const answer = await raw(
+          server.url,
+          'POST',
+          `/v1/orgs/${admin.orgId}/resources`,
+          { cookie },
+          {
+            type: 'shard',
+            name,
+          },
+        );
         assertError(answer, 403, 'FORBIDDEN');
         assert.ok(!(await resourceNames()).includes(name));
         assertError(
-          await raw(server.url, 'PATCH', `/v1/orgs/${admin.orgId}`, { cookie }, { policy: { maxTtlDays: 1 } }),
+          await raw(
+            server.url,
+            'PATCH',
+            `/v1/orgs/${admin.orgId}`,
+            { cookie },
+            { policy: { maxTtlDays: 1 } },
+          ),
           403,
           'FORBIDDEN',
         );
         assertError(await raw(server.url, 'POST', '/v1/auth/logout', { cookie }), 403, 'FORBIDDEN');
-        assert.equal((await raw(server.url, 'GET', '/v1/auth/session', { cookie })).status, 200, 'still signed in');
+        assert.equal(
+          (await raw(server.url, 'GET', '/v1/auth/session', { cookie })).status,
+          200,
+          'still signed in',
+        );
       });
 
       test("a wrong X-CSRF-Token (another session's) is 403 FORBIDDEN", async () => {
@@ -290,7 +338,11 @@ for (const dialect of await testDialects()) {
         const { inviteToken, answer } = await invite(admin, email, 'rol_readwrite');
         assert.equal(answer.headers.get('cache-control'), 'no-store');
         const client = new ApiClient(server.url);
-        const accepted = await client.post('/v1/auth/accept-invite', { inviteToken, password: PASSWORD, name: 'Ivy' });
+        const accepted = await client.post('/v1/auth/accept-invite', {
+          inviteToken,
+          password: PASSWORD,
+          name: 'Ivy',
+        });
         assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
         assert.equal(accepted.body.user.email, email);
         assert.equal(typeof accepted.body.csrfToken, 'string');
@@ -386,7 +438,10 @@ for (const dialect of await testDialects()) {
       const limited = await attempt(PASSWORD);
       assertError(limited, 429, 'RATE_LIMITED');
       const retryAfter = Number(limited.headers.get('retry-after'));
-      assert.ok(Number.isFinite(retryAfter) && retryAfter > 0 && retryAfter <= 60, `Retry-After ${retryAfter}`);
+      assert.ok(
+        Number.isFinite(retryAfter) && retryAfter > 0 && retryAfter <= 60,
+        `Retry-After ${retryAfter}`,
+      );
       assert.equal(limited.headers.getSetCookie().length, 0);
     });
   });
