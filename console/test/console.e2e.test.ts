@@ -247,6 +247,9 @@ if (!existsSync(CHROMIUM)) {
     const days = (Date.parse(expiresAt) - Date.now()) / 86_400_000;
     assert.ok(days > 29 && days <= 30.01, `default lifetime is 30 days, got ${days}`);
 
+    await reveal.getByRole('button', { name: 'Send to my e-mail' }).click();
+    await reveal.getByText(`Sent to ${admin.email}.`).waitFor();
+
     await reveal.getByRole('button', { name: 'Done' }).click();
     await reveal.waitFor({ state: 'detached' });
   });
@@ -346,6 +349,19 @@ if (!existsSync(CHROMIUM)) {
     await link.waitFor();
     const inviteUrl = await link.inputValue();
     assert.match(inviteUrl, /\/accept-invite#token=/);
+    const pending = page.getByRole('table', { name: 'Pending invitations' });
+    await pending.getByRole('cell', { name: 'ada@example.com', exact: true }).waitFor();
+
+    // A second invitation, cancelled: it leaves the pending list.
+    await page.getByLabel('E-mail').fill('bob@example.com');
+    await page.getByRole('button', { name: 'Invite', exact: true }).click();
+    await pending.getByRole('cell', { name: 'bob@example.com', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Cancel the invitation for bob@example.com' }).click();
+    await page
+      .getByRole('dialog', { name: 'Cancel the invitation for bob@example.com?' })
+      .getByRole('button', { name: 'Cancel invitation' })
+      .click();
+    await pending.getByRole('cell', { name: 'bob@example.com', exact: true }).waitFor({ state: 'detached' });
 
     // The invited person opens the link in their own browser.
     const other = await browser.newContext({ viewport: { width: 1440, height: 900 } });
@@ -366,12 +382,18 @@ if (!existsSync(CHROMIUM)) {
     assert.equal(await dialog.getByRole('radio', { name: /Application/ }).isDisabled(), true);
     await dialog.getByText('Unavailable: application tokens need the tokens:write permission.').waitFor();
     assert.equal(await dialog.getByRole('checkbox', { name: /tokens:write/ }).isDisabled(), true);
+    await invited.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    await invited.getByRole('link', { name: 'Settings', exact: true }).click();
+    await invited.getByText('Read only: changing the organization').waitFor();
+    assert.equal(await invited.getByLabel('Longest token lifetime (days)').isDisabled(), true);
     await other.close();
 
     // Back as the administrator: Ada is a member now; promote her.
     const roleSelect = page.getByLabel('Role of Ada Member (ada@example.com)');
     await page.reload();
     await roleSelect.waitFor();
+    assert.equal(await page.getByRole('table', { name: 'Pending invitations' }).count(), 0);
     assert.equal(await roleSelect.inputValue(), 'rol_readonly');
     await roleSelect.selectOption({ label: 'Read/Write User' });
     await page.getByText('Role updated').waitFor();

@@ -3,6 +3,8 @@
 import type {
   AuditEvent,
   CreateTokenBody,
+  Delivery,
+  Invite,
   IssuedToken,
   Member,
   Org,
@@ -175,6 +177,11 @@ export const api = {
     request<TokenInfo>('PATCH', `${org(orgId)}/tokens/${encodeURIComponent(tokenId)}`, body),
   revokeToken: (orgId: string, tokenId: string) =>
     request<unknown>('DELETE', `${org(orgId)}/tokens/${encodeURIComponent(tokenId)}`),
+  /** E-mails a value the caller holds (it must be this token's) to the caller's own address. */
+  deliverToken: (orgId: string, tokenId: string, token: string) =>
+    request<{ delivery: Delivery }>('POST', `${org(orgId)}/tokens/${encodeURIComponent(tokenId)}/deliver`, {
+      token,
+    }),
   rotateToken: (orgId: string, tokenId: string, gracePeriod?: string) =>
     request<IssuedToken>(
       'POST',
@@ -182,6 +189,9 @@ export const api = {
       gracePeriod ? { gracePeriod } : {},
     ),
 
+  invites: (orgId: string) => allPages<Invite>(`${org(orgId)}/invites`),
+  cancelInvite: (orgId: string, inviteId: string) =>
+    request<unknown>('DELETE', `${org(orgId)}/invites/${encodeURIComponent(inviteId)}`),
   members: (orgId: string) => allPages<Member>(`${org(orgId)}/members`),
   addMember: (orgId: string, body: { email: string; roleId: string }) =>
     request<AddMemberAnswer>('POST', `${org(orgId)}/members`, body),

@@ -76,7 +76,7 @@ export interface IssuedToken {
   token: string;
   clientId: string;
   tokenInfo: TokenInfo;
-  delivery?: { email: 'sent' | 'failed'; error?: string };
+  delivery?: Delivery;
 }
 
 export interface Member {
@@ -85,6 +85,20 @@ export interface Member {
   name: string;
   roleId: string;
   createdAt: string;
+}
+
+export interface Invite {
+  id: string;
+  email: string;
+  roleId: string;
+  invitedBy: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
+export interface Delivery {
+  email: 'sent' | 'failed';
+  error?: string;
 }
 
 export interface Role {

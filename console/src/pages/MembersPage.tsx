@@ -1,4 +1,4 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import {
@@ -10,10 +10,10 @@ import {
   PageHeader,
   Time,
 } from '../components/ui';
-import { type AddMemberAnswer, api } from '../lib/api';
+import { type AddMemberAnswer, ApiError, api } from '../lib/api';
 import { absoluteTime } from '../lib/format';
 import { BUILT_IN_ROLE_NAMES, sessionKey, useMembers, useOrg, useRoles } from '../lib/session';
-import type { Member, Role } from '../lib/types';
+import type { Invite, Member, Role } from '../lib/types';
 
 /** A member as a screen reader should hear them: name and e-mail, so two Adas stay apart. */
 const who = (m: Member) => (m.name ? `${m.name} (${m.email})` : m.email);
@@ -145,6 +145,7 @@ export function MembersPage() {
           </table>
         </div>
       )}
+      {can('members:read') && <PendingInvites roleName={roleName} />}
       <ConfirmDialog
         open={removing !== null}
         onOpenChange={(open) => !open && setRemoving(null)}
@@ -172,6 +173,7 @@ function InviteForm({ roles }: { roles: Pick<Role, 'id' | 'name'>[] }) {
       setAnswer({ email: values.email, result: result ?? {} });
       reset({ email: '', roleId: values.roleId });
       void queryClient.invalidateQueries({ queryKey: ['members', org.id] });
+      void queryClient.invalidateQueries({ queryKey: ['invites', org.id] });
     },
   });
   return (
@@ -216,8 +218,8 @@ function InviteForm({ roles }: { roles: Pick<Role, 'id' | 'name'>[] }) {
           {answer.result.inviteUrl ? (
             <>
               <p>
-                Invitation for <strong>{answer.email}</strong> created and e-mailed. They appear in the list
-                below once they accept. You can also share this link; it works once
+                Invitation for <strong>{answer.email}</strong> created and e-mailed. They appear among the
+                members once they accept. You can also share this link; it works once
                 {answer.result.expiresAt ? `, until ${absoluteTime(answer.result.expiresAt)}` : ''}:
               </p>
               <div className="reveal-row">
@@ -237,6 +239,90 @@ function InviteForm({ roles }: { roles: Pick<Role, 'id' | 'name'>[] }) {
           )}
         </div>
       )}
+    </section>
+  );
+}
+
+function PendingInvites({ roleName }: { roleName: (id: string) => string }) {
+  const { org, can } = useOrg();
+  const queryClient = useQueryClient();
+  const invites = useQuery({ queryKey: ['invites', org.id], queryFn: () => api.invites(org.id) });
+  const [cancelling, setCancelling] = useState<Invite | null>(null);
+  const cancel = useMutation({
+    mutationFn: (invite: Invite) => api.cancelInvite(org.id, invite.id),
+    onSuccess: () => {
+      setCancelling(null);
+      void queryClient.invalidateQueries({ queryKey: ['invites', org.id] });
+    },
+  });
+  // A server without the invitations list answers 404: leave the section out rather than show an error.
+  if (invites.isError && invites.error instanceof ApiError && invites.error.status === 404) return null;
+  if (invites.isSuccess && invites.data.length === 0) return null;
+  return (
+    <section className="section pending" aria-labelledby="pending-title">
+      <h2 id="pending-title">Pending invitations</h2>
+      {invites.isPending ? (
+        <Loading />
+      ) : invites.isError ? (
+        <ErrorMessage error={invites.error} />
+      ) : (
+        <div className="table-wrap">
+          <table className="table responsive" aria-label="Pending invitations">
+            <thead>
+              <tr>
+                <th scope="col">E-mail</th>
+                <th scope="col">Role</th>
+                <th scope="col">Invited</th>
+                <th scope="col">Link expires</th>
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {invites.data.map((invite) => (
+                <tr key={invite.id}>
+                  <td data-label="E-mail" className="cell-title">
+                    {invite.email}
+                  </td>
+                  <td data-label="Role">{roleName(invite.roleId)}</td>
+                  <td data-label="Invited">
+                    <Time iso={invite.createdAt} />
+                  </td>
+                  <td data-label="Link expires">
+                    <Time iso={invite.expiresAt} />
+                  </td>
+                  <td className="cell-actions">
+                    {can('members:write') && (
+                      <button
+                        type="button"
+                        className="button button-small button-danger-ghost"
+                        aria-label={`Cancel the invitation for ${invite.email}`}
+                        onClick={() => {
+                          cancel.reset();
+                          setCancelling(invite);
+                        }}
+                      >
+                        Cancel
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <ConfirmDialog
+        open={cancelling !== null}
+        onOpenChange={(open) => !open && setCancelling(null)}
+        title={`Cancel the invitation for ${cancelling?.email ?? ''}?`}
+        body="The invitation link stops working. You can invite them again later."
+        confirmLabel="Cancel invitation"
+        pending={cancel.isPending}
+        error={cancel.error}
+        onConfirm={() => cancelling && cancel.mutate(cancelling)}
+      />
     </section>
   );
 }

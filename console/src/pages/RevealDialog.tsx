@@ -1,8 +1,10 @@
+import { useMutation } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
-import { CopyButton, Dialog } from '../components/ui';
+import { CopyButton, Dialog, ErrorMessage } from '../components/ui';
+import { api } from '../lib/api';
 import { csvFileName, tokenCsv } from '../lib/csv';
 import { absoluteTime } from '../lib/format';
-import type { IssuedToken } from '../lib/types';
+import type { Delivery, IssuedToken } from '../lib/types';
 
 /**
  * Shows a token value exactly once. Closing before the value was copied,
@@ -10,11 +12,13 @@ import type { IssuedToken } from '../lib/types';
  */
 export function RevealDialog({
   issued,
+  orgId,
   email,
   rotated,
   onClose,
 }: {
   issued: IssuedToken;
+  orgId: string;
   email: string;
   rotated?: boolean;
   onClose: () => void;
@@ -26,7 +30,12 @@ export function RevealDialog({
   useEffect(() => {
     if (confirming) goBackRef.current?.focus();
   }, [confirming]);
-  const mailed = issued.delivery?.email === 'sent';
+  const [delivery, setDelivery] = useState<Delivery | undefined>(issued.delivery);
+  const send = useMutation({
+    mutationFn: () => api.deliverToken(orgId, issued.clientId, issued.token),
+    onSuccess: (answer) => setDelivery(answer.delivery),
+  });
+  const mailed = delivery?.email === 'sent';
   const saved = copied || downloaded || mailed;
 
   const requestClose = () => {
@@ -99,21 +108,24 @@ export function RevealDialog({
         {downloaded && <span className="hint">Saved as {csvFileName(info.name)}</span>}
       </div>
       <div className="reveal-mail">
-        <h3>Send to my e-mail</h3>
-        {issued.delivery ? (
-          issued.delivery.email === 'sent' ? (
-            <p className="success-text">Sent to {email}.</p>
-          ) : (
-            <p className="field-error">
-              Sending to {email} failed{issued.delivery.error ? `: ${issued.delivery.error}` : '.'} Copy or
-              download the value instead.
-            </p>
-          )
-        ) : (
-          <p className="hint">
-            Not requested. Tick “E-mail the value to me” when creating a token to have it sent to {email}.
+        <div className="reveal-actions">
+          <button type="button" className="button" onClick={() => send.mutate()} disabled={send.isPending}>
+            {send.isPending ? 'Sending…' : delivery ? 'Send to my e-mail again' : 'Send to my e-mail'}
+          </button>
+          <span role="status" aria-live="polite">
+            {delivery?.email === 'sent' && <span className="success-text">Sent to {email}.</span>}
+          </span>
+        </div>
+        {delivery?.email === 'failed' && (
+          <p className="field-error" role="alert">
+            Sending to {email} failed{delivery.error ? `: ${delivery.error}` : '.'} Copy or download the value
+            instead.
           </p>
         )}
+        <ErrorMessage error={send.error} />
+        <p className="hint">
+          The e-mail goes to your own address, {email}, and holds the value in plain text.
+        </p>
       </div>
       {confirming ? (
         <div

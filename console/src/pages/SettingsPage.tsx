@@ -12,7 +12,9 @@ interface SettingsForm {
 }
 
 export function SettingsPage() {
-  const { org } = useOrg();
+  const { org, can } = useOrg();
+  // The server lets a signed-in person change the org and its policy only with both of these.
+  const allowed = can('members:write') && can('roles:write');
   const queryClient = useQueryClient();
   const details = useOrgDetails(org.id);
   const [saved, setSaved] = useState(false);
@@ -62,54 +64,67 @@ export function SettingsPage() {
           })}
           noValidate
         >
-          <div className="field">
-            <label htmlFor="org-name">Name</label>
-            <input
-              id="org-name"
-              aria-invalid={formState.errors.name ? true : undefined}
-              {...register('name', {
-                validate: (v) => v.trim().length > 0 || 'The organization needs a name.',
-              })}
-            />
-            {formState.errors.name && <p className="field-error">{formState.errors.name.message}</p>}
-          </div>
-          <fieldset className="field">
-            <legend>Token policy</legend>
+          {!allowed && (
+            <p className="alert alert-warning" id="settings-readonly">
+              Read only: changing the organization and its token policy needs the members:write and
+              roles:write permissions.
+            </p>
+          )}
+          <fieldset
+            disabled={!allowed}
+            aria-describedby={allowed ? undefined : 'settings-readonly'}
+            className="plain"
+          >
             <div className="field">
-              <label htmlFor="org-max-ttl">Longest token lifetime (days)</label>
+              <label htmlFor="org-name">Name</label>
               <input
-                id="org-max-ttl"
-                inputMode="numeric"
-                aria-describedby="org-max-ttl-hint"
-                aria-invalid={formState.errors.maxTtlDays ? true : undefined}
-                {...register('maxTtlDays', {
-                  validate: (v) => /^[1-9]\d*$/.test(v.trim()) || 'Enter a whole number of days, 1 or more.',
+                id="org-name"
+                aria-invalid={formState.errors.name ? true : undefined}
+                {...register('name', {
+                  validate: (v) => v.trim().length > 0 || 'The organization needs a name.',
                 })}
               />
-              <p className="hint" id="org-max-ttl-hint">
-                New tokens cannot be created with a later expiry. Existing tokens keep theirs.
-              </p>
-              {formState.errors.maxTtlDays && (
-                <p className="field-error">{formState.errors.maxTtlDays.message}</p>
-              )}
+              {formState.errors.name && <p className="field-error">{formState.errors.name.message}</p>}
             </div>
-            <Controller
-              control={control}
-              name="allowNoExpiry"
-              render={({ field }) => (
-                <Checkbox
-                  id="org-allow-no-expiry"
-                  checked={field.value}
-                  onCheckedChange={field.onChange}
-                  label="Allow tokens that never expire"
-                  hint="Off by default: a token without an expiry is a standing risk if it leaks."
+            <fieldset className="field">
+              <legend>Token policy</legend>
+              <div className="field">
+                <label htmlFor="org-max-ttl">Longest token lifetime (days)</label>
+                <input
+                  id="org-max-ttl"
+                  inputMode="numeric"
+                  aria-describedby="org-max-ttl-hint"
+                  aria-invalid={formState.errors.maxTtlDays ? true : undefined}
+                  {...register('maxTtlDays', {
+                    validate: (v) =>
+                      /^[1-9]\d*$/.test(v.trim()) || 'Enter a whole number of days, 1 or more.',
+                  })}
                 />
-              )}
-            />
+                <p className="hint" id="org-max-ttl-hint">
+                  New tokens cannot be created with a later expiry. Existing tokens keep theirs.
+                </p>
+                {formState.errors.maxTtlDays && (
+                  <p className="field-error">{formState.errors.maxTtlDays.message}</p>
+                )}
+              </div>
+              <Controller
+                control={control}
+                name="allowNoExpiry"
+                render={({ field }) => (
+                  <Checkbox
+                    id="org-allow-no-expiry"
+                    checked={field.value}
+                    onCheckedChange={field.onChange}
+                    label="Allow tokens that never expire"
+                    hint="Off by default: a token without an expiry is a standing risk if it leaks."
+                  />
+                )}
+              />
+            </fieldset>
           </fieldset>
           <ErrorMessage error={save.error} />
           <div className="form-footer">
-            <button type="submit" className="button button-primary" disabled={save.isPending}>
+            <button type="submit" className="button button-primary" disabled={save.isPending || !allowed}>
               {save.isPending ? 'Saving…' : 'Save settings'}
             </button>
             <span className="success-text" role="status" aria-live="polite">

@@ -306,6 +306,7 @@ export function TokensPage() {
       {revealed && (
         <RevealDialog
           issued={revealed.issued}
+          orgId={org.id}
           rotated={revealed.rotated}
           email={session.user.email}
           onClose={() => setRevealed(null)}
