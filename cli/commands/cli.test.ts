@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -150,6 +150,8 @@ describe('the latchkey CLI, run as a child process against a real server', () =>
       '7d',
       '--description',
       'for the indexer',
+      '--kind',
+      'application',
       '--csv',
       csv,
     ]);
@@ -161,6 +163,7 @@ describe('the latchkey CLI, run as a child process against a real server', () =>
     const [clientId, value] = (row ?? '').split(',');
     assert.ok(!run.stdout.includes(value ?? '!'), 'with --csv the value is not printed');
     const info = json<{
+      kind: string;
       permissions: string[];
       resourceIds: string[];
       allowedIps: string[];
@@ -172,6 +175,7 @@ describe('the latchkey CLI, run as a child process against a real server', () =>
     assert.deepEqual(info.allowedIps, ['10.0.0.0/8']);
     assert.deepEqual(info.rateLimit, { limit: 100, windowSeconds: 60 });
     assert.equal(info.description, 'for the indexer');
+    assert.equal(info.kind, 'application');
   });
 
   test('rotate prints the new value once; the old one stops working', async () => {
@@ -237,6 +241,28 @@ describe('the latchkey CLI, run as a child process against a real server', () =>
     const after = await latchkey(['tokens', 'list']);
     assert.notEqual(after.code, 0);
     assert.match(after.stderr, /latchkey login/);
+  });
+
+  test('login reads the token from standard input when it is not a terminal', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'latchkey-cli-stdin-'));
+    try {
+      const code = await new Promise<number>((done) => {
+        const child = spawn(process.execPath, [bin, 'login', '--url', server.url], {
+          cwd: root,
+          env: { PATH: process.env.PATH ?? '', HOME: home, XDG_CONFIG_HOME: home },
+          stdio: ['pipe', 'ignore', 'inherit'],
+        });
+        child.stdin.end(`${adminToken}\n`);
+        child.on('exit', (exit) => done(exit ?? 1));
+      });
+      assert.equal(code, 0);
+      const saved = JSON.parse(await readFile(join(home, 'latchkey', 'config.json'), 'utf8')) as {
+        token: string;
+      };
+      assert.equal(saved.token, adminToken);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
   });
 
   test('--help shows examples', async () => {
