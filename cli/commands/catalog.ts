@@ -33,16 +33,18 @@ export function registerCatalogCommands(program: Command): void {
       .command('audit')
       .description('Show the audit log, newest first')
       .option('--token <tokenId>', 'only events of this token')
+      .option('--action <action>', 'only this action, e.g. token.revoked')
       .option('--limit <n>', 'how many', '50'),
   );
   examples(audit, ['latchkey audit', 'latchkey audit --token tok_… --json']);
   audit.action(
-    run(async (options: CommonOptions & { token?: string; limit: string }) => {
+    run(async (options: CommonOptions & { token?: string; action?: string; limit: string }) => {
       const context = await connect(options);
       const org = await resolveOrg(context, options);
       const page = await context.client.audit.list(org, {
         limit: Number(options.limit),
         ...(options.token ? { tokenId: options.token } : {}),
+        ...(options.action ? { action: options.action } : {}),
       });
       if (options.json) return void printJson(page);
       printTable(

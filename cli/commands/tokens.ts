@@ -120,6 +120,7 @@ interface CreateOptions extends CommonOptions {
 
 interface ListOptions extends CommonOptions {
   owner?: string;
+  resource?: string;
   mine?: boolean;
   status?: string;
   kind?: string;
@@ -229,6 +230,7 @@ export function registerTokenCommands(program: Command): void {
       .option('--owner <userId>', 'only the tokens of this owner (or "me")')
       .option('--status <status>', 'active, expired or revoked')
       .option('--kind <kind>', 'personal or application')
+      .option('--resource <resId>', 'only tokens that reach this resource')
       .option('--limit <n>', 'page size, 1–100')
       .option('--cursor <cursor>', 'continue from a previous page')
       .option('--all', 'follow every page'),
@@ -247,6 +249,7 @@ export function registerTokenCommands(program: Command): void {
         ...(owner ? { owner } : {}),
         ...(options.status ? { status: options.status as TokenStatus } : {}),
         ...(options.kind ? { kind: options.kind as TokenKind } : {}),
+        ...(options.resource ? { resource: options.resource } : {}),
         ...(options.limit ? { limit: Number(options.limit) } : {}),
       };
       let items: TokenInfo[];
@@ -326,12 +329,11 @@ export function registerTokenCommands(program: Command): void {
     run(async (tokenId: string, options: CommonOptions & { reason?: string }) => {
       const context = await connect(options);
       const org = await resolveOrg(context, options);
-      const answer = await context.client.tokens.revoke(
+      const info = await context.client.tokens.revoke(
         org,
         tokenId,
         options.reason ? { reason: options.reason } : {},
       );
-      const info = answer ?? (await context.client.tokens.get(org, tokenId));
       if (options.json) printJson(info);
       else process.stdout.write(`Revoked ${info.id} (${info.name}).\n`);
     }),

@@ -65,7 +65,13 @@ interface RequestOptions {
   body?: unknown;
 }
 
-/** The body of `POST /v1/setup`. */
+/**
+ * The body of `POST /v1/setup`: the first user and their org.
+ *
+ * @example
+ * const input: SetupInput = { email: 'ada@example.com', password: 'a long passphrase', name: 'Ada', orgName: 'Acme' };
+ * await new Latchkey({ baseUrl }).auth.setup(input);
+ */
 export interface SetupInput {
   email: string;
   password: string;
@@ -73,17 +79,29 @@ export interface SetupInput {
   orgName: string;
 }
 
-/** The body of `POST /v1/auth/accept-invite`. */
+/**
+ * The body of `POST /v1/auth/accept-invite`; `inviteToken` is the `#token=` part of the invitation link.
+ *
+ * @example
+ * const inviteToken = new URL(inviteUrl).hash.replace('#token=', '');
+ * const input: AcceptInviteInput = { inviteToken, password: 'a long passphrase', name: 'Bo' };
+ * await new Latchkey({ baseUrl }).auth.acceptInvite(input);
+ */
 export interface AcceptInviteInput {
   inviteToken: string;
   password: string;
   name: string;
 }
 
-/** The body of `POST /v1/leaks`. */
-export interface LeakReportResult {
-  [key: string]: unknown;
-}
+/**
+ * The answer of `POST /v1/leaks`: per reported value, its hint and whether it was a live token
+ * (`true_positive`, now revoked) or not — the shape secret scanners expect.
+ *
+ * @example
+ * const results: LeakReportResult = await latchkey.reportLeaks(['lk_…']);
+ * console.log(results[0]?.label);
+ */
+export type LeakReportResult = Array<{ token_hint: string; label: 'true_positive' | 'false_positive' }>;
 
 function encode(segment: string): string {
   return encodeURIComponent(segment);
@@ -351,7 +369,8 @@ export class Latchkey {
   readonly orgs = {
     list: (params: PageParams = {}): Promise<Page<Org>> =>
       this.call('GET', '/v1/orgs', { query: { ...params } }),
-    create: (input: { name: string }): Promise<Org> => this.call('POST', '/v1/orgs', { body: input }),
+    create: (input: { name: string; policy?: Partial<OrgPolicy> }): Promise<Org> =>
+      this.call('POST', '/v1/orgs', { body: input }),
     get: (org: string): Promise<Org> => this.call('GET', `/v1/orgs/${encode(org)}`),
     update: (org: string, input: { name?: string; policy?: Partial<OrgPolicy> }): Promise<Org> =>
       this.call('PATCH', `/v1/orgs/${encode(org)}`, { body: input }),
@@ -438,10 +457,10 @@ export class Latchkey {
       input: { name?: string; description?: string | null },
     ): Promise<TokenInfo> =>
       this.call('PATCH', `/v1/orgs/${encode(org)}/tokens/${encode(tokenId)}`, { body: input }),
-    /** Revokes; the record stays with status `revoked`. Answers the revoked token when the server sends it. */
-    revoke: (org: string, tokenId: string, input: { reason?: string } = {}): Promise<TokenInfo | undefined> =>
+    /** Revokes; the record stays with status `revoked`, and is answered. */
+    revoke: (org: string, tokenId: string, input: { reason?: string } = {}): Promise<TokenInfo> =>
       this.call('DELETE', `/v1/orgs/${encode(org)}/tokens/${encode(tokenId)}`, {
-        body: input.reason === undefined ? undefined : input,
+        query: { reason: input.reason },
       }),
     /** A new value for the same id; the old one keeps working for `gracePeriod` (`"1h"`, at most 7 days). */
     rotate: (
@@ -459,18 +478,22 @@ export class Latchkey {
    * const page = await latchkey.audit.list('org_1', { tokenId: 'tok_1', limit: 20 });
    */
   readonly audit = {
-    list: (org: string, params: PageParams & { tokenId?: string } = {}): Promise<Page<AuditEvent>> =>
+    list: (
+      org: string,
+      params: PageParams & { tokenId?: string; action?: string } = {},
+    ): Promise<Page<AuditEvent>> =>
       this.call('GET', `/v1/orgs/${encode(org)}/audit`, { query: { ...params } }),
   };
 
   /**
-   * Reports leaked token values (`POST /v1/leaks`); each valid one is revoked with reason `leaked`.
+   * Reports leaked token values (`POST /v1/leaks`, at most 100); each live one is revoked with
+   * reason `leaked` and its owner e-mailed. Needs no credential.
    *
    * @example
-   * await latchkey.reportLeaks(['lk_…'], { source: 'secret-scanner' });
+   * const results = await latchkey.reportLeaks(['lk_…']);
    */
-  reportLeaks(tokens: string[], extra: Record<string, unknown> = {}): Promise<LeakReportResult> {
-    return this.call('POST', '/v1/leaks', { body: { ...extra, tokens } });
+  reportLeaks(tokens: string[]): Promise<LeakReportResult> {
+    return this.call('POST', '/v1/leaks', { body: { tokens } });
   }
 
   /**

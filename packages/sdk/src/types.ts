@@ -189,6 +189,8 @@ export interface ListTokensParams extends PageParams {
   owner?: 'me' | (string & {});
   status?: TokenStatus;
   kind?: TokenKind;
+  /** Only tokens limited to (or covering) this resource id. */
+  resource?: string;
 }
 
 /**

@@ -145,9 +145,11 @@ describe('the Latchkey client against a real server', () => {
     assert.notEqual(rotated.token, issued.token);
     assert.equal((await lk.client.verify(rotated.token)).valid, true);
     assert.equal((await lk.client.verify(issued.token)).valid, false);
-    await lk.client.tokens.revoke(lk.org, issued.clientId);
+    const answered = await lk.client.tokens.revoke(lk.org, issued.clientId, { reason: 'rotated away' });
+    assert.equal(answered.status, 'revoked');
     const info = await lk.client.tokens.get(lk.org, issued.clientId);
     assert.equal(info.status, 'revoked');
+    assert.equal(info.revokedReason, 'rotated away');
     assert.deepEqual(await lk.client.verify(rotated.token), { valid: false, code: 'REVOKED' });
   });
 
@@ -198,7 +200,11 @@ describe('the Latchkey client against a real server', () => {
 
   test('a reported leak revokes the token', async () => {
     const issued = await lk.client.tokens.create(lk.org, { name: 'leaked', access: 'full', expiresIn: '1d' });
-    await lk.client.reportLeaks([issued.token]);
+    const results = await lk.client.reportLeaks([issued.token, fakeToken()]);
+    assert.deepEqual(
+      results.map((r) => r.label),
+      ['true_positive', 'false_positive'],
+    );
     const info = await lk.client.tokens.get(lk.org, issued.clientId);
     assert.equal(info.status, 'revoked');
     assert.equal(info.revokedReason, 'leaked');
