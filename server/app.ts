@@ -11,6 +11,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, { type FastifyServerOptions } from 'fastify';
+import { Gauge } from 'prom-client';
 import { auditRoutes } from './audit/audit.routes.ts';
 import { authRoutes } from './auth/auth.routes.ts';
 import { deleteLapsedSessions } from './auth/users.repository.ts';
@@ -20,6 +21,7 @@ import type { Config } from './config.ts';
 import type { Deps } from './context.ts';
 import { connectDatabase, migrateToLatest } from './db/connect.ts';
 import { eventsRoutes } from './events/events.routes.ts';
+import { PostgresEventRelay } from './events/postgres-relay.ts';
 import { TokenEvents } from './events/token-events.ts';
 import { healthRoutes } from './health/health.routes.ts';
 import { createMetrics } from './health/metrics.ts';
@@ -36,7 +38,8 @@ import { rolesRoutes } from './roles/roles.routes.ts';
 import { loadServerSecret } from './secret.ts';
 import { deleteLapsedSecrets } from './tokens/tokens.repository.ts';
 import { tokensRoutes } from './tokens/tokens.routes.ts';
-import { MemoryRateLimitStore } from './verify/rate-limiter.ts';
+import { deleteLapsedRateCounters, PostgresRateLimitStore } from './verify/postgres-rate-limiter.ts';
+import { MemoryRateLimitStore, type RateLimitStore } from './verify/rate-limiter.ts';
 import { UsageRecorder } from './verify/usage.ts';
 import { Verifier } from './verify/verifier.ts';
 import { verifyRoutes } from './verify/verify.routes.ts';
@@ -70,7 +73,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     ...(config.databaseUrl && { databaseUrl: config.databaseUrl }),
   });
   try {
-    await migrateToLatest(database.db);
+    await migrateToLatest(database);
   } catch (error) {
     await database.close();
     throw error;
@@ -94,7 +97,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     (httpPart === 'body' ? ajv.body : ajv.query).compile(schema as object),
   );
 
-  const rateLimits = new MemoryRateLimitStore();
+  // One process (SQLite) counts in memory; several on one PostgreSQL share counters there.
+  const rateLimits: RateLimitStore = database.pool
+    ? new PostgresRateLimitStore(database.db)
+    : new MemoryRateLimitStore();
   const usage = new UsageRecorder(database.db, config.usageFlushIntervalMs, (error) =>
     app.log.error({ err: error }, 'usage flush failed; will retry'),
   );
@@ -108,6 +114,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     failureLimit: config.verifyFailureLimit,
     rateLimits,
     usage,
+    onError: (error) => app.log.warn({ err: error }, 'rate-limit counter update failed'),
   });
   const deps: Deps = {
     config,
@@ -123,9 +130,43 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     metrics: createMetrics(verifier),
     log: app.log,
     closing: new Set(),
+    publicUrl: () => (config.publicUrlConfigured ? config.publicUrl : (boundUrl ?? config.publicUrl)),
   };
+  let boundUrl: string | undefined;
+  app.addHook('onListen', async () => {
+    const address = app.server.address();
+    if (address !== null && typeof address === 'object') {
+      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      boundUrl = `http://${host}:${address.port}`;
+    }
+  });
 
   const consoleDir = config.consoleDir ?? defaultConsoleDir;
+  const relay =
+    database.pool && config.databaseUrl
+      ? new PostgresEventRelay(config.databaseUrl, database.pool, deps.events, verifier, app.log)
+      : undefined;
+  if (relay) {
+    deps.events.relay = relay;
+    await relay.start();
+    new Gauge({
+      name: 'latchkey_event_listener_connected',
+      help: '1 while this process listens for changes made by other processes (PostgreSQL)',
+      registers: [deps.metrics.registry],
+      collect() {
+        this.set(relay.connected ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'latchkey_event_listener_reconnects',
+      help: 'Times the change listener reconnected since start',
+      registers: [deps.metrics.registry],
+      collect() {
+        this.set(relay.reconnects);
+      },
+    });
+  }
+
   installErrorHandling(app, { consoleIndex: existsSync(join(consoleDir, 'index.html')) });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -197,6 +238,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       deleteLapsedSessions(database.db, now, now - config.sessionIdleMs),
       deleteLapsedInvites(database.db, now - 30 * 86_400_000),
       deleteLapsedSecrets(database.db, now),
+      database.pool ? deleteLapsedRateCounters(database.db, now - 86_400_000) : undefined,
     ]).catch((error) => app.log.warn({ err: error }, 'cleanup failed'));
   }, CLEANUP_INTERVAL_MS);
   cleanup.unref();
@@ -206,6 +248,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   app.addHook('onClose', async () => {
     clearInterval(cleanup);
+    await relay?.stop();
     // Every recorded use reaches the database before the connection closes.
     await usage.stop();
     await database.close();

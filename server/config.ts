@@ -12,6 +12,8 @@ export interface Config {
   readonly tokenPrefix: string;
   readonly catalogPath: string | undefined;
   readonly publicUrl: string;
+  /** False when publicUrl was derived from HOST and PORT, so the bound address may replace it. */
+  readonly publicUrlConfigured: boolean;
   readonly logLevel: string;
   readonly trustProxy: boolean;
   /** Failed verifications (MALFORMED, NOT_FOUND) allowed per client address per minute. */
@@ -80,6 +82,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     tokenPrefix,
     catalogPath: env.LATCHKEY_CATALOG || undefined,
     publicUrl,
+    publicUrlConfigured: Boolean(env.PUBLIC_URL),
     logLevel: env.LOG_LEVEL || 'info',
     trustProxy: env.TRUST_PROXY === 'true' || env.TRUST_PROXY === '1',
     verifyFailureLimit: integer(env, 'VERIFY_FAILURE_LIMIT', 100, 1, 1_000_000),

@@ -27,6 +27,8 @@ export interface Deps {
   readonly log: FastifyBaseLogger;
   /** Called when the server stops: long-lived answers (event streams) end themselves here. */
   readonly closing: Set<() => void>;
+  /** Where people reach the console, for links in mails: PUBLIC_URL, or the address the server listens on. */
+  publicUrl(): string;
 }
 
 export type Principal =

@@ -5,7 +5,7 @@ import { connectDatabase, migrateToLatest } from './db/connect.ts';
 /** `latchkey serve`: builds the app, listens, and stops cleanly on SIGINT/SIGTERM. */
 export async function serve(overrides: ConfigOverrides = {}): Promise<void> {
   const config = loadConfig(process.env, overrides);
-  const { app } = await buildApp(config);
+  const { app, deps } = await buildApp(config);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -31,9 +31,9 @@ export async function serve(overrides: ConfigOverrides = {}): Promise<void> {
     {
       dataDir: config.dataDir,
       database: config.databaseUrl ? 'postgres' : 'sqlite',
-      publicUrl: config.publicUrl,
+      publicUrl: deps.publicUrl(),
     },
-    `Latchkey is serving on ${config.publicUrl}`,
+    `Latchkey is serving on ${deps.publicUrl()}`,
   );
 }
 
@@ -45,7 +45,7 @@ export async function migrate(overrides: ConfigOverrides = {}): Promise<string[]
     ...(config.databaseUrl && { databaseUrl: config.databaseUrl }),
   });
   try {
-    return await migrateToLatest(database.db);
+    return await migrateToLatest(database);
   } finally {
     await database.close();
   }

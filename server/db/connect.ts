@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { CamelCasePlugin, Kysely, type Migration, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import * as initial from './migrations/2026-11-23-initial.ts';
+import * as rateCounters from './migrations/2026-11-23-rate-counters.ts';
 import type { Database } from './schema.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -44,15 +45,34 @@ export function connectDatabase(options: { databaseUrl?: string; dataDir: string
 
 const migrations: Record<string, Migration> = {
   '2026-11-23-initial': initial,
+  '2026-11-23-rate-counters': rateCounters,
 };
 
-/** Runs pending migrations. On PostgreSQL Kysely holds a row lock, so concurrent starts run them once. */
-export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+// Any constant works; it names "Latchkey migrations" among the advisory locks of the database.
+const MIGRATION_LOCK = 7_231_842_001;
+
+/**
+ * Runs pending migrations. On PostgreSQL a session advisory lock makes processes that start together
+ * take turns: the first migrates, the others wait and then find nothing to do. (Kysely's own lock is taken
+ * only after it creates its bookkeeping tables, which concurrent starts would race on.)
+ */
+export async function migrateToLatest(handle: DatabaseHandle): Promise<string[]> {
   const migrator = new Migrator({
-    db,
+    db: handle.db,
     provider: { getMigrations: async () => migrations },
   });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error;
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  const run = async () => {
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) throw error;
+    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  };
+  if (handle.pool === undefined) return run();
+  const client = await handle.pool.connect();
+  try {
+    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    return await run();
+  } finally {
+    await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
+    client.release();
+  }
 }

@@ -118,6 +118,12 @@ export interface AuditEventsTable {
   details: Json | null;
 }
 
+export interface RateCountersTable {
+  key: string;
+  windowStart: Millis;
+  count: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -129,6 +135,7 @@ export interface Database {
   tokenSecrets: TokenSecretsTable;
   invites: InvitesTable;
   auditEvents: AuditEventsTable;
+  rateCounters: RateCountersTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

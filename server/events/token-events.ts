@@ -7,16 +7,29 @@ export type TokenEvent =
 
 type Listener = (event: TokenEvent) => void;
 
+/** Carries events to the other processes sharing the database (PostgreSQL LISTEN/NOTIFY). */
+export interface EventRelay {
+  publish(event: TokenEvent): void;
+}
+
 /**
  * Every change that can alter a verification goes through here: the local verify cache is cleared
  * synchronously (before the change's request answers), then subscribers (the SSE stream) are told.
  */
 export class TokenEvents {
   private readonly listeners = new Set<Listener>();
+  relay: EventRelay | undefined;
 
   constructor(private readonly verifier: Verifier) {}
 
+  /** A change made by this process: applied here at once, then told to the other processes. */
   publish(event: TokenEvent): void {
+    this.receive(event);
+    this.relay?.publish(event);
+  }
+
+  /** A change made here or by another process. */
+  receive(event: TokenEvent): void {
     this.apply(event);
     for (const listener of this.listeners) listener(event);
   }

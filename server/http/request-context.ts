@@ -4,7 +4,6 @@ import type { Deps, Principal, RequestContext } from '../context.ts';
 import { AppError } from '../errors.ts';
 import { type OrgAccess, orgAccess } from '../orgs/access.ts';
 
-const FAILURE_WINDOW_MS = 60_000;
 const unsafe = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export function sessionCookieName(deps: Pick<Deps, 'config'>): string {
@@ -39,23 +38,22 @@ export async function authenticate(deps: Deps, request: FastifyRequest): Promise
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (!match) throw unauthenticated();
     const now = Date.now();
-    const failureKey = `verify-failures:${request.ip}`;
-    const limit = deps.config.verifyFailureLimit;
-    const throttle = deps.rateLimits.exceeded(failureKey, limit, FAILURE_WINDOW_MS, now);
-    if (!throttle.allowed) {
-      const retryAfter = String(Math.ceil(throttle.retryAfterMs / 1000));
+    const { verifier } = deps;
+    const retryAfter = verifier.throttledFor(request.ip, now);
+    if (retryAfter > 0) {
       throw new AppError('RATE_LIMITED', 'too many failed attempts; retry later', undefined, {
-        'retry-after': retryAfter,
+        'retry-after': String(retryAfter),
       });
     }
-    const token = await deps.verifier.resolve(match[1] as string);
+    const token = await verifier.resolve(match[1] as string);
     if (typeof token === 'string') {
-      deps.rateLimits.hit(failureKey, limit, FAILURE_WINDOW_MS, now);
+      await verifier.recordFailure(request.ip, now);
       throw unauthenticated();
     }
-    const unusable = deps.verifier.checkUsable(token, request.ip, now);
-    if (unusable === 'RATE_LIMITED') throw new AppError('RATE_LIMITED', "this token's rate limit is reached");
-    if (unusable !== null) throw unauthenticated();
+    if (verifier.checkUsable(token, request.ip, now) !== null) throw unauthenticated();
+    if (!(await verifier.withinRateLimit(token, now))) {
+      throw new AppError('RATE_LIMITED', "this token's rate limit is reached");
+    }
     deps.usage.record(token.id, request.ip, now);
     return { type: 'token', token };
   }

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import type { Deps } from '../context.ts';
+import { AppError } from '../errors.ts';
 import type { App } from '../http/app-type.ts';
 import { errorResponses } from '../http/schemas.ts';
 import { revokeLeaked } from '../tokens/tokens.service.ts';
@@ -40,6 +41,19 @@ export function leaksRoutes(app: App, deps: Deps): void {
       },
     },
     async (request) => {
+      // Anyone may report a value (holding it is the proof), so unknown values count as guesses.
+      const now = Date.now();
+      const retryAfter = deps.verifier.throttledFor(request.ip, now);
+      if (retryAfter > 0) {
+        throw new AppError(
+          'RATE_LIMITED',
+          'too many unknown values from this address; retry later',
+          undefined,
+          {
+            'retry-after': String(retryAfter),
+          },
+        );
+      }
       const values = Array.isArray(request.body) ? request.body.map((r) => r.token) : request.body.tokens;
       const agent = request.headers['user-agent'];
       const results = await revokeLeaked(
@@ -52,6 +66,9 @@ export function leaksRoutes(app: App, deps: Deps): void {
         },
         values,
       );
+      for (const result of results) {
+        if (result.label === 'false_positive') await deps.verifier.recordFailure(request.ip, now);
+      }
       return results.map((r) => ({ token_hint: r.hint, label: r.label }));
     },
   );

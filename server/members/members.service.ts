@@ -131,7 +131,7 @@ export async function addMember(
     });
   });
   // The secret travels in the fragment, which browsers never send to a server or write to its logs.
-  const inviteUrl = `${deps.config.publicUrl}/accept-invite#token=${inviteToken}`;
+  const inviteUrl = `${deps.publicUrl()}/accept-invite#token=${inviteToken}`;
   const org = await findOrg(deps.db, access.orgId);
   try {
     await deps.mailer.send(

@@ -156,11 +156,15 @@ export async function addTokenUsage(
 ): Promise<void> {
   await db
     .updateTable('tokens')
-    .set((eb) => ({
-      useCount: eb('useCount', '+', usage.count),
-      lastUsedAt: usage.lastUsedAt,
-      lastUsedIp: usage.lastUsedIp,
-    }))
+    .set((eb) => {
+      // Several processes flush in any order: the count adds up, the last use only moves forward.
+      const newer = eb.or([eb('lastUsedAt', 'is', null), eb('lastUsedAt', '<', usage.lastUsedAt)]);
+      return {
+        useCount: eb('useCount', '+', usage.count),
+        lastUsedAt: eb.case().when(newer).then(usage.lastUsedAt).else(eb.ref('lastUsedAt')).end(),
+        lastUsedIp: eb.case().when(newer).then(usage.lastUsedIp).else(eb.ref('lastUsedIp')).end(),
+      };
+    })
     .where('id', '=', tokenId)
     .execute();
 }

@@ -327,7 +327,7 @@ export async function createToken(
           clientId: row.id,
           value,
           expiresAt: iso(expiresAt),
-          consoleUrl: `${deps.config.publicUrl}/orgs/${row.orgId}/tokens`,
+          consoleUrl: `${deps.publicUrl()}/orgs/${row.orgId}/tokens`,
         }),
       );
       issued.delivery = { email: 'sent' };
@@ -584,7 +584,7 @@ export async function revokeLeaked(
             orgName: org.name,
             tokenName: row.name,
             hint: row.hint,
-            url: `${deps.config.publicUrl}/orgs/${row.orgId}/tokens`,
+            url: `${deps.publicUrl()}/orgs/${row.orgId}/tokens`,
           }),
         );
       } catch (error) {
@@ -644,7 +644,7 @@ export async function deliverTokenValue(
         clientId: row.id,
         value,
         expiresAt: iso(row.expiresAt),
-        consoleUrl: `${deps.config.publicUrl}/orgs/${row.orgId}/tokens`,
+        consoleUrl: `${deps.publicUrl()}/orgs/${row.orgId}/tokens`,
       }),
     );
     return { delivery: { email: 'sent' } };

@@ -6,9 +6,13 @@ export interface RateDecision {
   retryAfterMs: number;
 }
 
-/** Counts hits per key in fixed windows. The memory store is the default; issue 7 adds shared stores. */
+/**
+ * Counts hits per key in fixed windows: in memory for one process, in PostgreSQL for several.
+ * `hit` may go to the shared store; `exceeded` is always answered from this process's memory, because it
+ * runs on every verification.
+ */
 export interface RateLimitStore {
-  hit(key: string, limit: number, windowMs: number, now: number): RateDecision;
+  hit(key: string, limit: number, windowMs: number, now: number): RateDecision | Promise<RateDecision>;
   /** Is the key already over the limit, without counting a hit? */
   exceeded(key: string, limit: number, windowMs: number, now: number): RateDecision;
 }

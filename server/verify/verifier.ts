@@ -84,6 +84,7 @@ export interface VerifierOptions {
   failureLimit: number;
   rateLimits: RateLimitStore;
   usage: UsageRecorder;
+  onError?: (error: unknown) => void;
 }
 
 function parseList(json: string | null): string[] | null {
@@ -99,6 +100,11 @@ export class Verifier {
   private generation = 0;
   /** Database reads made by verification, for /metrics and for tests of the no-I/O paths. */
   databaseReads = 0;
+  /**
+   * Off while this process may miss invalidations from other processes (its notification connection is
+   * down): then every verification reads the database.
+   */
+  private caching = true;
 
   constructor(private readonly options: VerifierOptions) {
     const max = Math.max(options.cacheSize, 1);
@@ -129,9 +135,11 @@ export class Verifier {
   async resolve(value: string): Promise<VerifiedToken | 'MALFORMED' | 'NOT_FOUND'> {
     if (!isWellFormedToken(value, this.options.tokenPrefix)) return 'MALFORMED';
     const hash = this.hash(value);
-    const cached = this.cache.get(hash);
-    if (cached !== undefined) return cached;
-    if (this.unknown.has(hash)) return 'NOT_FOUND';
+    if (this.caching) {
+      const cached = this.cache.get(hash);
+      if (cached !== undefined) return cached;
+      if (this.unknown.has(hash)) return 'NOT_FOUND';
+    }
     return this.load(hash);
   }
 
@@ -145,7 +153,7 @@ export class Verifier {
       this.databaseReads++;
       row = await loadTokenForVerify(this.options.db, hash);
     }
-    const cacheable = generation === this.generation && this.options.cacheSize > 0;
+    const cacheable = generation === this.generation && this.caching && this.options.cacheSize > 0;
     if (row === undefined) {
       if (cacheable) this.unknown.set(hash, true);
       return 'NOT_FOUND';
@@ -228,7 +236,7 @@ export class Verifier {
     };
   }
 
-  /** The checks every use of a token passes, for verify and for the management API alike. */
+  /** The checks every use of a token passes, for verify and for the management API alike (no I/O). */
   checkUsable(token: VerifiedToken, clientIp: string, now: number): VerifyCode | null {
     if (token.revoked) return 'REVOKED';
     if (token.valueNotAfter !== null && now >= token.valueNotAfter) return 'NOT_FOUND';
@@ -237,37 +245,55 @@ export class Verifier {
       const address = parseAddress(clientIp);
       if (address === null || !addressInRanges(address, token.ipRanges)) return 'IP_NOT_ALLOWED';
     }
-    if (token.rateLimit !== null) {
-      const decision = this.options.rateLimits.hit(
-        `token:${token.id}`,
-        token.rateLimit.limit,
-        token.rateLimit.windowMs,
-        now,
-      );
-      if (!decision.allowed) return 'RATE_LIMITED';
-    }
     return null;
+  }
+
+  /** Counts one use against the token's own rate limit; false when the limit is reached. */
+  async withinRateLimit(token: VerifiedToken, now: number): Promise<boolean> {
+    if (token.rateLimit === null) return true;
+    const { limit, windowMs } = token.rateLimit;
+    const decision = await this.options.rateLimits.hit(`token:${token.id}`, limit, windowMs, now);
+    return decision.allowed;
+  }
+
+  /** Seconds to wait when this address has failed too often, or 0. Answered from memory. */
+  throttledFor(clientIp: string, now: number): number {
+    const decision = this.options.rateLimits.exceeded(
+      `verify-failures:${clientIp}`,
+      this.options.failureLimit,
+      FAILURE_WINDOW_MS,
+      now,
+    );
+    return decision.allowed ? 0 : Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+  }
+
+  /** Counts a MALFORMED or NOT_FOUND answer against the address (a failure answer waits for it). */
+  async recordFailure(clientIp: string, now: number): Promise<void> {
+    const key = `verify-failures:${clientIp}`;
+    try {
+      await this.options.rateLimits.hit(key, this.options.failureLimit, FAILURE_WINDOW_MS, now);
+    } catch (error) {
+      this.options.onError?.(error);
+    }
   }
 
   async verify(input: VerifyInput, callerIp: string): Promise<VerifyOutcome> {
     const now = Date.now();
     const clientIp = input.ip ?? callerIp;
-    const failureKey = `verify-failures:${clientIp}`;
-    const { rateLimits, failureLimit } = this.options;
-    const throttle = rateLimits.exceeded(failureKey, failureLimit, FAILURE_WINDOW_MS, now);
-    if (!throttle.allowed)
-      return { throttled: true, retryAfterSeconds: Math.ceil(throttle.retryAfterMs / 1000) };
+    const retryAfterSeconds = this.throttledFor(clientIp, now);
+    if (retryAfterSeconds > 0) return { throttled: true, retryAfterSeconds };
 
     const token = await this.resolve(input.token);
     if (typeof token === 'string') {
-      rateLimits.hit(failureKey, failureLimit, FAILURE_WINDOW_MS, now);
+      await this.recordFailure(clientIp, now);
       return invalid(token);
     }
     const unusable = this.checkUsable(token, clientIp, now);
     if (unusable !== null) {
-      if (unusable === 'NOT_FOUND') rateLimits.hit(failureKey, failureLimit, FAILURE_WINDOW_MS, now);
+      if (unusable === 'NOT_FOUND') await this.recordFailure(clientIp, now);
       return invalid(unusable);
     }
+    if (token.rateLimit !== null && !(await this.withinRateLimit(token, now))) return invalid('RATE_LIMITED');
     if (input.permission !== undefined && !this.allows(token, input.permission)) return invalid('FORBIDDEN');
     if (input.resource !== undefined && !(await this.coversResource(token, input.resource))) {
       return invalid('RESOURCE_FORBIDDEN');
@@ -285,12 +311,12 @@ export class Verifier {
   /** A resource must belong to the token's org, and to the token's list when it has one. */
   async coversResource(token: VerifiedToken, resourceId: string): Promise<boolean> {
     if (token.resourceIds !== null && !token.resourceIds.has(resourceId)) return false;
-    let resources = this.orgResources.get(token.orgId);
+    let resources = this.caching ? this.orgResources.get(token.orgId) : undefined;
     if (resources === undefined) {
       const generation = this.generation;
       this.databaseReads++;
       resources = new Set(await resourceIdsOfOrg(this.options.db, token.orgId));
-      if (generation === this.generation) this.orgResources.set(token.orgId, resources);
+      if (generation === this.generation && this.caching) this.orgResources.set(token.orgId, resources);
     }
     return resources.has(resourceId);
   }
@@ -320,6 +346,12 @@ export class Verifier {
   /** A value just issued must not be answered from the negative cache. */
   forgetUnknown(hash: string): void {
     this.unknown.delete(hash);
+  }
+
+  /** Turns the cache on or off; either way it starts empty, since what it held may be stale. */
+  setCaching(enabled: boolean): void {
+    this.caching = enabled;
+    this.clear();
   }
 
   clear(): void {
