@@ -27,6 +27,11 @@ export interface Config {
   readonly loginAttemptsPerMinute: number;
   readonly consoleDir: string | undefined;
   readonly mailFrom: string;
+  /**
+   * LEAK_REPORT_PUBLIC_KEYS: path of a JSON file `{public_keys: [{key_identifier, key}]}` (GitHub's secret-scanning
+   * keys); reports signed by one of them are trusted without a session or token.
+   */
+  readonly leakReportPublicKeysPath: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -95,5 +100,6 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     loginAttemptsPerMinute: integer(env, 'LOGIN_ATTEMPTS_PER_MINUTE', 10, 1, 10_000),
     consoleDir: env.LATCHKEY_CONSOLE_DIR || undefined,
     mailFrom: env.MAIL_FROM || 'Latchkey <latchkey@localhost>',
+    leakReportPublicKeysPath: env.LEAK_REPORT_PUBLIC_KEYS ? resolve(env.LEAK_REPORT_PUBLIC_KEYS) : undefined,
   });
 }

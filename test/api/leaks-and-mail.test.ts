@@ -13,14 +13,19 @@ import {
   unique,
   verify,
 } from '../helpers/factories.ts';
+import { leakSigner } from '../helpers/leak-keys.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 import { assertError, inviteTokenOf, newMails, outboxFiles } from '../helpers/workflows.ts';
 
+/** Reports arrive signed, as GitHub sends them (unsigned ones need a session or token: test/security/leaks.test.ts). */
+const signer = leakSigner();
+
 async function report(baseUrl: string, body: unknown, headers: Record<string, string> = {}) {
+  const raw = JSON.stringify(body);
   const response = await fetch(`${baseUrl}/v1/leaks`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json', ...signer.headers(raw), ...headers },
+    body: raw,
   });
   const text = await response.text();
   return { status: response.status, body: JSON.parse(text), headers: response.headers };
@@ -33,7 +38,10 @@ for (const dialect of await testDialects()) {
     let member: AdminSession;
 
     before(async () => {
-      server = await startServer({ dialect: dialect.name, env: { LOGIN_ATTEMPTS_PER_MINUTE: '1000' } });
+      server = await startServer({
+        dialect: dialect.name,
+        env: { LOGIN_ATTEMPTS_PER_MINUTE: '1000', LEAK_REPORT_PUBLIC_KEYS: signer.keysFile },
+      });
       admin = await setupAdmin(server.url);
       member = await addMember(admin, 'rol_readwrite');
     });
