@@ -3,9 +3,7 @@ import type { Deps } from '../context.ts';
 import type { App } from '../http/app-type.ts';
 import { orgRequest } from '../http/request-context.ts';
 import { errorResponses, Id, OrgParams, Page, PageQuery } from '../http/schemas.ts';
-import { requirePermission } from '../orgs/access.ts';
-import { listAuditEvents } from './audit.repository.ts';
-import { auditEventView } from './audit.service.ts';
+import { listAudit } from './audit.service.ts';
 
 const AuditEventSchema = Type.Object(
   {
@@ -45,18 +43,7 @@ export function auditRoutes(app: App, deps: Deps): void {
     },
     async (request) => {
       const { access } = await orgRequest(deps, request, request.params.org);
-      requirePermission(access, 'audit:read');
-      const { limit, cursor, tokenId, action } = request.query;
-      const rows = await listAuditEvents(deps.db, {
-        orgId: access.orgId,
-        limit: limit + 1,
-        ...(cursor !== undefined && { cursor }),
-        ...(tokenId !== undefined && { tokenId }),
-        ...(action !== undefined && { action }),
-      });
-      const items = rows.slice(0, limit);
-      const last = items[items.length - 1];
-      return { items: items.map(auditEventView), nextCursor: rows.length > limit && last ? last.id : null };
+      return listAudit(deps, access, request.query);
     },
   );
 }

@@ -1,8 +1,10 @@
 import type { Kysely, Transaction } from 'kysely';
+import type { Deps } from '../context.ts';
 import { actorOf, type RequestContext } from '../context.ts';
 import type { AuditEventRow, Database } from '../db/schema.ts';
 import { newId } from '../ids.ts';
-import { insertAuditEvent } from './audit.repository.ts';
+import { type OrgAccess, requirePermission } from '../orgs/access.ts';
+import { insertAuditEvent, listAuditEvents } from './audit.repository.ts';
 
 export interface AuditEntry {
   orgId: string;
@@ -56,4 +58,23 @@ export function auditEventView(row: AuditEventRow) {
     requestId: row.requestId,
     details: row.details === null ? null : (JSON.parse(row.details) as unknown),
   };
+}
+
+export async function listAudit(
+  deps: Deps,
+  access: OrgAccess,
+  query: { limit: number; cursor?: string; tokenId?: string; action?: string },
+) {
+  requirePermission(access, 'audit:read');
+  const { limit, cursor, tokenId, action } = query;
+  const rows = await listAuditEvents(deps.db, {
+    orgId: access.orgId,
+    limit: limit + 1,
+    ...(cursor !== undefined && { cursor }),
+    ...(tokenId !== undefined && { tokenId }),
+    ...(action !== undefined && { action }),
+  });
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return { items: items.map(auditEventView), nextCursor: rows.length > limit && last ? last.id : null };
 }
