@@ -88,12 +88,14 @@ export function authRoutes(app: App, deps: Deps): void {
     },
     async (request, reply) => {
       // A fresh session id at every login: a cookie planted before sign-in is worthless after it.
+      // The old session ends only once the new one exists: a failed attempt signs nobody out.
+      const session = await login(deps, request.body);
       const old = request.cookies[sessionCookieName(deps)];
       if (old) {
         const previous = await resolveSession(deps, old);
         if (previous) await logout(deps, previous.sessionHash);
       }
-      return signedIn(deps, reply, await login(deps, request.body));
+      return signedIn(deps, reply, session);
     },
   );
 
