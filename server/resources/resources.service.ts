@@ -2,6 +2,7 @@ import { recordAudit } from '../audit/audit.service.ts';
 import type { Deps, RequestContext } from '../context.ts';
 import type { ResourceRow } from '../db/schema.ts';
 import { conflict, notFound } from '../errors.ts';
+import { toPage } from '../http/page.ts';
 import { newId } from '../ids.ts';
 import { type OrgAccess, requirePermission } from '../orgs/access.ts';
 import {
@@ -28,9 +29,7 @@ export async function listResources(
 ): Promise<{ items: ResourceView[]; nextCursor: string | null }> {
   requirePermission(access, 'resources:read');
   const rows = await listRows(deps.db, access.orgId, { ...page, limit: page.limit + 1 });
-  const items = rows.slice(0, page.limit);
-  const last = items[items.length - 1];
-  return { items: items.map(resourceView), nextCursor: rows.length > page.limit && last ? last.id : null };
+  return toPage(rows, page.limit, (row) => row.id, resourceView);
 }
 
 export async function getResource(deps: Deps, access: OrgAccess, id: string): Promise<ResourceView> {

@@ -9,15 +9,19 @@ import { addressInRanges, type IpRange, parseAddress, parseRange } from './cidr.
 import type { RateLimitStore } from './rate-limiter.ts';
 import type { UsageRecorder } from './usage.ts';
 
-export type VerifyCode =
-  | 'MALFORMED'
-  | 'NOT_FOUND'
-  | 'EXPIRED'
-  | 'REVOKED'
-  | 'FORBIDDEN'
-  | 'RESOURCE_FORBIDDEN'
-  | 'IP_NOT_ALLOWED'
-  | 'RATE_LIMITED';
+/** The answers of a refused verification (spec §3). */
+export const verifyCodes = [
+  'MALFORMED',
+  'NOT_FOUND',
+  'EXPIRED',
+  'REVOKED',
+  'FORBIDDEN',
+  'RESOURCE_FORBIDDEN',
+  'IP_NOT_ALLOWED',
+  'RATE_LIMITED',
+] as const;
+
+export type VerifyCode = (typeof verifyCodes)[number];
 
 export type PermissionQuery = string | { all: string[] } | { any: string[] };
 
@@ -56,18 +60,7 @@ export interface VerifyInput {
 }
 
 const invalidBodies = Object.fromEntries(
-  (
-    [
-      'MALFORMED',
-      'NOT_FOUND',
-      'EXPIRED',
-      'REVOKED',
-      'FORBIDDEN',
-      'RESOURCE_FORBIDDEN',
-      'IP_NOT_ALLOWED',
-      'RATE_LIMITED',
-    ] as const
-  ).map((code) => [code, JSON.stringify({ valid: false, code })]),
+  verifyCodes.map((code) => [code, JSON.stringify({ valid: false, code })]),
 ) as Record<VerifyCode, string>;
 
 const invalid = (code: VerifyCode) => ({ valid: false as const, code, body: invalidBodies[code] });

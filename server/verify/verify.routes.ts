@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import type { Deps } from '../context.ts';
 import { AppError } from '../errors.ts';
 import type { App } from '../http/app-type.ts';
+import { verifyCodes } from './verifier.ts';
 
 const PermissionList = Type.Array(Type.String({ maxLength: 100 }), { minItems: 1, maxItems: 100 });
 
@@ -46,18 +47,7 @@ const VerifyAnswer = Type.Union([
   }),
   Type.Object({
     valid: Type.Literal(false),
-    code: Type.Union(
-      [
-        'MALFORMED',
-        'NOT_FOUND',
-        'EXPIRED',
-        'REVOKED',
-        'FORBIDDEN',
-        'RESOURCE_FORBIDDEN',
-        'IP_NOT_ALLOWED',
-        'RATE_LIMITED',
-      ].map((c) => Type.Literal(c)),
-    ),
+    code: Type.Union(verifyCodes.map((c) => Type.Literal(c))),
   }),
 ]);
 
