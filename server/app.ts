@@ -26,7 +26,7 @@ import { TokenEvents } from './events/token-events.ts';
 import { healthRoutes } from './health/health.routes.ts';
 import { createMetrics } from './health/metrics.ts';
 import type { App } from './http/app-type.ts';
-import { installErrorHandling } from './http/error-handler.ts';
+import { frameworkErrors, installErrorHandling } from './http/error-handler.ts';
 import { ErrorEnvelope } from './http/schemas.ts';
 import { leaksRoutes } from './leaks/leaks.routes.ts';
 import { OutboxMailer } from './mail/mailer.ts';
@@ -90,6 +90,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     requestIdHeader: false,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const ajv = validators();

@@ -22,6 +22,18 @@ const fastifyCodes: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION_FAILED',
 };
 
+/**
+ * Errors the router raises before any hook runs (a bad URL encoding, a path parameter over maxParamLength):
+ * the same envelope as every other refusal. Passed to Fastify as `frameworkErrors`.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const message =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? 'a path parameter is too long'
+      : 'the request URL is malformed';
+  void envelope(reply, request, 'VALIDATION_FAILED', message);
+}
+
 /** One place writes the error envelope `{error:{code,message,details,requestId}}`; only 5xx are logged. */
 export function installErrorHandling(app: App, options: { consoleIndex: boolean }): void {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
