@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerAuthCommands } from './auth.ts';
 import { registerCatalogCommands } from './catalog.ts';
+import { registerGatewayCommand } from './gateway.ts';
 import { registerMemberCommands } from './members.ts';
 import { registerOrgCommands } from './orgs.ts';
 import { registerResourceCommands } from './resources.ts';
@@ -21,4 +22,5 @@ export function registerCommands(program: Command): void {
   registerRoleCommands(program);
   registerResourceCommands(program);
   registerCatalogCommands(program);
+  registerGatewayCommand(program);
 }
