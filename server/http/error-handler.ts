@@ -66,7 +66,7 @@ export function installErrorHandling(app: App, options: { consoleIndex: boolean 
       // Fastify's own 4xx (bad JSON, bad content type, prototype poisoning): bad input, stated plainly.
       return envelope(reply, request, 'VALIDATION_FAILED', error.message);
     }
-    if ((error as { code?: string }).code === 'SQLITE_FULL' || /ENOSPC/.test(error.message)) {
+    if (isStorageFull(error)) {
       request.log.error({ err: error }, 'storage full');
       return envelope(reply, request, 'UNAVAILABLE', 'the server cannot write to its storage right now');
     }
@@ -92,15 +92,36 @@ export function installErrorHandling(app: App, options: { consoleIndex: boolean 
   });
 }
 
+/**
+ * SQLite cannot write: the disk is full or failing. When that happens inside a transaction SQLite rolls it back
+ * itself, and the driver's own rollback then fails with "no transaction is active", hiding the first error.
+ */
+function isStorageFull(error: Error): boolean {
+  const code = (error as { code?: string }).code ?? '';
+  return (
+    code === 'SQLITE_FULL' ||
+    code.startsWith('SQLITE_IOERR') ||
+    /ENOSPC/.test(error.message) ||
+    (code === 'SQLITE_ERROR' && /cannot rollback - no transaction is active/.test(error.message))
+  );
+}
+
 function isDatabaseUnreachable(error: Error): boolean {
-  const code = (error as { code?: string }).code;
+  const code = (error as { code?: string }).code ?? '';
   return (
     code === 'ECONNREFUSED' ||
     code === 'ECONNRESET' ||
+    code === 'ETIMEDOUT' ||
+    code === 'EHOSTUNREACH' ||
+    // PostgreSQL: connection exceptions (class 08), shutdown or termination, too many connections, database gone.
+    code.startsWith('08') ||
     code === '57P01' ||
+    code === '57P02' ||
     code === '57P03' ||
-    code === '08006' ||
-    code === '08001' ||
-    /Connection terminated|timeout exceeded when trying to connect/i.test(error.message)
+    code === '53300' ||
+    code === '3D000' ||
+    /Connection terminated|timeout exceeded when trying to connect|not currently accepting connections/i.test(
+      error.message,
+    )
   );
 }
