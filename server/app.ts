@@ -99,9 +99,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   );
 
   // One process (SQLite) counts in memory; several on one PostgreSQL share counters there.
-  const rateLimits: RateLimitStore = database.pool
-    ? new PostgresRateLimitStore(database.db)
-    : new MemoryRateLimitStore();
+  const sharedLimits = database.pool
+    ? new PostgresRateLimitStore(database.db, (error) => app.log.warn({ err: error }, 'rate-limit counter update failed'))
+    : undefined;
+  const rateLimits: RateLimitStore = sharedLimits ?? new MemoryRateLimitStore();
   const usage = new UsageRecorder(database.db, config.usageFlushIntervalMs, (error) =>
     app.log.error({ err: error }, 'usage flush failed; will retry'),
   );
@@ -115,7 +116,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     failureLimit: config.verifyFailureLimit,
     rateLimits,
     usage,
-    onError: (error) => app.log.warn({ err: error }, 'rate-limit counter update failed'),
   });
   const deps: Deps = {
     config,
@@ -149,6 +149,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       : undefined;
   if (relay) {
     deps.events.relay = relay;
+    if (sharedLimits) {
+      sharedLimits.announce = (key, until) => relay.publishLimitReached(key, until);
+      relay.onLimitReached = (key, until) => sharedLimits.block(key, until);
+    }
     await relay.start();
     new Gauge({
       name: 'latchkey_event_listener_connected',
@@ -250,6 +254,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.addHook('onClose', async () => {
     clearInterval(cleanup);
     await relay?.stop();
+    await rateLimits.close?.();
     // Every recorded use reaches the database before the connection closes.
     await usage.stop();
     await database.close();

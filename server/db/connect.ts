@@ -48,6 +48,8 @@ const migrations: Record<string, Migration> = {
   '2026-11-23-rate-counters': rateCounters,
 };
 
+export const migrationNames: readonly string[] = Object.keys(migrations);
+
 // Any constant works; it names "Latchkey migrations" among the advisory locks of the database.
 const MIGRATION_LOCK = 7_231_842_001;
 

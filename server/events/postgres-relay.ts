@@ -5,6 +5,12 @@ import type { Verifier } from '../verify/verifier.ts';
 import type { EventRelay, TokenEvent, TokenEvents } from './token-events.ts';
 
 const CHANNEL = 'latchkey_events';
+
+interface RelayMessage {
+  origin: string;
+  event?: TokenEvent;
+  limit?: { key: string; until: number };
+}
 const MAX_BACKOFF_MS = 5_000;
 
 /**
@@ -22,6 +28,8 @@ export class PostgresEventRelay implements EventRelay {
   private readonly origin = randomUUID();
   connected = false;
   reconnects = 0;
+  /** Receives "this key reached its rate limit until …" from other processes. */
+  onLimitReached: ((key: string, until: number) => void) | undefined;
 
   constructor(
     private readonly databaseUrl: string,
@@ -43,7 +51,15 @@ export class PostgresEventRelay implements EventRelay {
   }
 
   publish(event: TokenEvent): void {
-    const payload = JSON.stringify({ origin: this.origin, event });
+    this.notify({ origin: this.origin, event });
+  }
+
+  publishLimitReached(key: string, until: number): void {
+    this.notify({ origin: this.origin, limit: { key, until } });
+  }
+
+  private notify(message: RelayMessage): void {
+    const payload = JSON.stringify(message);
     this.pool.query('select pg_notify($1, $2)', [CHANNEL, payload]).catch((error: unknown) => {
       // The change is committed; other processes would miss it, so their caches must not outlive this.
       this.log.error({ err: error }, 'could not notify other processes of a change');
@@ -108,8 +124,10 @@ export class PostgresEventRelay implements EventRelay {
   private onNotification(message: pg.Notification): void {
     if (message.channel !== CHANNEL || message.payload === undefined) return;
     try {
-      const { origin, event } = JSON.parse(message.payload) as { origin: string; event: TokenEvent };
-      if (origin !== this.origin) this.events.receive(event);
+      const parsed = JSON.parse(message.payload) as RelayMessage;
+      if (parsed.origin === this.origin) return;
+      if (parsed.event) this.events.receive(parsed.event);
+      if (parsed.limit) this.onLimitReached?.(parsed.limit.key, parsed.limit.until);
     } catch (error) {
       this.log.warn({ err: error }, 'ignored an unreadable change notification');
     }

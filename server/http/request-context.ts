@@ -47,7 +47,7 @@ export async function authenticate(deps: Deps, request: FastifyRequest): Promise
     }
     const token = await verifier.resolve(match[1] as string);
     if (typeof token === 'string') {
-      await verifier.recordFailure(request.ip, now);
+      verifier.recordFailure(request.ip, now);
       throw unauthenticated();
     }
     if (verifier.checkUsable(token, request.ip, now) !== null) throw unauthenticated();

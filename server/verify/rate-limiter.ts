@@ -13,8 +13,15 @@ export interface RateDecision {
  */
 export interface RateLimitStore {
   hit(key: string, limit: number, windowMs: number, now: number): RateDecision | Promise<RateDecision>;
+  /**
+   * Counts a hit that only decides later requests (failed verifications), without waiting: the answer
+   * that caused it does no I/O for it.
+   */
+  count(key: string, limit: number, windowMs: number, now: number): void;
   /** Is the key already over the limit, without counting a hit? */
   exceeded(key: string, limit: number, windowMs: number, now: number): RateDecision;
+  /** Writes what `count` holds back, if anything, and stops (at shutdown). */
+  close?(): Promise<void>;
 }
 
 interface Window {
@@ -41,6 +48,10 @@ export class MemoryRateLimitStore implements RateLimitStore {
     window.count++;
     if (window.count <= limit) return allowed;
     return { allowed: false, retryAfterMs: window.start + windowMs - now };
+  }
+
+  count(key: string, limit: number, windowMs: number, now: number): void {
+    this.hit(key, limit, windowMs, now);
   }
 
   exceeded(key: string, limit: number, windowMs: number, now: number): RateDecision {

@@ -77,7 +77,6 @@ export interface VerifierOptions {
   failureLimit: number;
   rateLimits: RateLimitStore;
   usage: UsageRecorder;
-  onError?: (error: unknown) => void;
 }
 
 function parseList(json: string | null): string[] | null {
@@ -260,14 +259,9 @@ export class Verifier {
     return decision.allowed ? 0 : Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
   }
 
-  /** Counts a MALFORMED or NOT_FOUND answer against the address (a failure answer waits for it). */
-  async recordFailure(clientIp: string, now: number): Promise<void> {
-    const key = `verify-failures:${clientIp}`;
-    try {
-      await this.options.rateLimits.hit(key, this.options.failureLimit, FAILURE_WINDOW_MS, now);
-    } catch (error) {
-      this.options.onError?.(error);
-    }
+  /** Counts a MALFORMED or NOT_FOUND answer against the address; the answer does not wait for it. */
+  recordFailure(clientIp: string, now: number): void {
+    this.options.rateLimits.count(`verify-failures:${clientIp}`, this.options.failureLimit, FAILURE_WINDOW_MS, now);
   }
 
   async verify(input: VerifyInput, callerIp: string): Promise<VerifyOutcome> {
@@ -278,12 +272,12 @@ export class Verifier {
 
     const token = await this.resolve(input.token);
     if (typeof token === 'string') {
-      await this.recordFailure(clientIp, now);
+      this.recordFailure(clientIp, now);
       return invalid(token);
     }
     const unusable = this.checkUsable(token, clientIp, now);
     if (unusable !== null) {
-      if (unusable === 'NOT_FOUND') await this.recordFailure(clientIp, now);
+      if (unusable === 'NOT_FOUND') this.recordFailure(clientIp, now);
       return invalid(unusable);
     }
     if (token.rateLimit !== null && !(await this.withinRateLimit(token, now))) return invalid('RATE_LIMITED');
