@@ -22,6 +22,7 @@ interface PendingCount {
 
 export class PostgresRateLimitStore implements RateLimitStore {
   private readonly blockedUntil = new LRUCache<string, number>({ max: 200_000 });
+  private readonly localTotals = new LRUCache<string, { windowStart: number; count: number }>({ max: 200_000 });
   /** Counted but not yet added to the shared counters; written every FLUSH_MS in one batch. */
   private pending = new Map<string, PendingCount>();
   private readonly timer: NodeJS.Timeout;
@@ -45,8 +46,14 @@ export class PostgresRateLimitStore implements RateLimitStore {
       this.pending.set(key, entry);
     }
     entry.delta++;
-    // This process alone reached the limit: refuse at once rather than after the next flush.
-    if (entry.delta >= limit) this.blockedUntil.set(key, windowStart + windowMs);
+    // What this process alone counted in the window: at the limit it refuses at once, not after a flush.
+    let local = this.localTotals.get(key);
+    if (local === undefined || local.windowStart !== windowStart) {
+      local = { windowStart, count: 0 };
+      this.localTotals.set(key, local);
+    }
+    local.count++;
+    if (local.count >= limit) this.blockedUntil.set(key, windowStart + windowMs);
   }
 
   /** Adds the held-back counts to the shared counters and learns the cluster-wide totals. */
