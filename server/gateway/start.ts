@@ -1,8 +1,8 @@
 // Starting the gateway: rules first (a wrong file stops here), then the verifier, then the proxy.
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { LatchkeyError } from '../../packages/sdk/src/errors.ts';
-import { buildApp, type Latchkey as LatchkeyServer } from '../app.ts';
-import { type ConfigOverrides, loadConfig } from '../config.ts';
+import type { Latchkey as LatchkeyServer } from '../app.ts';
+import type { ConfigOverrides } from '../config.ts';
 import { buildGateway } from './gateway.ts';
 import { presetSource } from './presets/index.ts';
 import {
@@ -101,6 +101,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   let verifier: GatewayVerifier;
   let cached = false;
   if (options.serve) {
+    // Loaded only here: a standalone gateway does not carry the server's database drivers.
+    const [{ buildApp }, { loadConfig }] = await Promise.all([import('../app.ts'), import('../config.ts')]);
     const config = loadConfig(options.env ?? process.env, options.serve);
     const built = await buildApp(config);
     try {
