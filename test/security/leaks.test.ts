@@ -65,6 +65,11 @@ describe('leak reports: signatures and who may report', () => {
     await server?.close();
   });
 
+  /** Mails may be queued (a jobs worker sends them): wait until what is due is out, where there is a queue. */
+  const settle = async () => {
+    await (server.deps as { jobs?: { drain(): Promise<void> } }).jobs?.drain();
+  };
+
   const statusOf = async (id: string) =>
     (await admin.client.get(`/v1/orgs/${admin.orgId}/tokens/${id}`)).body as {
       status: string;
@@ -73,6 +78,7 @@ describe('leak reports: signatures and who may report', () => {
 
   test('a report signed with a configured key revokes, audits and notifies with no credential', async () => {
     const live = await createToken(member);
+    await settle();
     const before = outboxFiles(server.dataDir);
     const raw = githubBody(live.token, generateTokenValue('lk'));
     const answer = await post(server.url, raw, signer.headers(raw));
@@ -85,6 +91,7 @@ describe('leak reports: signatures and who may report', () => {
     assert.equal((await verify(server.url, { token: live.token })).body.code, 'REVOKED');
     const audit = await admin.client.get(`/v1/orgs/${admin.orgId}/audit?tokenId=${live.id}`);
     assert.ok(audit.body.items.some((e: { action: string }) => e.action === 'token.revoked'));
+    await settle();
     assert.deepEqual(
       newMails(server.dataDir, before).map((m) => m.to),
       [member.email],
@@ -95,12 +102,14 @@ describe('leak reports: signatures and who may report', () => {
     const live = await createToken(admin);
     const raw = githubBody(live.token);
     assert.equal((await post(server.url, raw, signer.headers(raw))).status, 200);
+    await settle();
     const before = outboxFiles(server.dataDir);
     const again = await post(server.url, raw, signer.headers(raw));
     assert.equal(again.status, 200);
     assert.equal(again.body[0].label, 'true_positive');
     const audit = await admin.client.get(`/v1/orgs/${admin.orgId}/audit?tokenId=${live.id}`);
     assert.equal(audit.body.items.filter((e: { action: string }) => e.action === 'token.revoked').length, 1);
+    await settle();
     assert.deepEqual(newMails(server.dataDir, before), []);
   });
 
