@@ -124,7 +124,7 @@ const pathJunk = fc.oneof(
     '..',
     '%2e%2e',
     'tok_',
-    'org_' + 'A'.repeat(200),
+    `org_${'A'.repeat(200)}`,
     '%00',
     '%FF%FE',
     'x'.repeat(3000),
