@@ -4,7 +4,7 @@ import type { Catalog } from '../catalog/catalog.ts';
 import type { Database } from '../db/schema.ts';
 import { resourceIdsOfOrg } from '../resources/resources.repository.ts';
 import { hashSecret, isWellFormedToken } from '../tokens/token-value.ts';
-import { loadTokenForVerify, type TokenForVerify } from '../tokens/tokens.repository.ts';
+import { type TokenForVerify, tokenLoaderForVerify } from '../tokens/tokens.repository.ts';
 import { addressInRanges, type IpRange, parseAddress, parseRange } from './cidr.ts';
 import type { RateLimitStore } from './rate-limiter.ts';
 import type { UsageRecorder } from './usage.ts';
@@ -98,7 +98,10 @@ export class Verifier {
    */
   private caching = true;
 
+  private readonly loadRow: (hash: string) => Promise<TokenForVerify | undefined>;
+
   constructor(private readonly options: VerifierOptions) {
+    this.loadRow = tokenLoaderForVerify(options.db);
     const max = Math.max(options.cacheSize, 1);
     const ttl = options.cacheTtlMs > 0 ? options.cacheTtlMs : 1;
     this.cache = new LRUCache({
@@ -138,12 +141,12 @@ export class Verifier {
   private async load(hash: string): Promise<VerifiedToken | 'NOT_FOUND'> {
     let generation = this.generation;
     this.databaseReads++;
-    let row = await loadTokenForVerify(this.options.db, hash);
+    let row = await this.loadRow(hash);
     if (generation !== this.generation) {
       // An invalidation ran while we read: read again, so what we answer is at least as new as it.
       generation = this.generation;
       this.databaseReads++;
-      row = await loadTokenForVerify(this.options.db, hash);
+      row = await this.loadRow(hash);
     }
     const cacheable = generation === this.generation && this.caching && this.options.cacheSize > 0;
     if (row === undefined) {
