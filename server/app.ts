@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,8 +28,11 @@ import { createMetrics } from './health/metrics.ts';
 import type { App } from './http/app-type.ts';
 import { frameworkErrors, installErrorHandling } from './http/error-handler.ts';
 import { ErrorEnvelope } from './http/schemas.ts';
+import { sealer } from './jobs/seal.ts';
+import { JobWorker } from './jobs/worker.ts';
 import { leaksRoutes } from './leaks/leaks.routes.ts';
-import { OutboxMailer } from './mail/mailer.ts';
+import { createMailer } from './mail/mailer.ts';
+import { outboxRoutes } from './mail/outbox.routes.ts';
 import { deleteLapsedInvites } from './members/members.repository.ts';
 import { membersRoutes } from './members/members.routes.ts';
 import { orgsRoutes } from './orgs/orgs.routes.ts';
@@ -43,6 +46,7 @@ import { MemoryRateLimitStore, type RateLimitStore } from './verify/rate-limiter
 import { UsageRecorder } from './verify/usage.ts';
 import { Verifier } from './verify/verifier.ts';
 import { verifyRoutes } from './verify/verify.routes.ts';
+import { webhooksRoutes } from './webhooks/webhooks.routes.ts';
 
 export interface Latchkey {
   readonly app: App;
@@ -56,6 +60,12 @@ export interface BuildOptions {
 
 const defaultConsoleDir = fileURLToPath(new URL('../console/dist', import.meta.url));
 const CLEANUP_INTERVAL_MS = 10 * 60_000;
+
+function requestIds(): () => string {
+  const prefix = randomBytes(6).toString('base64url');
+  let counter = 0;
+  return () => `${prefix}-${(++counter).toString(36)}`;
+}
 
 /** Query strings and path parameters arrive as text and are coerced; JSON bodies must have the right types. */
 function validators() {
@@ -86,7 +96,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
     trustProxy: config.trustProxy,
     bodyLimit: 256 * 1024,
-    genReqId: () => randomUUID(),
+    // Unique across processes (random prefix) and cheaper than a UUID per request.
+    genReqId: requestIds(),
     requestIdHeader: false,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
@@ -117,6 +128,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     rateLimits,
     usage,
   });
+  const mailer = createMailer({
+    smtpUrl: config.smtpUrl,
+    from: config.mailFrom,
+    dataDir: config.dataDir,
+    timeoutMs: 20_000,
+  });
+  const sealers = { mail: sealer(secret, 'queued mail'), webhook: sealer(secret, 'webhook secret') };
   const deps: Deps = {
     config,
     database,
@@ -127,7 +145,22 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     usage,
     rateLimits,
     events: new TokenEvents(verifier),
-    mailer: new OutboxMailer(join(config.dataDir, 'outbox'), config.mailFrom),
+    mailer,
+    sealers,
+    jobs: new JobWorker({
+      db: database.db,
+      dialect: database.dialect,
+      mailer,
+      mailSealer: sealers.mail,
+      webhookSealer: sealers.webhook,
+      log: app.log,
+      publicUrl: () => deps.publicUrl(),
+      intervalMs: config.workerIntervalMs,
+      backoffBaseMs: config.retryBackoffBaseMs,
+      retryWindowMs: config.retryWindowMs,
+      noticeScanIntervalMs: config.noticeScanIntervalMs,
+      webhookTimeoutMs: config.webhookTimeoutMs,
+    }),
     metrics: createMetrics(verifier),
     log: app.log,
     closing: new Set(),
@@ -173,8 +206,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   }
 
   installErrorHandling(app, { consoleIndex: existsSync(join(consoleDir, 'index.html')) });
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   await app.register(fastifyCookie);
   const https = config.publicUrl.startsWith('https://');
@@ -223,6 +257,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   auditRoutes(app, deps);
   verifyRoutes(app, deps);
   leaksRoutes(app, deps);
+  webhooksRoutes(app, deps);
+  outboxRoutes(app, deps);
   eventsRoutes(app, deps);
   healthRoutes(app, deps);
   app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -237,6 +273,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   }
 
   usage.start();
+  // Started once the server listens, so mail links can use the bound address.
+  app.addHook('onListen', async () => deps.jobs.start());
   const cleanup = setInterval(() => {
     const now = Date.now();
     Promise.all([
@@ -253,6 +291,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   app.addHook('onClose', async () => {
     clearInterval(cleanup);
+    // Jobs this process claimed go back to the queue before the connection closes.
+    await deps.jobs.stop();
+    mailer.close();
     await relay?.stop();
     await rateLimits.close?.();
     // Every recorded use reaches the database before the connection closes.

@@ -27,6 +27,17 @@ export interface Config {
   readonly loginAttemptsPerMinute: number;
   readonly consoleDir: string | undefined;
   readonly mailFrom: string;
+  /** SMTP_URL: `smtp://user:pass@host:587` or `smtps://…`; without it mail goes to the outbox folder. Never logged. */
+  readonly smtpUrl: string | undefined;
+  /** How often each process's worker looks for due mails and webhook deliveries. */
+  readonly workerIntervalMs: number;
+  /** First retry delay of a failed delivery; each further one doubles (at most an hour). */
+  readonly retryBackoffBaseMs: number;
+  /** How long a failing delivery is retried before it is given up (a day). */
+  readonly retryWindowMs: number;
+  /** How often the worker looks for tokens that need an expiry or unused notice. */
+  readonly noticeScanIntervalMs: number;
+  readonly webhookTimeoutMs: number;
   /**
    * LEAK_REPORT_PUBLIC_KEYS: path of a JSON file `{public_keys: [{key_identifier, key}]}` (GitHub's secret-scanning
    * keys); reports signed by one of them are trusted without a session or token.
@@ -46,6 +57,17 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
   }
   return value;
+}
+
+function smtpUrlOf(env: Env): string | undefined {
+  const raw = env.SMTP_URL || undefined;
+  // The message never repeats the URL: it holds the SMTP password.
+  if (raw !== undefined && !/^smtps?:\/\/[^/]/.test(raw)) {
+    throw new ConfigError(
+      'SMTP_URL must start with smtp:// or smtps:// (leave it unset for the outbox folder)',
+    );
+  }
+  return raw;
 }
 
 const prefixPattern = /^[a-z][a-z0-9]{1,9}$/;
@@ -100,6 +122,12 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     loginAttemptsPerMinute: integer(env, 'LOGIN_ATTEMPTS_PER_MINUTE', 10, 1, 10_000),
     consoleDir: env.LATCHKEY_CONSOLE_DIR || undefined,
     mailFrom: env.MAIL_FROM || 'Latchkey <latchkey@localhost>',
+    smtpUrl: smtpUrlOf(env),
+    workerIntervalMs: integer(env, 'WORKER_INTERVAL_MS', 2000, 10, 3_600_000),
+    retryBackoffBaseMs: integer(env, 'RETRY_BACKOFF_BASE_MS', 30_000, 1, 3_600_000),
+    retryWindowMs: integer(env, 'RETRY_WINDOW_SECONDS', 86_400, 1, 30 * 86_400) * 1000,
+    noticeScanIntervalMs: integer(env, 'NOTICE_SCAN_INTERVAL_MS', 3_600_000, 10, 86_400_000),
+    webhookTimeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
     leakReportPublicKeysPath: env.LEAK_REPORT_PUBLIC_KEYS ? resolve(env.LEAK_REPORT_PUBLIC_KEYS) : undefined,
   });
 }

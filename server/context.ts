@@ -6,6 +6,8 @@ import type { DatabaseHandle } from './db/connect.ts';
 import type { Database, UserRow } from './db/schema.ts';
 import type { TokenEvents } from './events/token-events.ts';
 import type { Metrics } from './health/metrics.ts';
+import type { Sealer } from './jobs/seal.ts';
+import type { JobWorker } from './jobs/worker.ts';
 import type { Mailer } from './mail/mailer.ts';
 import type { RateLimitStore } from './verify/rate-limiter.ts';
 import type { UsageRecorder } from './verify/usage.ts';
@@ -23,6 +25,10 @@ export interface Deps {
   readonly rateLimits: RateLimitStore;
   readonly events: TokenEvents;
   readonly mailer: Mailer;
+  /** Delivers queued mails and webhook deliveries; `drain()` sends what is due now (tests). */
+  readonly jobs: JobWorker;
+  /** AES-256-GCM keyed from the server secret: queued mails, webhook signing secrets. */
+  readonly sealers: { readonly mail: Sealer; readonly webhook: Sealer };
   readonly metrics: Metrics;
   readonly log: FastifyBaseLogger;
   /** Called when the server stops: long-lived answers (event streams) end themselves here. */

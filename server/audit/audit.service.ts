@@ -4,6 +4,7 @@ import { actorOf, type RequestContext } from '../context.ts';
 import type { AuditEventRow, Database } from '../db/schema.ts';
 import { newId } from '../ids.ts';
 import { type OrgAccess, requirePermission } from '../orgs/access.ts';
+import { emitWebhookEvent, eventsOfAudit } from '../webhooks/events.ts';
 import { insertAuditEvent, listAuditEvents } from './audit.repository.ts';
 
 export interface AuditEntry {
@@ -21,20 +22,36 @@ export async function recordAudit(
   entry: AuditEntry,
 ): Promise<void> {
   const actor = 'principal' in ctx ? actorOf(ctx.principal) : { type: 'system', id: ctx.system };
+  const id = newId('evt');
+  const at = Date.now();
   await insertAuditEvent(db, {
-    id: newId('evt'),
+    id,
     orgId: entry.orgId,
     action: entry.action,
     actorType: actor.type,
     actorId: actor.id,
     targetType: entry.target.type,
     targetId: entry.target.id,
-    at: Date.now(),
+    at,
     ip: ctx.ip ?? null,
     userAgent: ctx.userAgent ?? null,
     requestId: ctx.requestId ?? null,
     details: entry.details === undefined ? null : JSON.stringify(entry.details),
   });
+  // The webhook deliveries of the event are queued in the same transaction (server/webhooks/events.ts).
+  for (const type of eventsOfAudit(entry.action, entry.details)) {
+    await emitWebhookEvent(
+      db,
+      {
+        id,
+        type,
+        createdAt: new Date(at).toISOString(),
+        orgId: entry.orgId,
+        data: { actor, target: entry.target, details: entry.details ?? null },
+      },
+      at,
+    );
+  }
 }
 
 /** Changes made by the server itself (a leak report from a scanner, a cleanup job). */

@@ -5,6 +5,7 @@ import { CamelCasePlugin, Kysely, type Migration, Migrator, PostgresDialect, Sql
 import pg from 'pg';
 import * as initial from './migrations/2026-11-23-initial.ts';
 import * as rateCounters from './migrations/2026-11-23-rate-counters.ts';
+import * as notifications from './migrations/2026-12-01-notifications.ts';
 import type { Database } from './schema.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -46,6 +47,7 @@ export function connectDatabase(options: { databaseUrl?: string; dataDir: string
 const migrations: Record<string, Migration> = {
   '2026-11-23-initial': initial,
   '2026-11-23-rate-counters': rateCounters,
+  '2026-12-01-notifications': notifications,
 };
 
 export const migrationNames: readonly string[] = Object.keys(migrations);

@@ -26,6 +26,8 @@ export interface OrgsTable {
   name: string;
   maxTtlDays: number;
   allowNoExpiry: number;
+  /** 1: e-mail owners about tokens unused for 90 days (opt-in). */
+  notifyUnused: ColumnType<number, number | undefined, number>;
   createdAt: Millis;
 }
 
@@ -124,6 +126,46 @@ export interface RateCountersTable {
   count: number;
 }
 
+/** A queued mail or webhook delivery (server/jobs). */
+export interface JobsTable {
+  id: string;
+  kind: 'mail' | 'webhook';
+  orgId: string | null;
+  endpointId: string | null;
+  /** The webhook event type, or the mail's kind (invite, token.expiring, …). */
+  eventType: string;
+  payload: string;
+  status: 'pending' | 'sending' | 'sent' | 'failed' | 'cancelled';
+  attempts: number;
+  nextAttemptAt: Millis;
+  leaseUntil: Millis | null;
+  lastError: string | null;
+  responseCode: number | null;
+  createdAt: Millis;
+  updatedAt: Millis;
+  doneAt: Millis | null;
+}
+
+export interface WebhookEndpointsTable {
+  id: string;
+  orgId: string;
+  url: string;
+  description: string;
+  events: Json;
+  secretSealed: string;
+  enabled: number;
+  disabledReason: string | null;
+  createdAt: Millis;
+  createdBy: string;
+  updatedAt: Millis;
+}
+
+/** One row per notice sent (e.g. `token.expiring:tok_…:<expiresAt>`): the key makes each notice once-only. */
+export interface NoticesTable {
+  key: string;
+  createdAt: Millis;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -136,6 +178,9 @@ export interface Database {
   invites: InvitesTable;
   auditEvents: AuditEventsTable;
   rateCounters: RateCountersTable;
+  jobs: JobsTable;
+  webhookEndpoints: WebhookEndpointsTable;
+  notices: NoticesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -147,5 +192,7 @@ export type TokenRow = Selectable<TokensTable>;
 export type NewToken = Insertable<TokensTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
 export type InviteRow = Selectable<InvitesTable>;
+export type JobRow = Selectable<JobsTable>;
+export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
 // Generated is re-exported for repositories that insert rows with defaults.
 export type { Generated };

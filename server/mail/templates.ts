@@ -1,4 +1,4 @@
-import type { MailMessage } from './mailer.ts';
+import type { MailKind, MailMessage } from './mailer.ts';
 
 const escapeHtml = (text: string) =>
   text.replace(
@@ -11,6 +11,7 @@ function mail(
   subject: string,
   lines: string[],
   link?: { url: string; label: string },
+  meta: { orgId?: string | undefined; kind?: MailKind } = {},
 ): MailMessage {
   const text = [...lines, ...(link ? ['', `${link.label}: ${link.url}`] : [])].join('\n');
   const html = [
@@ -19,11 +20,19 @@ function mail(
     link ? `<p><a href="${escapeHtml(link.url)}">${escapeHtml(link.label)}</a></p>` : '',
     '</body></html>',
   ].join('\n');
-  return { to, subject, text, html };
+  return {
+    to,
+    subject,
+    text,
+    html,
+    ...(meta.orgId !== undefined && { orgId: meta.orgId }),
+    ...(meta.kind !== undefined && { kind: meta.kind }),
+  };
 }
 
 export function inviteMail(input: {
   to: string;
+  orgId?: string;
   orgName: string;
   inviterName: string;
   url: string;
@@ -37,11 +46,13 @@ export function inviteMail(input: {
       `The invitation expires on ${input.expiresAt.toUTCString()} and works once.`,
     ],
     { url: input.url, label: 'Accept the invitation' },
+    { orgId: input.orgId, kind: 'invite' },
   );
 }
 
 export function tokenValueMail(input: {
   to: string;
+  orgId?: string;
   orgName: string;
   tokenName: string;
   clientId: string;
@@ -60,11 +71,13 @@ export function tokenValueMail(input: {
       'Store it in a secret manager and delete this mail. Latchkey keeps only a hash and cannot show it again.',
     ],
     { url: input.consoleUrl, label: 'Open the console' },
+    { orgId: input.orgId, kind: 'token.value' },
   );
 }
 
 export function leakedTokenMail(input: {
   to: string;
+  orgId?: string;
   orgName: string;
   tokenName: string;
   hint: string;
@@ -78,5 +91,77 @@ export function leakedTokenMail(input: {
       'Latchkey revoked it at once. Create a new token and replace the old value wherever it was used.',
     ],
     { url: input.url, label: 'Open your tokens' },
+    { orgId: input.orgId, kind: 'token.leaked' },
+  );
+}
+
+/**
+ * The link opens the console's create dialog pre-filled with the expiring token's settings:
+ * `<PUBLIC_URL>/orgs/<org>/tokens?create=<tokenId>` (docs/notifications.md).
+ */
+export function expiringTokenMail(input: {
+  to: string;
+  orgId: string;
+  orgName: string;
+  tokenName: string;
+  hint: string;
+  expiresAt: Date;
+  url: string;
+}) {
+  const days = Math.max(0, Math.ceil((input.expiresAt.getTime() - Date.now()) / 86_400_000));
+  return mail(
+    input.to,
+    `Your token "${input.tokenName}" (${input.orgName}) expires in ${days} day${days === 1 ? '' : 's'}`,
+    [
+      `Your token "${input.tokenName}" (${input.hint}) in "${input.orgName}" expires on ${input.expiresAt.toUTCString()}.`,
+      'After that, every request that presents it is refused. Create a replacement with the same settings and swap the value before then.',
+    ],
+    { url: input.url, label: 'Create a replacement' },
+    { orgId: input.orgId, kind: 'token.expiring' },
+  );
+}
+
+export function unusedTokenMail(input: {
+  to: string;
+  orgId: string;
+  orgName: string;
+  tokenName: string;
+  hint: string;
+  lastUsedAt: Date | null;
+  days: number;
+  url: string;
+}) {
+  return mail(
+    input.to,
+    `Your token "${input.tokenName}" (${input.orgName}) has not been used for ${input.days} days`,
+    [
+      `Your token "${input.tokenName}" (${input.hint}) in "${input.orgName}" has not been used ${
+        input.lastUsedAt ? `since ${input.lastUsedAt.toUTCString()}` : 'since it was created'
+      }.`,
+      'A token nobody uses is a risk without a benefit: if it is no longer needed, revoke it.',
+    ],
+    { url: input.url, label: 'Review your tokens' },
+    { orgId: input.orgId, kind: 'token.unused' },
+  );
+}
+
+export function webhookDisabledMail(input: {
+  to: string;
+  orgId: string;
+  orgName: string;
+  endpointUrl: string;
+  endpointId: string;
+  reason: string;
+  url: string;
+}) {
+  return mail(
+    input.to,
+    `A webhook endpoint of ${input.orgName} was disabled`,
+    [
+      `Latchkey disabled the webhook endpoint ${input.endpointId} (${input.endpointUrl}) of "${input.orgName}": ${input.reason}.`,
+      'Events are no longer sent to it. Fix the receiver, then enable the endpoint again (PATCH it with {"enabled": true}).',
+    ],
+    { url: input.url, label: 'Open the organization' },
+    { orgId: input.orgId, kind: 'webhook.disabled' },
   );
 }

@@ -5,6 +5,7 @@ import { findUserByEmail } from '../auth/users.repository.ts';
 import type { Deps, RequestContext } from '../context.ts';
 import { conflict, invalid, notFound } from '../errors.ts';
 import { newId } from '../ids.ts';
+import { queueMail } from '../jobs/queue.ts';
 import { inviteMail } from '../mail/templates.ts';
 import { type OrgAccess, requirePermission, requireSession, requireWithin } from '../orgs/access.ts';
 import { findOrg } from '../orgs/orgs.repository.ts';
@@ -111,6 +112,9 @@ export async function addMember(
   const inviteToken = randomBytes(32).toString('base64url');
   const expiresAt = now + deps.config.inviteTtlMs;
   const inviteId = newId('inv');
+  // The secret travels in the fragment, which browsers never send to a server or write to its logs.
+  const inviteUrl = `${deps.publicUrl()}/accept-invite#token=${inviteToken}`;
+  const org = await findOrg(deps.db, access.orgId);
   await deps.db.transaction().execute(async (trx) => {
     await insertInvite(trx, {
       id: inviteId,
@@ -129,23 +133,21 @@ export async function addMember(
       target: { type: 'invite', id: inviteId },
       details: { email, roleId: input.roleId, expiresAt: new Date(expiresAt).toISOString() },
     });
-  });
-  // The secret travels in the fragment, which browsers never send to a server or write to its logs.
-  const inviteUrl = `${deps.publicUrl()}/accept-invite#token=${inviteToken}`;
-  const org = await findOrg(deps.db, access.orgId);
-  try {
-    await deps.mailer.send(
+    // Queued with the invite (sealed: it holds the invite secret), so the answer does not wait on SMTP.
+    await queueMail(
+      trx,
+      deps.sealers.mail,
       inviteMail({
         to: email,
+        orgId: access.orgId,
         orgName: org?.name ?? access.orgId,
         inviterName: ctx.principal.type === 'user' ? ctx.principal.user.name : 'An administrator',
         url: inviteUrl,
         expiresAt: new Date(expiresAt),
       }),
+      now,
     );
-  } catch (error) {
-    deps.log.warn({ err: error, inviteId }, 'invite mail failed');
-  }
+  });
   return {
     added: false,
     invited: true,

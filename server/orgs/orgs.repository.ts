@@ -14,7 +14,7 @@ export function findOrg(db: Db, id: string): Promise<OrgRow | undefined> {
 export async function updateOrg(
   db: Db,
   id: string,
-  changes: Partial<Pick<OrgRow, 'name' | 'maxTtlDays' | 'allowNoExpiry'>>,
+  changes: Partial<Pick<OrgRow, 'name' | 'maxTtlDays' | 'allowNoExpiry' | 'notifyUnused'>>,
 ): Promise<void> {
   await db.updateTable('orgs').set(changes).where('id', '=', id).execute();
 }
@@ -25,7 +25,16 @@ export function orgsOfUser(db: Db, userId: string) {
     .selectFrom('members as m')
     .innerJoin('orgs as o', 'o.id', 'm.orgId')
     .leftJoin('roles as r', 'r.id', 'm.roleId')
-    .select(['o.id', 'o.name', 'o.maxTtlDays', 'o.allowNoExpiry', 'o.createdAt', 'm.roleId', 'r.permissions'])
+    .select([
+      'o.id',
+      'o.name',
+      'o.maxTtlDays',
+      'o.allowNoExpiry',
+      'o.notifyUnused',
+      'o.createdAt',
+      'm.roleId',
+      'r.permissions',
+    ])
     .where('m.userId', '=', userId)
     .orderBy('o.id')
     .execute();

@@ -9,6 +9,9 @@ const PolicyInput = Type.Object(
   {
     maxTtlDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 36_500 })),
     allowNoExpiry: Type.Optional(Type.Boolean()),
+    notifyUnused: Type.Optional(
+      Type.Boolean({ description: 'e-mail owners about tokens unused for 90 days (default false)' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -17,7 +20,11 @@ const OrgSchema = Type.Object(
   {
     id: Type.String(),
     name: Type.String(),
-    policy: Type.Object({ maxTtlDays: Type.Integer(), allowNoExpiry: Type.Boolean() }),
+    policy: Type.Object({
+      maxTtlDays: Type.Integer(),
+      allowNoExpiry: Type.Boolean(),
+      notifyUnused: Type.Boolean(),
+    }),
     createdAt: Type.String(),
     roleId: Type.Union([Type.String(), Type.Null()]),
     permissions: Type.Array(Type.String()),

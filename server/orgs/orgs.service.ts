@@ -12,6 +12,8 @@ import { findOrg, insertOrg, orgsOfUser, updateOrg } from './orgs.repository.ts'
 export interface Policy {
   maxTtlDays: number;
   allowNoExpiry: boolean;
+  /** E-mail owners about tokens unused for 90 days (opt-in; docs/notifications.md). */
+  notifyUnused: boolean;
 }
 
 export interface OrgView {
@@ -24,13 +26,17 @@ export interface OrgView {
   permissions: string[];
 }
 
-export const defaultPolicy: Policy = { maxTtlDays: 365, allowNoExpiry: false };
+export const defaultPolicy: Policy = { maxTtlDays: 365, allowNoExpiry: false, notifyUnused: false };
 
 export function orgView(row: OrgRow, roleId: string | null, permissions: Iterable<string>): OrgView {
   return {
     id: row.id,
     name: row.name,
-    policy: { maxTtlDays: row.maxTtlDays, allowNoExpiry: row.allowNoExpiry === 1 },
+    policy: {
+      maxTtlDays: row.maxTtlDays,
+      allowNoExpiry: row.allowNoExpiry === 1,
+      notifyUnused: row.notifyUnused === 1,
+    },
     createdAt: new Date(Number(row.createdAt)).toISOString(),
     roleId,
     permissions: [...permissions].sort(),
@@ -49,6 +55,7 @@ export async function insertOrgWithAdmin(
     name: input.name,
     maxTtlDays: input.policy?.maxTtlDays ?? defaultPolicy.maxTtlDays,
     allowNoExpiry: (input.policy?.allowNoExpiry ?? defaultPolicy.allowNoExpiry) ? 1 : 0,
+    notifyUnused: (input.policy?.notifyUnused ?? defaultPolicy.notifyUnused) ? 1 : 0,
     createdAt: now,
   };
   await insertOrg(trx, row);
@@ -89,6 +96,7 @@ export async function listOrgs(deps: Deps, principal: Principal): Promise<OrgVie
         name: r.name,
         maxTtlDays: r.maxTtlDays,
         allowNoExpiry: r.allowNoExpiry,
+        notifyUnused: r.notifyUnused,
         createdAt: r.createdAt,
       },
       r.roleId,
@@ -120,6 +128,7 @@ export async function patchOrg(
       ...(input.name !== undefined && { name: input.name }),
       ...(input.policy?.maxTtlDays !== undefined && { maxTtlDays: input.policy.maxTtlDays }),
       ...(input.policy?.allowNoExpiry !== undefined && { allowNoExpiry: input.policy.allowNoExpiry ? 1 : 0 }),
+      ...(input.policy?.notifyUnused !== undefined && { notifyUnused: input.policy.notifyUnused ? 1 : 0 }),
     };
     await updateOrg(trx, access.orgId, changes);
     await recordAudit(trx, ctx, {

@@ -5,6 +5,7 @@ import type { Deps, RequestContext } from '../context.ts';
 import type { Database, TokenRow } from '../db/schema.ts';
 import { conflict, forbidden, invalid, notFound } from '../errors.ts';
 import { newId } from '../ids.ts';
+import { queueMail } from '../jobs/queue.ts';
 import { leakedTokenMail, tokenValueMail } from '../mail/templates.ts';
 import { type OrgAccess, requirePermission } from '../orgs/access.ts';
 import { findOrg } from '../orgs/orgs.repository.ts';
@@ -322,6 +323,7 @@ export async function createToken(
       await deps.mailer.send(
         tokenValueMail({
           to: deliverTo,
+          orgId: row.orgId,
           orgName: org.name,
           tokenName: row.name,
           clientId: row.id,
@@ -577,19 +579,19 @@ export async function revokeLeaked(
     const owner = userId === null ? undefined : await findUserById(deps.db, userId);
     const org = await findOrg(deps.db, row.orgId);
     if (owner !== undefined && org !== undefined) {
-      try {
-        await deps.mailer.send(
-          leakedTokenMail({
-            to: owner.email,
-            orgName: org.name,
-            tokenName: row.name,
-            hint: row.hint,
-            url: `${deps.publicUrl()}/orgs/${row.orgId}/tokens`,
-          }),
-        );
-      } catch (error) {
-        deps.log.warn({ err: error, tokenId: row.id }, 'leak notice mail failed');
-      }
+      // Queued: the report's answer does not wait on SMTP, and a mail server that is down delays the notice only.
+      await queueMail(
+        deps.db,
+        deps.sealers.mail,
+        leakedTokenMail({
+          to: owner.email,
+          orgId: row.orgId,
+          orgName: org.name,
+          tokenName: row.name,
+          hint: row.hint,
+          url: `${deps.publicUrl()}/orgs/${row.orgId}/tokens`,
+        }),
+      );
     }
   }
   return results;
@@ -639,6 +641,7 @@ export async function deliverTokenValue(
     await deps.mailer.send(
       tokenValueMail({
         to: user.email,
+        orgId: row.orgId,
         orgName: org.name,
         tokenName: row.name,
         clientId: row.id,

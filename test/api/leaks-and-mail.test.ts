@@ -50,6 +50,16 @@ for (const dialect of await testDialects()) {
       await server?.close();
     });
 
+    /** Mails written since `before`, once the queue has delivered what is due (invites and notices are queued). */
+    const mailsSince = async (before: string[]) => {
+      await server.deps.jobs.drain();
+      return newMails(server.dataDir, before);
+    };
+    /** The outbox once earlier queued mails are out, so a test sees only its own. */
+    const settledOutbox = async () => {
+      await server.deps.jobs.drain();
+      return outboxFiles(server.dataDir);
+    };
     const tokenRecord = async (id: string) =>
       (await admin.client.get(`/v1/orgs/${admin.orgId}/tokens/${id}`)).body;
     const auditOf = async (id: string) =>
@@ -65,7 +75,7 @@ for (const dialect of await testDialects()) {
         const adminToken = await createToken(admin);
         const memberToken = await createToken(member);
         const unknown = generateTokenValue(server.deps.config.tokenPrefix);
-        const before = outboxFiles(server.dataDir);
+        const before = await settledOutbox();
         const answer = await report(
           server.url,
           [
@@ -115,7 +125,7 @@ for (const dialect of await testDialects()) {
           assert.equal(revoked[0]?.userAgent, 'GitHub-Hookshot/leak-test');
         }
 
-        const mails = newMails(server.dataDir, before);
+        const mails = await mailsSince(before);
         assert.deepEqual(mails.map((m) => m.to).sort(), [admin.email, member.email].sort());
         for (const mail of mails) {
           assert.match(mail.text, /reported the value of your token .* as publicly exposed/);
@@ -131,7 +141,7 @@ for (const dialect of await testDialects()) {
 
       test('the {tokens: [...]} format revokes and labels the same way', async () => {
         const live = await createToken(member);
-        const before = outboxFiles(server.dataDir);
+        const before = await settledOutbox();
         const answer = await report(server.url, { tokens: [live.token, generateTokenValue('lk')] });
         assert.equal(answer.status, 200, JSON.stringify(answer.body));
         assert.deepEqual(
@@ -142,7 +152,7 @@ for (const dialect of await testDialects()) {
         assert.equal(record.status, 'revoked');
         assert.equal(record.revokedReason, 'leaked');
         assert.deepEqual(
-          newMails(server.dataDir, before).map((m) => m.to),
+          (await mailsSince(before)).map((m) => m.to),
           [member.email],
         );
       });
@@ -151,7 +161,7 @@ for (const dialect of await testDialects()) {
         const live = await createToken(admin);
         assert.equal((await report(server.url, { tokens: [live.token] })).status, 200);
         const first = await tokenRecord(live.id);
-        const before = outboxFiles(server.dataDir);
+        const before = await settledOutbox();
         const again = await report(server.url, [
           { token: live.token, type: 'latchkey_token', url: 'u', source: 'content' },
         ]);
@@ -165,27 +175,27 @@ for (const dialect of await testDialects()) {
         assert.equal(second.revokedAt, first.revokedAt);
         assert.equal(second.revokedReason, 'leaked');
         assert.equal((await auditOf(live.id)).filter((e) => e.action === 'token.revoked').length, 1);
-        assert.deepEqual(newMails(server.dataDir, before), []);
+        assert.deepEqual(await mailsSince(before), []);
       });
 
       test('a leaked token revoked earlier by its owner keeps its reason and gets no mail', async () => {
         const live = await createToken(admin);
         assert.equal((await admin.client.delete(`/v1/orgs/${admin.orgId}/tokens/${live.id}`)).status, 200);
-        const before = outboxFiles(server.dataDir);
+        const before = await settledOutbox();
         const answer = await report(server.url, { tokens: [live.token] });
         assert.equal(answer.body[0].label, 'true_positive');
         assert.equal((await tokenRecord(live.id)).revokedReason, 'revoked');
-        assert.deepEqual(newMails(server.dataDir, before), []);
+        assert.deepEqual(await mailsSince(before), []);
       });
 
       test('a leaked application token is revoked and its creator is told', async () => {
         const app = await createToken(admin, { kind: 'application' });
-        const before = outboxFiles(server.dataDir);
+        const before = await settledOutbox();
         const answer = await report(server.url, { tokens: [app.token] });
         assert.equal(answer.body[0].label, 'true_positive');
         assert.equal((await tokenRecord(app.id)).revokedReason, 'leaked');
         assert.deepEqual(
-          newMails(server.dataDir, before).map((m) => m.to),
+          (await mailsSince(before)).map((m) => m.to),
           [admin.email],
         );
       });
@@ -200,7 +210,7 @@ for (const dialect of await testDialects()) {
 
     describe('deliver.email', () => {
       test("deliver: {email: true} answers delivery.email 'sent' and mails the value to the creator's own address", async () => {
-        const before = outboxFiles(server.dataDir);
+        const before = await settledOutbox();
         const answer = await member.client.post(`/v1/orgs/${admin.orgId}/tokens`, {
           name: unique('mailed'),
           access: 'granular',
@@ -210,7 +220,7 @@ for (const dialect of await testDialects()) {
         assert.equal(answer.status, 201, JSON.stringify(answer.body));
         assert.deepEqual(answer.body.delivery, { email: 'sent' });
         assert.equal(answer.headers.get('cache-control'), 'no-store');
-        const mails = newMails(server.dataDir, before);
+        const mails = await mailsSince(before);
         assert.equal(mails.length, 1);
         const mail = mails[0] as (typeof mails)[number];
         assert.equal(mail.to, member.email);
@@ -224,7 +234,7 @@ for (const dialect of await testDialects()) {
       });
 
       test('without deliver no mail is written and the answer has no delivery', async () => {
-        const before = outboxFiles(server.dataDir);
+        const before = await settledOutbox();
         const answer = await admin.client.post(`/v1/orgs/${admin.orgId}/tokens`, {
           name: unique('quiet'),
           access: 'granular',
@@ -232,11 +242,11 @@ for (const dialect of await testDialects()) {
         });
         assert.equal(answer.status, 201);
         assert.equal(answer.body.delivery, undefined);
-        assert.deepEqual(newMails(server.dataDir, before), []);
+        assert.deepEqual(await mailsSince(before), []);
       });
 
       test('deliver takes no other address: an extra field is 400 VALIDATION_FAILED and nothing is mailed', async () => {
-        const before = outboxFiles(server.dataDir);
+        const before = await settledOutbox();
         const answer = await member.client.post(`/v1/orgs/${admin.orgId}/tokens`, {
           name: unique('elsewhere'),
           access: 'granular',
@@ -244,12 +254,12 @@ for (const dialect of await testDialects()) {
           deliver: { email: true, to: 'attacker@example.net' },
         });
         assertError(answer, 400, 'VALIDATION_FAILED');
-        assert.deepEqual(newMails(server.dataDir, before), []);
+        assert.deepEqual(await mailsSince(before), []);
       });
 
       test("a personal token minted by a token is mailed to the owner's address", async () => {
         const parent = await createToken(admin, { permissions: ['blocks:read', 'tokens:write'] });
-        const before = outboxFiles(server.dataDir);
+        const before = await settledOutbox();
         const answer = await admin.client.withToken(parent.token).post(`/v1/orgs/${admin.orgId}/tokens`, {
           name: unique('child'),
           access: 'granular',
@@ -258,7 +268,7 @@ for (const dialect of await testDialects()) {
         });
         assert.equal(answer.status, 201, JSON.stringify(answer.body));
         assert.deepEqual(answer.body.delivery, { email: 'sent' });
-        const mails = newMails(server.dataDir, before);
+        const mails = await mailsSince(before);
         assert.deepEqual(
           mails.map((m) => m.to),
           [admin.email],
@@ -270,13 +280,13 @@ for (const dialect of await testDialects()) {
     describe('invite mail', () => {
       test('an invite writes a mail to the invitee holding the link, and the link from the mail works', async () => {
         const email = `${unique('invitee')}@example.com`;
-        const before = outboxFiles(server.dataDir);
+        const before = await settledOutbox();
         const answer = await admin.client.post(`/v1/orgs/${admin.orgId}/members`, {
           email,
           roleId: 'rol_readonly',
         });
         assert.equal(answer.status, 201, JSON.stringify(answer.body));
-        const mails = newMails(server.dataDir, before);
+        const mails = await mailsSince(before);
         assert.equal(mails.length, 1);
         const mail = mails[0] as (typeof mails)[number];
         assert.equal(mail.to, email);
@@ -304,7 +314,7 @@ for (const dialect of await testDialects()) {
 
       test('adding an existing user writes no invite mail', async () => {
         const other = await admin.client.post('/v1/orgs', { name: unique('Second') });
-        const before = outboxFiles(server.dataDir);
+        const before = await settledOutbox();
         const answer = await admin.client.post(`/v1/orgs/${other.body.id}/members`, {
           email: member.email,
           roleId: 'rol_readonly',
@@ -312,7 +322,7 @@ for (const dialect of await testDialects()) {
         assert.equal(answer.status, 201, JSON.stringify(answer.body));
         assert.equal(answer.body.userId, member.userId);
         assert.equal(answer.body.inviteUrl, undefined);
-        assert.deepEqual(newMails(server.dataDir, before), []);
+        assert.deepEqual(await mailsSince(before), []);
       });
     });
   });

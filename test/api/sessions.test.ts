@@ -153,7 +153,11 @@ for (const dialect of await testDialects()) {
           answer.body.orgs.map((o: { id: string }) => o.id),
           [admin.orgId],
         );
-        assert.deepEqual(answer.body.orgs[0].policy, { maxTtlDays: 365, allowNoExpiry: false });
+        assert.deepEqual(answer.body.orgs[0].policy, {
+          maxTtlDays: 365,
+          allowNoExpiry: false,
+          notifyUnused: false,
+        });
         assert.equal(typeof answer.body.csrfToken, 'string');
         assert.ok(answer.body.csrfToken.length >= 20);
         assert.ok(!JSON.stringify(answer.body).includes('scrypt'), 'no password hash');

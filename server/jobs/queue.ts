@@ -1,0 +1,43 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import { newId } from '../ids.ts';
+import type { MailMessage } from '../mail/mailer.ts';
+import { insertJob } from './jobs.repository.ts';
+import type { Sealer } from './seal.ts';
+import { signalJobs } from './signal.ts';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/**
+ * Queues a mail, in the caller's transaction when given one. Its content is sealed (an invitation holds
+ * the invite secret) and emptied once the mail is sent. Mails holding a token's value are never queued:
+ * they are sent directly by the request that has the value (tokens.service.ts).
+ */
+export async function queueMail(
+  db: Db,
+  sealer: Sealer,
+  message: MailMessage,
+  now = Date.now(),
+): Promise<string> {
+  if (message.kind === 'token.value') throw new Error('a token value is never queued');
+  const id = `job_${newId('evt').slice(4)}`;
+  await insertJob(db, {
+    id,
+    kind: 'mail',
+    orgId: message.orgId ?? null,
+    endpointId: null,
+    eventType: message.kind ?? 'mail',
+    payload: sealer.seal(JSON.stringify(message)),
+    status: 'pending',
+    attempts: 0,
+    nextAttemptAt: now,
+    leaseUntil: null,
+    lastError: null,
+    responseCode: null,
+    createdAt: now,
+    updatedAt: now,
+    doneAt: null,
+  });
+  signalJobs();
+  return id;
+}
