@@ -1,0 +1,41 @@
+// Bundles the CLI and server (TypeScript) into dist/latchkey.mjs, so `latchkey serve` starts without
+// compiling on the fly (tsx's loader costs more than a second at start-up). Dependencies stay external.
+// bin/latchkey.js uses the bundle only while it is newer than every source file, so an edited checkout
+// never runs stale code.
+import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+
+const root = new URL('..', import.meta.url).pathname;
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const external = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies, ...pkg.optionalDependencies }).filter(
+  (name) => !name.startsWith('@latchkey/'),
+);
+const outdir = join(root, 'dist');
+mkdirSync(outdir, { recursive: true });
+await build({
+  entryPoints: [join(root, 'cli/main.ts')],
+  outfile: join(outdir, 'latchkey.mjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  external,
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  // Bundled CommonJS dependencies (none today) would need `require`.
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+});
+// Files the code reads next to itself (new URL('./x', import.meta.url)) must sit next to the bundle.
+const assets = new Map();
+(function collect(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) collect(path);
+    else if (/\.(json|ya?ml)$/.test(entry.name)) {
+      if (assets.has(entry.name)) throw new Error(`two data files named ${entry.name}: ${assets.get(entry.name)}, ${path}`);
+      assets.set(entry.name, path);
+    }
+  }
+})(join(root, 'server'));
+for (const [name, path] of assets) copyFileSync(path, join(outdir, name));
