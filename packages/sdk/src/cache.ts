@@ -30,6 +30,13 @@ export type VerifyCacheEntry =
       valid: true;
       token: VerifiedToken;
       expires: number;
+      /** The answer to hand out on a hit, built once. */
+      result: { valid: true; token: VerifiedToken };
+      permissions: ReadonlySet<string>;
+      resources: ReadonlySet<string> | null;
+      /** Set on a hit; eviction gives a recently used entry a second chance (CLOCK), instead of
+       * reordering the map on every hit. */
+      recent: boolean;
       /**
        * Addresses the server approved for this token (`''`: the caller's own, when no `ip` was
        * sent), for the cases the record cannot answer locally.
@@ -38,10 +45,18 @@ export type VerifyCacheEntry =
       /** Resources the server confirmed for this token (they exist and belong to its org). */
       coveredResources: Set<string>;
     }
-  | { valid: false; code: VerifyFailureCode; expires: number };
+  | {
+      valid: false;
+      code: VerifyFailureCode;
+      expires: number;
+      result: { valid: false; code: VerifyFailureCode };
+      recent: boolean;
+    };
 
 /**
- * The key of a token in the cache: its SHA-256, so the raw value is never kept or logged.
+ * A SHA-256 of a token value, for logs and metrics that must name a token without its value.
+ * (The cache itself is keyed by the value: the process already holds it for the request at hand,
+ * and hashing on every lookup would cost more than the lookup; it is never logged or sent.)
  *
  * @example
  * const key = tokenKey('lk_…'); // 64 hex chars
@@ -51,7 +66,7 @@ export function tokenKey(token: string): string {
 }
 
 /**
- * An in-memory LRU of verified token records, keyed by {@link tokenKey}. It stores what the server
+ * An in-memory cache (LRU by the CLOCK approximation) of verified token records, keyed by the token value. It stores what the server
  * said about a token (not about one permission), so one entry answers every permission question.
  * Entries expire after the TTL and never outlive the token's `expiresAt`. The {@link Latchkey}
  * client owns one when created with `cache`, and clears entries as token events arrive.
@@ -92,8 +107,7 @@ export class VerifyCache {
       this.entries.delete(key);
       return undefined;
     }
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    entry.recent = true;
     return entry;
   }
 
@@ -120,7 +134,17 @@ export class VerifyCache {
     approvedIps.add(asked.ip ?? '');
     const coveredResources = same?.coveredResources ?? new Set<string>();
     if (asked.resource !== undefined) coveredResources.add(asked.resource);
-    this.put(key, { valid: true, token, expires, approvedIps, coveredResources });
+    this.put(key, {
+      valid: true,
+      token,
+      expires,
+      approvedIps,
+      coveredResources,
+      result: Object.freeze({ valid: true as const, token }),
+      permissions: new Set(token.permissions),
+      resources: token.resourceIds === null ? null : new Set(token.resourceIds),
+      recent: false,
+    });
   }
 
   /**
@@ -132,7 +156,13 @@ export class VerifyCache {
    */
   setInvalid(key: string, code: VerifyFailureCode, now: number = Date.now()): void {
     if (!CACHEABLE_FAILURES.has(code) || this.negativeTtlMs === 0) return;
-    this.put(key, { valid: false, code, expires: now + this.negativeTtlMs });
+    this.put(key, {
+      valid: false,
+      code,
+      expires: now + this.negativeTtlMs,
+      result: Object.freeze({ valid: false as const, code }),
+      recent: false,
+    });
   }
 
   /**
@@ -175,10 +205,17 @@ export class VerifyCache {
   private put(key: string, entry: VerifyCacheEntry): void {
     this.entries.delete(key);
     this.entries.set(key, entry);
+    // Oldest first; a recently used one moves to the back once instead of going.
+    let chances = this.entries.size;
     while (this.entries.size > this.max) {
-      const oldest = this.entries.keys().next();
+      const oldest = this.entries.entries().next();
       if (oldest.done) break;
-      this.entries.delete(oldest.value);
+      const [oldKey, oldEntry] = oldest.value;
+      this.entries.delete(oldKey);
+      if (oldEntry.recent && chances-- > 0) {
+        oldEntry.recent = false;
+        this.entries.set(oldKey, oldEntry);
+      }
     }
   }
 }

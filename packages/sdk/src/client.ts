@@ -1,4 +1,4 @@
-import { tokenKey, VerifyCache, type VerifyCacheOptions } from './cache.ts';
+import { VerifyCache, type VerifyCacheOptions } from './cache.ts';
 import { LatchkeyError } from './errors.ts';
 import { type EventStream, subscribeEvents } from './events.ts';
 import { evaluateToken } from './permissions.ts';
@@ -139,6 +139,13 @@ const FAILURE_CODES: ReadonlySet<string> = new Set<VerifyFailureCode>([
  * const result = await latchkey.verify(created.token, { permission: 'blocks:read' });
  * console.log(result.valid); // true
  */
+const MALFORMED: VerifyResult = Object.freeze({ valid: false, code: 'MALFORMED' });
+const FAILURES = {
+  IP_NOT_ALLOWED: Object.freeze({ valid: false, code: 'IP_NOT_ALLOWED' }),
+  FORBIDDEN: Object.freeze({ valid: false, code: 'FORBIDDEN' }),
+  RESOURCE_FORBIDDEN: Object.freeze({ valid: false, code: 'RESOURCE_FORBIDDEN' }),
+} as const satisfies Record<string, VerifyResult>;
+
 export class Latchkey {
   readonly baseUrl: string;
   /** The verification cache, when enabled. */
@@ -582,27 +589,16 @@ export class Latchkey {
    * console.log(result.token.id, result.token.permissions);
    */
   async verify(token: string, options: VerifyOptions = {}): Promise<VerifyResult> {
-    if (!isWellFormedToken(token)) return { valid: false, code: 'MALFORMED' };
     const cache = this.cache;
-    if (!cache) return this.verifyRemote({ token, ...options });
-    this.startEvents();
-    if (!this.cacheLive()) return this.verifyRemote({ token, ...options });
-
-    const key = tokenKey(token);
-    const hit = cache.get(key);
-    if (hit && !hit.valid) return { valid: false, code: hit.code };
-    if (hit?.valid && this.addressAnswerable(hit.token, hit.approvedIps, options.ip)) {
-      // Expiry, allowed addresses (when known) and the permission are answered from the record.
-      const failure = evaluateToken(hit.token, { ...options, resource: undefined });
-      if (failure !== null) return { valid: false, code: failure };
-      const { resource } = options;
-      if (resource === undefined || hit.coveredResources.has(resource))
-        return { valid: true, token: hit.token };
-      if (hit.token.resourceIds !== null && !hit.token.resourceIds.includes(resource)) {
-        return { valid: false, code: 'RESOURCE_FORBIDDEN' };
-      }
-      // A resource not seen yet: only the server knows whether it exists in the token's org.
+    if (!cache) {
+      if (!isWellFormedToken(token)) return MALFORMED;
+      return this.verifyRemote({ token, ...options });
     }
+    const local = this.verifyCached(token, options);
+    if (local !== undefined) return local;
+    if (!isWellFormedToken(token)) return MALFORMED;
+    if (!this.cacheLive()) return this.verifyRemote({ token, ...options });
+    const key = token;
     const asked = {
       ...(options.ip === undefined ? {} : { ip: options.ip }),
       ...(options.resource === undefined ? {} : { resource: options.resource }),
@@ -629,6 +625,48 @@ export class Latchkey {
     if (!answer.valid) return answer;
     // The server judged the address and the resource; the permission is judged here.
     return this.decide(answer.token, { ...options, ip: undefined });
+  }
+
+  /**
+   * The in-process cache's answer, synchronously, or `undefined` when only the server can answer
+   * (no cache, a miss, an address or resource the cache cannot judge). {@link verify} asks it first.
+   *
+   * @example
+   * const result = latchkey.verifyCached(bearer, { permission: 'blocks:read' }) ?? (await latchkey.verify(bearer, { permission: 'blocks:read' }));
+   */
+  verifyCached(token: string, options: VerifyOptions = {}): VerifyResult | undefined {
+    const cache = this.cache;
+    if (!cache) return undefined;
+    this.startEvents();
+    if (!this.cacheLive()) return undefined;
+    const now = Date.now();
+    const hit = cache.get(token, now);
+    if (hit === undefined) return undefined;
+    if (!hit.valid) return hit.result;
+    if (!this.addressAnswerable(hit.token, hit.approvedIps, options.ip)) return undefined;
+    // Expiry is in `expires` already (the entry dies with the token or the value's grace).
+    const { permission, resource, ip } = options;
+    if (
+      ip !== undefined &&
+      Array.isArray(hit.token.allowedIps) &&
+      evaluateToken(hit.token, { ip }, now) !== null
+    ) {
+      return FAILURES.IP_NOT_ALLOWED;
+    }
+    if (permission !== undefined) {
+      const has = hit.permissions;
+      const ok =
+        typeof permission === 'string'
+          ? has.has(permission)
+          : 'all' in permission
+            ? permission.all.every((p) => has.has(p))
+            : permission.any.some((p) => has.has(p));
+      if (!ok) return FAILURES.FORBIDDEN;
+    }
+    if (resource === undefined || hit.coveredResources.has(resource)) return hit.result;
+    if (hit.resources !== null && !hit.resources.has(resource)) return FAILURES.RESOURCE_FORBIDDEN;
+    // A resource not seen yet: only the server knows whether it exists in the token's org.
+    return undefined;
   }
 
   /**
