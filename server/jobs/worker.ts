@@ -201,7 +201,15 @@ export class JobWorker {
       });
       return;
     }
-    const secret = this.options.webhookSealer.open(endpoint.secretSealed);
+    let secret: string;
+    try {
+      secret = this.options.webhookSealer.open(endpoint.secretSealed);
+    } catch {
+      await this.finish(job, 'failed', {
+        lastError: "the endpoint's secret cannot be opened (server secret changed?)",
+      });
+      return;
+    }
     const body = job.payload;
     let status: number | null = null;
     try {

@@ -83,6 +83,7 @@ export async function startSmtp(port = 0): Promise<SmtpSink> {
 }
 
 export interface ReceivedHook {
+  path: string;
   headers: IncomingHttpHeaders;
   body: string;
   status: number;
@@ -139,6 +140,7 @@ export async function startReceiver(): Promise<HookReceiver> {
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const hook: ReceivedHook = {
+        path: request.url ?? '',
         headers: request.headers,
         body: Buffer.concat(chunks).toString('utf8'),
         status: 0,
