@@ -46,12 +46,13 @@ interface Fixture {
   resourceId: string;
   memberId: string;
   inviteId: string;
+  hookId: string;
 }
 type Key = keyof Fixture;
 
 interface Row {
   method: string;
-  /** OpenAPI path, with {org}, {tok}, {role}, {res}, {user}, {inv}. */
+  /** OpenAPI path, with {org}, {tok}, {role}, {res}, {user}, {inv}, {hook}. */
   path: string;
   expect: Expect;
   body?: (f: Fixture) => unknown;
@@ -202,6 +203,36 @@ const ROWS: Row[] = [
     body: (f) => ({ token: f.tokenValue }),
   },
   { method: 'GET', path: '/v1/orgs/{org}/audit', expect: [A, X, F, F, 200, 200, F] },
+  // Webhooks: reading needs audit:read; managing needs a signed-in person who manages members and roles.
+  { method: 'GET', path: '/v1/orgs/{org}/webhooks', expect: [A, X, F, F, 200, 200, F] },
+  {
+    method: 'POST',
+    path: '/v1/orgs/{org}/webhooks',
+    expect: [A, X, F, F, 201, F, F],
+    body: () => ({ url: 'https://hooks.example.com/latchkey', events: ['token.revoked'] }),
+  },
+  { method: 'GET', path: '/v1/orgs/{org}/webhooks/{hook}', expect: [A, X, F, F, 200, 200, F] },
+  {
+    method: 'PATCH',
+    path: '/v1/orgs/{org}/webhooks/{hook}',
+    expect: [A, X, F, F, 200, F, F],
+    body: () => ({ description: unique('d') }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/orgs/{org}/webhooks/{hook}/ping',
+    expect: [A, X, F, F, 202, F, F],
+    body: () => ({}),
+  },
+  { method: 'GET', path: '/v1/orgs/{org}/webhooks/{hook}/deliveries', expect: [A, X, F, F, 200, 200, F] },
+  {
+    method: 'DELETE',
+    path: '/v1/orgs/{org}/webhooks/{hook}',
+    expect: [A, X, F, F, 204, F, F],
+    consumes: ['hookId'],
+  },
+  // The outbox lists a signed-in person's own mails: a token is refused.
+  { method: 'GET', path: '/v1/outbox', expect: [A, 200, 200, 200, 200, F, F] },
   {
     method: 'POST',
     path: '/v1/verify',
@@ -253,6 +284,14 @@ describe('authorization matrix: every route × every caller', () => {
     async memberId() {
       return (await addMember(admin, 'rol_readonly')).userId;
     },
+    async hookId() {
+      const hook = await admin.client.post(`/v1/orgs/${admin.orgId}/webhooks`, {
+        url: 'https://hooks.example.com/latchkey',
+        events: ['token.revoked'],
+      });
+      assert.equal(hook.status, 201, JSON.stringify(hook.body));
+      return hook.body.id as string;
+    },
     async inviteId() {
       const email = `${unique('pending')}@example.com`;
       const sent = await admin.client.post(`/v1/orgs/${admin.orgId}/members`, {
@@ -273,6 +312,7 @@ describe('authorization matrix: every route × every caller', () => {
     if (keys.includes('resourceId')) fixture.resourceId = await fresh.resourceId();
     if (keys.includes('memberId')) fixture.memberId = await fresh.memberId();
     if (keys.includes('inviteId')) fixture.inviteId = await fresh.inviteId();
+    if (keys.includes('hookId')) fixture.hookId = await fresh.hookId();
   }
 
   const fill = (path: string) =>
@@ -282,7 +322,8 @@ describe('authorization matrix: every route × every caller', () => {
       .replace('{role}', fixture.roleId)
       .replace('{res}', fixture.resourceId)
       .replace('{user}', fixture.memberId)
-      .replace('{inv}', fixture.inviteId);
+      .replace('{inv}', fixture.inviteId)
+      .replace('{hook}', fixture.hookId);
 
   async function send(client: ApiClient, row: Row): Promise<{ status: number; body: unknown }> {
     const headers: Record<string, string> = {};
@@ -361,6 +402,7 @@ describe('authorization matrix: every route × every caller', () => {
       resourceId: await fresh.resourceId(),
       memberId: await fresh.memberId(),
       inviteId: await fresh.inviteId(),
+      hookId: await fresh.hookId(),
     };
 
     for (const row of ROWS) {
@@ -442,7 +484,9 @@ describe('authorization matrix: every route × every caller', () => {
       if (r.principal === 'readOnly' || r.principal === 'readWrite') assert.equal(code, 'FORBIDDEN', r.row);
       if (
         r.principal === 'adminToken' &&
-        (/members|invites|roles/.test(r.row) || r.row === 'PATCH /v1/orgs/{org}' || r.row === 'POST /v1/orgs')
+        (/members|invites|roles|webhooks|outbox/.test(r.row) ||
+          r.row === 'PATCH /v1/orgs/{org}' ||
+          r.row === 'POST /v1/orgs')
       ) {
         assert.equal(code, 'SESSION_REQUIRED', r.row);
       }
