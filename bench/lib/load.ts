@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { pinned } from './proc.ts';
+import { cpuSeconds, pinned } from './proc.ts';
 
 export type LoadMode = 'static' | 'tokens' | 'fresh' | 'create';
 
@@ -19,6 +19,8 @@ export interface LoadOptions {
   ip?: string;
   connections: number;
   seconds: number;
+  /** The server's pid: its CPU time per request is measured too. */
+  pid?: number;
 }
 
 export interface LoadResult {
@@ -30,6 +32,8 @@ export interface LoadResult {
   /** Answers outside 2xx/3xx. */
   non2xx: number;
   socketErrors: number;
+  /** Server CPU time (user + system) per request, when `pid` was given. */
+  cpuUsPerRequest: number | null;
 }
 
 const luaScript = fileURLToPath(new URL('../wrk/request.lua', import.meta.url));
@@ -111,8 +115,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
           autocannonRunner,
           JSON.stringify({ url: options.url, connections: options.connections, seconds: options.seconds }),
         ]);
+  const cpuBefore = options.pid ? cpuSeconds(options.pid) : null;
   const raw = await run(command, args, env);
+  const cpuAfter = options.pid ? cpuSeconds(options.pid) : null;
+  const cpuUsPerRequest =
+    cpuBefore !== null && cpuAfter !== null && raw.requests > 0
+      ? ((cpuAfter - cpuBefore) * 1e6) / raw.requests
+      : null;
   return {
+    cpuUsPerRequest,
     tool,
     requests: raw.requests,
     rps: raw.requests / (raw.durationUs / 1e6),

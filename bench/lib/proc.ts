@@ -47,6 +47,23 @@ export function rssMb(pid: number): number | null {
   }
 }
 
+const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/**
+ * CPU seconds (user + system) a process has used, from /proc/<pid>/stat; null once it is gone.
+ * CPU per request is the figure that survives a shared machine: it counts only the time the server ran.
+ */
+export function cpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+  } catch {
+    return null;
+  }
+}
+
 /** Samples the RSS of a process every `everyMs` until stopped; answers the highest and the last. */
 export function sampleRss(pid: number, everyMs = 250): () => { maxMb: number; lastMb: number } {
   let maxMb = rssMb(pid) ?? 0;
