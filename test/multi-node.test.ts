@@ -126,7 +126,10 @@ describe('several processes on one PostgreSQL', { skip: unavailable }, () => {
   test('failed verifications from one address are counted across the processes', async () => {
     // 20 failures spread over the processes: none reaches the limit of 20 on its own count.
     for (let i = 0; i < 20; i++) {
-      const answer = await verify(nodes[i % 3]!.url, { token: generateTokenValue('lk'), ip: '198.51.100.99' });
+      const answer = await verify(nodes[i % 3]!.url, {
+        token: generateTokenValue('lk'),
+        ip: '198.51.100.99',
+      });
       assert.equal(answer.body.code, 'NOT_FOUND');
     }
     // Within a counter flush (100 ms) every process refuses the address, valid tokens included.

@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Deps } from '../context.ts';
 import { actorOf, type RequestContext } from '../context.ts';
 import type { AuditEventRow, Database } from '../db/schema.ts';
+import { toPage } from '../http/page.ts';
 import { newId } from '../ids.ts';
 import { type OrgAccess, requirePermission } from '../orgs/access.ts';
 import { emitWebhookEvent, eventsOfAudit } from '../webhooks/events.ts';
@@ -91,7 +92,5 @@ export async function listAudit(
     ...(tokenId !== undefined && { tokenId }),
     ...(action !== undefined && { action }),
   });
-  const items = rows.slice(0, limit);
-  const last = items[items.length - 1];
-  return { items: items.map(auditEventView), nextCursor: rows.length > limit && last ? last.id : null };
+  return toPage(rows, limit, (row) => row.id, auditEventView);
 }

@@ -84,16 +84,20 @@ export async function deleteLapsedInvites(db: Db, now: number): Promise<void> {
   await db.deleteFrom('invites').where('expiresAt', '<=', now).execute();
 }
 
-export function listPendingInvites(db: Db, orgId: string, now: number) {
-  return db
+export function listPendingInvites(
+  db: Db,
+  orgId: string,
+  now: number,
+  page: { cursor?: string; limit: number },
+) {
+  let query = db
     .selectFrom('invites')
     .select(['id', 'email', 'roleId', 'invitedBy', 'createdAt', 'expiresAt'])
     .where('orgId', '=', orgId)
     .where('acceptedAt', 'is', null)
-    .where('expiresAt', '>', now)
-    .orderBy('id', 'desc')
-    .limit(1000)
-    .execute();
+    .where('expiresAt', '>', now);
+  if (page.cursor !== undefined) query = query.where('id', '<', page.cursor);
+  return query.orderBy('id', 'desc').limit(page.limit).execute();
 }
 
 export async function deleteInvite(db: Db, orgId: string, id: string): Promise<boolean> {

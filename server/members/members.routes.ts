@@ -123,17 +123,15 @@ export function membersRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
-        summary: 'Pending invitations (not yet accepted, not expired)',
+        summary: 'Pending invitations (not yet accepted, not expired), newest first',
         params: OrgParams,
-        response: {
-          200: Type.Object({ items: Type.Array(InviteSchema), nextCursor: Type.Null() }),
-          ...errorResponses,
-        },
+        querystring: Type.Object(PageQuery, { additionalProperties: false }),
+        response: { 200: Page(InviteSchema), ...errorResponses },
       },
     },
     async (request) => {
       const { access } = await orgRequest(deps, request, request.params.org);
-      return listInvites(deps, access);
+      return listInvites(deps, access, request.query);
     },
   );
 

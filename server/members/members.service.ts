@@ -4,6 +4,7 @@ import { inviteHashOf } from '../auth/auth.service.ts';
 import { findUserByEmail } from '../auth/users.repository.ts';
 import type { Deps, RequestContext } from '../context.ts';
 import { conflict, invalid, notFound } from '../errors.ts';
+import { toPage } from '../http/page.ts';
 import { newId } from '../ids.ts';
 import { queueMail } from '../jobs/queue.ts';
 import { inviteMail } from '../mail/templates.ts';
@@ -52,9 +53,7 @@ export async function listMembers(
 ): Promise<{ items: MemberView[]; nextCursor: string | null }> {
   requirePermission(access, 'members:read');
   const rows = await listMemberRows(deps.db, access.orgId, { ...page, limit: page.limit + 1 });
-  const items = rows.slice(0, page.limit);
-  const last = items[items.length - 1];
-  return { items: items.map(memberView), nextCursor: rows.length > page.limit && last ? last.userId : null };
+  return toPage(rows, page.limit, (row) => row.userId, memberView);
 }
 
 /** The permissions of a role in this org; unknown roles are bad input. */
@@ -227,17 +226,22 @@ export async function removeMember(
   deps.events.orgChanged(access.orgId);
 }
 
-export async function listInvites(deps: Deps, access: OrgAccess) {
+export async function listInvites(deps: Deps, access: OrgAccess, page: { cursor?: string; limit: number }) {
   requirePermission(access, 'members:read');
-  const rows = await listPendingInvites(deps.db, access.orgId, Date.now());
-  return {
-    items: rows.map((r) => ({
-      ...r,
-      createdAt: new Date(Number(r.createdAt)).toISOString(),
-      expiresAt: new Date(Number(r.expiresAt)).toISOString(),
-    })),
-    nextCursor: null,
-  };
+  const rows = await listPendingInvites(deps.db, access.orgId, Date.now(), {
+    ...page,
+    limit: page.limit + 1,
+  });
+  return toPage(
+    rows,
+    page.limit,
+    (row) => row.id,
+    (row) => ({
+      ...row,
+      createdAt: new Date(Number(row.createdAt)).toISOString(),
+      expiresAt: new Date(Number(row.expiresAt)).toISOString(),
+    }),
+  );
 }
 
 export async function cancelInvite(

@@ -2,8 +2,8 @@ import { Type } from 'typebox';
 import type { Deps } from '../context.ts';
 import type { App } from '../http/app-type.ts';
 import { orgRequest } from '../http/request-context.ts';
-import { errorResponses, Id, Name, noContent, OrgParams } from '../http/schemas.ts';
-import { createRole, getRole, listRoles, patchRole, removeRole } from './roles.service.ts';
+import { errorResponses, Id, Name, noContent, OrgParams, Page, PageQuery } from '../http/schemas.ts';
+import { createRole, getRole, listRolesPage, patchRole, removeRole } from './roles.service.ts';
 
 const RoleSchema = Type.Object(
   {
@@ -28,17 +28,15 @@ export function rolesRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
-        summary: 'Built-in and custom roles',
+        summary: 'Built-in roles, then custom roles',
         params: OrgParams,
-        response: {
-          200: Type.Object({ items: Type.Array(Type.Ref('Role')), nextCursor: Type.Null() }),
-          ...errorResponses,
-        },
+        querystring: Type.Object(PageQuery, { additionalProperties: false }),
+        response: { 200: Page(Type.Ref('Role')), ...errorResponses },
       },
     },
     async (request) => {
       const { access } = await orgRequest(deps, request, request.params.org);
-      return { items: await listRoles(deps, access), nextCursor: null };
+      return listRolesPage(deps, access, request.query);
     },
   );
 

@@ -2,6 +2,7 @@ import { recordAudit } from '../audit/audit.service.ts';
 import type { Deps, RequestContext } from '../context.ts';
 import type { RoleRow } from '../db/schema.ts';
 import { conflict, forbidden, invalid, notFound } from '../errors.ts';
+import { toPage } from '../http/page.ts';
 import { newId } from '../ids.ts';
 import { countMembersWithRole } from '../members/members.repository.ts';
 import { type OrgAccess, requirePermission, requireSession, requireWithin } from '../orgs/access.ts';
@@ -47,6 +48,22 @@ export async function listRoles(deps: Deps, access: OrgAccess): Promise<RoleView
   }));
   const custom = await listCustomRoles(deps.db, access.orgId);
   return [...builtIn, ...custom.map(customRoleView)];
+}
+
+/** Built-in roles first, then custom ones by id; few enough per org to page in memory. */
+export async function listRolesPage(deps: Deps, access: OrgAccess, page: { cursor?: string; limit: number }) {
+  const all = await listRoles(deps, access);
+  let start = 0;
+  if (page.cursor !== undefined) {
+    start = all.findIndex((role) => role.id === page.cursor) + 1;
+    if (start === 0) throw invalid('unknown cursor');
+  }
+  return toPage(
+    all.slice(start, start + page.limit + 1),
+    page.limit,
+    (role) => role.id,
+    (role) => role,
+  );
 }
 
 export async function getRole(deps: Deps, access: OrgAccess, roleId: string): Promise<RoleView> {

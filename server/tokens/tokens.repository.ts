@@ -179,7 +179,9 @@ function verifyQuery(db: Db, hash: string) {
     .selectFrom('tokenSecrets as s')
     .innerJoin('tokens as t', 't.id', 's.tokenId')
     .leftJoin('roles as tokenRole', 'tokenRole.id', 't.roleId')
-    .leftJoin('members as m', (join) => join.onRef('m.orgId', '=', 't.orgId').onRef('m.userId', '=', 't.ownerId'))
+    .leftJoin('members as m', (join) =>
+      join.onRef('m.orgId', '=', 't.orgId').onRef('m.userId', '=', 't.ownerId'),
+    )
     .leftJoin('roles as ownerRole', 'ownerRole.id', 'm.roleId')
     .select([
       's.notAfter',
@@ -203,13 +205,17 @@ function verifyQuery(db: Db, hash: string) {
     .where('s.hash', '=', hash);
 }
 
-export type TokenForVerify = NonNullable<Awaited<ReturnType<ReturnType<typeof verifyQuery>['executeTakeFirst']>>>;
+export type TokenForVerify = NonNullable<
+  Awaited<ReturnType<ReturnType<typeof verifyQuery>['executeTakeFirst']>>
+>;
 
 /**
  * The verify read, built and compiled once: a cache miss then costs the database round trip, not the
  * query builder (which dominated small statements in the benchmark's profile).
  */
-export function tokenLoaderForVerify(db: Kysely<Database>): (hash: string) => Promise<TokenForVerify | undefined> {
+export function tokenLoaderForVerify(
+  db: Kysely<Database>,
+): (hash: string) => Promise<TokenForVerify | undefined> {
   const compiled = verifyQuery(db, '').compile();
   if (compiled.parameters.length !== 1) throw new Error('the verify query should have one parameter');
   return async (hash) => {

@@ -4,6 +4,7 @@ import { findUserById } from '../auth/users.repository.ts';
 import type { Deps, RequestContext } from '../context.ts';
 import type { Database, TokenRow } from '../db/schema.ts';
 import { conflict, forbidden, invalid, notFound } from '../errors.ts';
+import { toPage } from '../http/page.ts';
 import { newId } from '../ids.ts';
 import { queueMail } from '../jobs/queue.ts';
 import { leakedTokenMail, tokenValueMail } from '../mail/templates.ts';
@@ -403,12 +404,12 @@ export async function listTokens(
     limit: query.limit + 1,
     now,
   });
-  const page = rows.slice(0, query.limit);
-  const last = page[page.length - 1];
-  return {
-    items: page.map((r) => tokenInfo(r, now)),
-    nextCursor: rows.length > query.limit && last ? last.id : null,
-  };
+  return toPage(
+    rows,
+    query.limit,
+    (row) => row.id,
+    (row) => tokenInfo(row, now),
+  );
 }
 
 async function visibleToken(deps: Deps, access: OrgAccess, tokenId: string): Promise<TokenRow> {

@@ -22,7 +22,9 @@ interface PendingCount {
 
 export class PostgresRateLimitStore implements RateLimitStore {
   private readonly blockedUntil = new LRUCache<string, number>({ max: 200_000 });
-  private readonly localTotals = new LRUCache<string, { windowStart: number; count: number }>({ max: 200_000 });
+  private readonly localTotals = new LRUCache<string, { windowStart: number; count: number }>({
+    max: 200_000,
+  });
   /** Counted but not yet added to the shared counters; written every FLUSH_MS in one batch. */
   private pending = new Map<string, PendingCount>();
   private readonly timer: NodeJS.Timeout;

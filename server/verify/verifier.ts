@@ -264,7 +264,12 @@ export class Verifier {
 
   /** Counts a MALFORMED or NOT_FOUND answer against the address; the answer does not wait for it. */
   recordFailure(clientIp: string, now: number): void {
-    this.options.rateLimits.count(`verify-failures:${clientIp}`, this.options.failureLimit, FAILURE_WINDOW_MS, now);
+    this.options.rateLimits.count(
+      `verify-failures:${clientIp}`,
+      this.options.failureLimit,
+      FAILURE_WINDOW_MS,
+      now,
+    );
   }
 
   async verify(input: VerifyInput, callerIp: string): Promise<VerifyOutcome> {
