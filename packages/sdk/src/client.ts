@@ -6,13 +6,18 @@ import { isWellFormedToken } from './token-format.ts';
 import type {
   AddedMember,
   AuditEvent,
+  CreatedWebhook,
   CreateTokenInput,
+  CreateWebhookInput,
+  Invite,
   IssuedToken,
   LatchkeyEvent,
   ListTokensParams,
   Member,
   Org,
   OrgPolicy,
+  OutboxMail,
+  OutboxPage,
   Page,
   PageParams,
   Permission,
@@ -20,11 +25,15 @@ import type {
   Resource,
   Role,
   Session,
+  TokenDelivery,
   TokenInfo,
+  UpdateWebhookInput,
   VerifiedToken,
   VerifyFailureCode,
   VerifyOptions,
   VerifyResult,
+  Webhook,
+  WebhookDelivery,
 } from './types.ts';
 
 /**
@@ -207,6 +216,21 @@ export class Latchkey {
         this.cookies.set(name, value);
       }
     }
+  }
+
+  /**
+   * The console session cookie(s) this client holds (`name=value; …`), e.g. after `auth.login()`,
+   * to keep and pass later as the `cookie` option; `undefined` without a session. It is a
+   * credential: store it like a token.
+   *
+   * @example
+   * const admin = new Latchkey({ baseUrl });
+   * await admin.auth.login({ email, password });
+   * const later = new Latchkey({ baseUrl, cookie: admin.sessionCookie() });
+   */
+  sessionCookie(): string | undefined {
+    if (this.cookies.size === 0) return undefined;
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
   }
 
   private async send(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
@@ -402,14 +426,24 @@ export class Latchkey {
   };
 
   /**
-   * Roles: the built-in ones and an org's custom roles.
+   * Roles: the built-in ones (listed first) and an org's custom roles. Reading needs `roles:read`;
+   * changes need a signed-in person with `roles:write`.
    *
    * @example
    * const role = await latchkey.roles.create('org_1', { name: 'Indexer', permissions: ['blocks:read', 'chunks:read'] });
+   * const first = await latchkey.roles.list('org_1', { limit: 10 });
+   * for await (const r of latchkey.roles.listAll('org_1')) console.log(r.id, r.name);
    */
   readonly roles = {
+    /** One page (`?cursor=&limit=`, limit 1–100, default 50): built-in roles, then custom ones. */
     list: (org: string, params: PageParams = {}): Promise<Page<Role>> =>
       this.call('GET', `/v1/orgs/${encode(org)}/roles`, { query: { ...params } }),
+    /** Every role, following the cursor; `limit` is the page size of each request. */
+    listAll: (org: string, params: Omit<PageParams, 'cursor'> = {}): AsyncGenerator<Role> =>
+      this.paginate((cursor) => this.roles.list(org, { ...params, cursor })),
+    /** One role, built-in or custom. */
+    get: (org: string, roleId: string): Promise<Role> =>
+      this.call('GET', `/v1/orgs/${encode(org)}/roles/${encode(roleId)}`),
     create: (
       org: string,
       input: { name: string; description?: string; permissions: string[] },
@@ -476,6 +510,107 @@ export class Latchkey {
       input: { gracePeriod?: string | number } = {},
     ): Promise<IssuedToken> =>
       this.call('POST', `/v1/orgs/${encode(org)}/tokens/${encode(tokenId)}/rotate`, { body: input }),
+    /**
+     * E-mails a value the caller holds (it must be this token's: the create or rotate answer) to
+     * the caller's own address — "send to my e-mail" after the reveal. Sent during the request;
+     * the answer says whether it went out, and a failed mail is not retried. Needs a credential
+     * that may see the token; an application token has no address (`VALIDATION_FAILED`).
+     */
+    deliver: (org: string, tokenId: string, value: string): Promise<TokenDelivery> =>
+      this.call('POST', `/v1/orgs/${encode(org)}/tokens/${encode(tokenId)}/deliver`, {
+        body: { token: value },
+      }),
+  };
+
+  /**
+   * Pending invitations of an org (not accepted, not expired), newest first. Listing needs
+   * `members:read`; cancelling needs a signed-in person with `members:write`, and the link stops
+   * working at once. Invitations are made by `members.add()` for an address without an account.
+   *
+   * @example
+   * for await (const invite of admin.invites.listAll('org_1')) {
+   *   if (invite.email === 'bo@example.com') await admin.invites.cancel('org_1', invite.id);
+   * }
+   */
+  readonly invites = {
+    /** One page (`?cursor=&limit=`). */
+    list: (org: string, params: PageParams = {}): Promise<Page<Invite>> =>
+      this.call('GET', `/v1/orgs/${encode(org)}/invites`, { query: { ...params } }),
+    /** Every pending invitation, following the cursor. */
+    listAll: (org: string, params: Omit<PageParams, 'cursor'> = {}): AsyncGenerator<Invite> =>
+      this.paginate((cursor) => this.invites.list(org, { ...params, cursor })),
+    /** Cancels one (`DELETE …/invites/{inv}`); audited as `member.invite_cancelled`. */
+    cancel: (org: string, inviteId: string): Promise<void> =>
+      this.call('DELETE', `/v1/orgs/${encode(org)}/invites/${encode(inviteId)}`),
+  };
+
+  /**
+   * Webhook endpoints of an org: signed deliveries of token, member and role events. Reading
+   * (list, get, deliveries) needs `audit:read`; create, update, delete and ping need a signed-in
+   * person with `members:write` and `roles:write` (a token gets `SESSION_REQUIRED`). The signing
+   * secret is in the create answer only; check deliveries with {@link verifyWebhookSignature}.
+   *
+   * @example
+   * const hook = await admin.webhooks.create('org_1', {
+   *   url: 'https://hooks.example.com/latchkey',
+   *   events: ['token.*', 'member.removed'],
+   *   description: 'SIEM',
+   * });
+   * saveSecret(hook.secret); // whsec_…, shown this once
+   * const ping = await admin.webhooks.ping('org_1', hook.id);
+   * const log = await admin.webhooks.deliveries('org_1', hook.id);
+   * console.log(log.items.find((d) => d.id === ping.id)?.status);
+   */
+  readonly webhooks = {
+    /** Every endpoint of the org (never their secrets); the server answers them in one page. */
+    list: (org: string): Promise<Page<Webhook>> => this.call('GET', `/v1/orgs/${encode(org)}/webhooks`),
+    /** Adds an endpoint; `201` with its `secret` (`whsec_…`), shown this once. */
+    create: (org: string, input: CreateWebhookInput): Promise<CreatedWebhook> =>
+      this.call('POST', `/v1/orgs/${encode(org)}/webhooks`, { body: input }),
+    get: (org: string, webhookId: string): Promise<Webhook> =>
+      this.call('GET', `/v1/orgs/${encode(org)}/webhooks/${encode(webhookId)}`),
+    /** Changes the address, events or description; `{enabled: false}` disables, `{enabled: true}` resumes. */
+    update: (org: string, webhookId: string, input: UpdateWebhookInput): Promise<Webhook> =>
+      this.call('PATCH', `/v1/orgs/${encode(org)}/webhooks/${encode(webhookId)}`, { body: input }),
+    /** Deletes the endpoint; its pending deliveries are dropped. */
+    delete: (org: string, webhookId: string): Promise<void> =>
+      this.call('DELETE', `/v1/orgs/${encode(org)}/webhooks/${encode(webhookId)}`),
+    /** Queues a signed `ping` event (`202`); the answer is the queued delivery. A disabled endpoint is `CONFLICT`. */
+    ping: (org: string, webhookId: string): Promise<WebhookDelivery> =>
+      this.call('POST', `/v1/orgs/${encode(org)}/webhooks/${encode(webhookId)}/ping`),
+    /** The endpoint's delivery log, newest first (`?cursor=&limit=`). */
+    deliveries: (org: string, webhookId: string, params: PageParams = {}): Promise<Page<WebhookDelivery>> =>
+      this.call('GET', `/v1/orgs/${encode(org)}/webhooks/${encode(webhookId)}/deliveries`, {
+        query: { ...params },
+      }),
+    /** Every delivery of the endpoint, newest first, following the cursor. */
+    listAllDeliveries: (
+      org: string,
+      webhookId: string,
+      params: Omit<PageParams, 'cursor'> = {},
+    ): AsyncGenerator<WebhookDelivery> =>
+      this.paginate((cursor) => this.webhooks.deliveries(org, webhookId, { ...params, cursor })),
+  };
+
+  /**
+   * The mail outbox (`GET /v1/outbox`) of a server without SMTP: the mails addressed to the
+   * signed-in person and, for an Organization Administrator, the mails about that org except
+   * those holding a token's value. Needs a console session (a token gets `SESSION_REQUIRED`).
+   * Newest first; `transport` is `smtp` when mail goes to an SMTP server (the list is then empty).
+   *
+   * @example
+   * const admin = new Latchkey({ baseUrl });
+   * await admin.auth.login({ email, password });
+   * const page = await admin.outbox.list({ limit: 20 });
+   * const invite = page.items.find((mail) => mail.kind === 'invite');
+   */
+  readonly outbox = {
+    /** One page (`?cursor=&limit=`). */
+    list: (params: PageParams = {}): Promise<OutboxPage> =>
+      this.call('GET', '/v1/outbox', { query: { ...params } }),
+    /** Every visible mail, newest first, following the cursor. */
+    listAll: (params: Omit<PageParams, 'cursor'> = {}): AsyncGenerator<OutboxMail> =>
+      this.paginate((cursor) => this.outbox.list({ ...params, cursor })),
   };
 
   /**
@@ -494,10 +629,18 @@ export class Latchkey {
 
   /**
    * Reports leaked token values (`POST /v1/leaks`, at most 100); each live one is revoked with
-   * reason `leaked` and its owner e-mailed. Needs no credential.
+   * reason `leaked`, audited, and its owner e-mailed. Needs this client's credential (a token or a
+   * session): a value is revoked only where the caller could revoke that token itself
+   * (`tokens:write` in its org, or being its owner); any other value is answered
+   * `false_positive`, like an unknown one, and counts against the caller's failure limit. Without
+   * a credential the server answers `401 UNAUTHENTICATED`. (Anonymous reports must be signed the
+   * way GitHub's secret scanning signs them, against `LEAK_REPORT_PUBLIC_KEYS`; the SDK does not
+   * send those — see docs/security.md.)
    *
    * @example
+   * const latchkey = new Latchkey({ baseUrl, token: process.env.LATCHKEY_TOKEN }); // tokens:write
    * const results = await latchkey.reportLeaks(['lk_…']);
+   * console.log(results[0]?.label); // 'true_positive': it was live and is now revoked
    */
   reportLeaks(tokens: string[]): Promise<LeakReportResult> {
     return this.call('POST', '/v1/leaks', { body: { tokens } });

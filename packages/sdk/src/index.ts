@@ -19,3 +19,9 @@ export {
 export { evaluateToken, hasPermission } from './permissions.ts';
 export { isWellFormedToken, tokenHint } from './token-format.ts';
 export type * from './types.ts';
+export {
+  signWebhookBody,
+  type VerifyWebhookSignatureOptions,
+  verifyWebhookSignature,
+  type WebhookBody,
+} from './webhooks.ts';

@@ -217,14 +217,17 @@ export interface Page<T> {
 }
 
 /**
- * An org's token policy.
+ * An org's token policy. `notifyUnused` e-mails owners about tokens unused for 90 days (default false).
  *
  * @example
- * const policy: OrgPolicy = { maxTtlDays: 90, allowNoExpiry: false };
+ * const policy: OrgPolicy = { maxTtlDays: 90, allowNoExpiry: false, notifyUnused: true };
+ * await latchkey.orgs.update('org_1', { policy: { notifyUnused: true } });
  */
 export interface OrgPolicy {
   maxTtlDays: number;
   allowNoExpiry: boolean;
+  /** E-mail owners (or creators) of tokens not used for 90 days. Older servers omit it. */
+  notifyUnused?: boolean;
 }
 
 /**
@@ -393,3 +396,187 @@ export type LatchkeyEvent =
   | { type: 'ready' }
   | { type: 'token.revoked' | 'token.rotated' | 'token.changed'; tokenId: string; orgId: string }
   | { type: 'org.changed' | 'resources.changed'; orgId: string };
+
+/**
+ * A pending invitation of `GET /v1/orgs/{org}/invites` (not accepted, not expired). The invite link
+ * itself is never listed: it was answered once, by `members.add()`, and e-mailed.
+ *
+ * @example
+ * const page = await latchkey.invites.list('org_1');
+ * const invite: Invite | undefined = page.items.find((i) => i.email === 'bo@example.com');
+ */
+export interface Invite {
+  /** `inv_…` */
+  id: string;
+  email: string;
+  roleId: string;
+  /** The user id of who invited. */
+  invitedBy: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
+/**
+ * The answer of `tokens.deliver()`: whether the mail holding the value went out. A failed mail is
+ * not retried (that would mean storing the value).
+ *
+ * @example
+ * const { delivery }: TokenDelivery = await latchkey.tokens.deliver('org_1', 'tok_1', value);
+ * if (delivery.email === 'failed') console.log(delivery.error);
+ */
+export interface TokenDelivery {
+  delivery: { email: 'sent' | 'failed'; error?: string };
+}
+
+/**
+ * An event type a webhook endpoint can subscribe to, or a group of them (`token.*`, `member.*`,
+ * `role.*`, `*`).
+ *
+ * @example
+ * const events: WebhookEventType[] = ['token.revoked', 'member.*'];
+ */
+export type WebhookEventType =
+  | 'token.created'
+  | 'token.revoked'
+  | 'token.rotated'
+  | 'token.expiring'
+  | 'token.expired'
+  | 'token.leaked'
+  | 'member.added'
+  | 'member.invited'
+  | 'member.role_changed'
+  | 'member.removed'
+  | 'member.invite_cancelled'
+  | 'role.created'
+  | 'role.updated'
+  | 'role.deleted'
+  | 'token.*'
+  | 'member.*'
+  | 'role.*'
+  | '*'
+  | (string & {});
+
+/**
+ * A webhook endpoint of an org (never its secret, except in {@link CreatedWebhook}).
+ *
+ * @example
+ * const hook: Webhook = await latchkey.webhooks.get('org_1', 'whk_1');
+ * if (!hook.enabled) console.log('disabled:', hook.disabledReason);
+ */
+export interface Webhook {
+  /** `whk_…` */
+  id: string;
+  orgId: string;
+  url: string;
+  description: string;
+  events: WebhookEventType[];
+  enabled: boolean;
+  /** Why it was disabled (after failing for the retry window, or by a person); null while enabled. */
+  disabledReason: string | null;
+  createdAt: string;
+  createdBy: string;
+  updatedAt: string;
+}
+
+/**
+ * The answer of `webhooks.create()`: the endpoint and its signing secret (`whsec_…`), shown this once.
+ *
+ * @example
+ * const { id, secret }: CreatedWebhook = await admin.webhooks.create('org_1', { url, events: ['token.*'] });
+ */
+export interface CreatedWebhook extends Webhook {
+  secret: string;
+}
+
+/**
+ * The body of `webhooks.create()`.
+ *
+ * @example
+ * const input: CreateWebhookInput = { url: 'https://hooks.example.com/latchkey', events: ['token.*'] };
+ */
+export interface CreateWebhookInput {
+  url: string;
+  events: WebhookEventType[];
+  description?: string;
+}
+
+/**
+ * The body of `webhooks.update()`: at least one field. `enabled: true` resumes a disabled endpoint.
+ *
+ * @example
+ * const patch: UpdateWebhookInput = { enabled: true };
+ */
+export interface UpdateWebhookInput {
+  url?: string;
+  events?: WebhookEventType[];
+  description?: string;
+  enabled?: boolean;
+}
+
+/**
+ * One delivery of an endpoint's log. A `pending` one is waiting for its next attempt (`nextAttemptAt`).
+ *
+ * @example
+ * const page = await latchkey.webhooks.deliveries('org_1', 'whk_1');
+ * for (const d of page.items) console.log(d.event, d.status, d.responseCode);
+ */
+export interface WebhookDelivery {
+  /** `dlv_…`, also the `Latchkey-Delivery` header of every attempt. */
+  id: string;
+  event: string;
+  status: 'pending' | 'sent' | 'failed' | 'cancelled';
+  attempts: number;
+  responseCode: number | null;
+  lastError: string | null;
+  createdAt: string;
+  nextAttemptAt: string | null;
+  doneAt: string | null;
+}
+
+/**
+ * The JSON body of a webhook delivery, as a receiver gets it (parse it only after checking the
+ * signature with `verifyWebhookSignature`).
+ *
+ * @example
+ * const event = JSON.parse(rawBody) as WebhookPayload;
+ * if (event.type === 'token.revoked') console.log(event.data);
+ */
+export interface WebhookPayload<D = Record<string, unknown>> {
+  /** `evt_…`: the audit event's id; deduplicate on `id` + `type` or the `Latchkey-Delivery` header. */
+  id: string;
+  type: string;
+  createdAt: string;
+  orgId: string;
+  data: D;
+}
+
+/**
+ * A mail of the outbox (`GET /v1/outbox`, a server without SMTP): your own mails, and, as an
+ * Organization Administrator, the mails about that org except those holding a token's value.
+ *
+ * @example
+ * const page = await admin.outbox.list();
+ * const mail: OutboxMail | undefined = page.items.find((m) => m.kind === 'invite');
+ */
+export interface OutboxMail {
+  id: string;
+  to: string;
+  subject: string;
+  date: string | null;
+  orgId: string | null;
+  /** `token.value`, `invite`, `token.expiring`, `token.leaked`, `token.unused`, `webhook.disabled`… */
+  kind: string | null;
+  /** The plain-text part. */
+  text: string;
+}
+
+/**
+ * A page of the outbox; `transport` is `outbox`, or `smtp` (then the outbox is empty).
+ *
+ * @example
+ * const page: OutboxPage = await admin.outbox.list({ limit: 10 });
+ * if (page.transport === 'smtp') console.log('mail goes to the SMTP server');
+ */
+export interface OutboxPage extends Page<OutboxMail> {
+  transport: 'outbox' | 'smtp' | (string & {});
+}

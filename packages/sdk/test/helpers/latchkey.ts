@@ -16,12 +16,16 @@ export interface LatchkeyFixture {
   /** A full-access token of the first user, and a client using it. */
   adminToken: string;
   client: Latchkey;
+  /** The server's data directory (the outbox is `<dataDir>/outbox/`). */
+  dataDir: string;
   close(): Promise<void>;
 }
 
 /** A real Latchkey server (fresh SQLite, free port) with its first user, org and a full-access token. */
-export async function startLatchkey(): Promise<LatchkeyFixture> {
-  const server = await startServer();
+export async function startLatchkey(
+  options: { env?: Record<string, string> } = {},
+): Promise<LatchkeyFixture> {
+  const server = await startServer(options.env ? { env: options.env } : {});
   const admin = new Latchkey({ baseUrl: server.url });
   await admin.auth.setup(ADMIN);
   const session = await admin.auth.session();
@@ -35,6 +39,7 @@ export async function startLatchkey(): Promise<LatchkeyFixture> {
     admin,
     adminToken: issued.token,
     client,
+    dataDir: server.dataDir,
     async close() {
       admin.close();
       client.close();
