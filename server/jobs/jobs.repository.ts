@@ -8,6 +8,26 @@ export async function insertJob(db: Db, row: JobRow): Promise<void> {
   await db.insertInto('jobs').values(row).execute();
 }
 
+/** Queues a job due now; the worker takes it from there. */
+export async function insertPendingJob(
+  db: Db,
+  job: Pick<JobRow, 'id' | 'kind' | 'orgId' | 'endpointId' | 'eventType' | 'payload'>,
+  now: number,
+): Promise<void> {
+  await insertJob(db, {
+    ...job,
+    status: 'pending',
+    attempts: 0,
+    nextAttemptAt: now,
+    leaseUntil: null,
+    lastError: null,
+    responseCode: null,
+    createdAt: now,
+    updatedAt: now,
+    doneAt: null,
+  });
+}
+
 /**
  * Takes up to `limit` due jobs for this process: pending ones whose time has come, and ones another process
  * took but did not finish within its lease (it stopped mid-send). One statement; on PostgreSQL the rows are

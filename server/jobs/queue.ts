@@ -2,7 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { newId } from '../ids.ts';
 import type { MailMessage } from '../mail/mailer.ts';
-import { insertJob } from './jobs.repository.ts';
+import { insertPendingJob } from './jobs.repository.ts';
 import type { Sealer } from './seal.ts';
 import { signalJobs } from './signal.ts';
 
@@ -21,23 +21,18 @@ export async function queueMail(
 ): Promise<string> {
   if (message.kind === 'token.value') throw new Error('a token value is never queued');
   const id = `job_${newId('evt').slice(4)}`;
-  await insertJob(db, {
-    id,
-    kind: 'mail',
-    orgId: message.orgId ?? null,
-    endpointId: null,
-    eventType: message.kind ?? 'mail',
-    payload: sealer.seal(JSON.stringify(message)),
-    status: 'pending',
-    attempts: 0,
-    nextAttemptAt: now,
-    leaseUntil: null,
-    lastError: null,
-    responseCode: null,
-    createdAt: now,
-    updatedAt: now,
-    doneAt: null,
-  });
+  await insertPendingJob(
+    db,
+    {
+      id,
+      kind: 'mail',
+      orgId: message.orgId ?? null,
+      endpointId: null,
+      eventType: message.kind ?? 'mail',
+      payload: sealer.seal(JSON.stringify(message)),
+    },
+    now,
+  );
   signalJobs();
   return id;
 }

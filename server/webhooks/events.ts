@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { newId } from '../ids.ts';
-import { insertJob } from '../jobs/jobs.repository.ts';
+import { insertPendingJob } from '../jobs/jobs.repository.ts';
 import { signalJobs } from '../jobs/signal.ts';
 import { enabledEndpointsOfOrg } from './webhooks.repository.ts';
 
@@ -73,23 +73,18 @@ export async function emitWebhookEvent(db: Db, event: WebhookEvent, now = Date.n
 
 export async function queueDelivery(db: Db, endpointId: string, event: WebhookEvent, now: number) {
   const id = deliveryId();
-  await insertJob(db, {
-    id,
-    kind: 'webhook',
-    orgId: event.orgId,
-    endpointId,
-    eventType: event.type,
-    payload: JSON.stringify(event),
-    status: 'pending',
-    attempts: 0,
-    nextAttemptAt: now,
-    leaseUntil: null,
-    lastError: null,
-    responseCode: null,
-    createdAt: now,
-    updatedAt: now,
-    doneAt: null,
-  });
+  await insertPendingJob(
+    db,
+    {
+      id,
+      kind: 'webhook',
+      orgId: event.orgId,
+      endpointId,
+      eventType: event.type,
+      payload: JSON.stringify(event),
+    },
+    now,
+  );
   return id;
 }
 
