@@ -8,25 +8,31 @@ import { OrgContext, type OrgContextValue, sessionKey } from '../lib/session';
 import type { Session, SessionOrg } from '../lib/types';
 import { AuditPage } from '../pages/AuditPage';
 import { MembersPage } from '../pages/MembersPage';
+import { OutboxPage } from '../pages/OutboxPage';
 import { ResourcesPage } from '../pages/ResourcesPage';
 import { RolesPage } from '../pages/RolesPage';
 import { SettingsPage } from '../pages/SettingsPage';
 import { TokensPage } from '../pages/TokensPage';
+import { WebhooksPage } from '../pages/WebhooksPage';
 import { Dialog, ErrorMessage } from './ui';
 
 interface NavItem {
   page: string;
   label: string;
   permission?: string;
+  section: string;
 }
 
 const NAV: NavItem[] = [
-  { page: 'tokens', label: 'Tokens' },
-  { page: 'members', label: 'Members', permission: 'members:read' },
-  { page: 'roles', label: 'Roles', permission: 'roles:read' },
-  { page: 'resources', label: 'Resources', permission: 'resources:read' },
-  { page: 'audit', label: 'Audit log', permission: 'audit:read' },
-  { page: 'settings', label: 'Settings' },
+  { page: 'tokens', label: 'Tokens', section: 'Security' },
+  { page: 'members', label: 'Members', permission: 'members:read', section: 'Security' },
+  { page: 'roles', label: 'Roles', permission: 'roles:read', section: 'Security' },
+  { page: 'resources', label: 'Resources', permission: 'resources:read', section: 'Security' },
+  { page: 'audit', label: 'Audit log', permission: 'audit:read', section: 'Security' },
+  { page: 'settings', label: 'Settings', section: 'Security' },
+  { page: 'webhooks', label: 'Webhooks', permission: 'audit:read', section: 'Notifications' },
+  // The server's outbox (mail it kept instead of sending, without SMTP): every signed-in person has one.
+  { page: 'outbox', label: 'Outbox', section: 'Notifications' },
 ];
 
 const TITLES: Record<string, string> = {
@@ -36,6 +42,8 @@ const TITLES: Record<string, string> = {
   resources: 'Resources',
   audit: 'Audit log',
   settings: 'Organization settings',
+  webhooks: 'Webhooks',
+  outbox: 'Outbox',
 };
 
 export function Layout({ session, org, page }: { session: Session; org: SessionOrg; page: string }) {
@@ -129,12 +137,17 @@ export function Layout({ session, org, page }: { session: Session; org: SessionO
           </DropdownMenu.Root>
         </header>
         <nav className="sidenav" aria-label="Main">
-          <p className="nav-section" aria-hidden="true">
-            Security
-          </p>
           <ul>
-            {items.map((item) => (
+            {items.map((item, index) => (
               <li key={item.page}>
+                {item.section !== items[index - 1]?.section && (
+                  <p
+                    className={index === 0 ? 'nav-section' : 'nav-section nav-section-next'}
+                    aria-hidden="true"
+                  >
+                    {item.section}
+                  </p>
+                )}
                 <Link
                   href={orgPath(org.id, item.page)}
                   className={item.page === page ? 'nav-link active' : 'nav-link'}
@@ -169,6 +182,10 @@ function PageFor({ page }: { page: string }) {
       return <AuditPage />;
     case 'settings':
       return <SettingsPage />;
+    case 'webhooks':
+      return <WebhooksPage />;
+    case 'outbox':
+      return <OutboxPage />;
     default:
       return (
         <div className="card">

@@ -2,6 +2,7 @@
 // carrying the server's error envelope {"error": {code, message, details}}.
 import type {
   AuditEvent,
+  CreatedWebhook,
   CreateTokenBody,
   Delivery,
   Invite,
@@ -9,12 +10,16 @@ import type {
   Member,
   Org,
   OrgPolicy,
+  OutboxPage,
   Page,
   Permission,
   Resource,
   Role,
   Session,
   TokenInfo,
+  WebhookBody,
+  WebhookDelivery,
+  WebhookEndpoint,
 } from './types';
 
 export class ApiError extends Error {
@@ -216,6 +221,29 @@ export const api = {
     request<Resource>('POST', `${org(orgId)}/resources`, body),
   deleteResource: (orgId: string, resourceId: string) =>
     request<unknown>('DELETE', `${org(orgId)}/resources/${encodeURIComponent(resourceId)}`),
+
+  webhooks: (orgId: string) => allPages<WebhookEndpoint>(`${org(orgId)}/webhooks`),
+  createWebhook: (orgId: string, body: WebhookBody) =>
+    request<CreatedWebhook>('POST', `${org(orgId)}/webhooks`, body),
+  updateWebhook: (orgId: string, hookId: string, body: Partial<WebhookBody> & { enabled?: boolean }) =>
+    request<WebhookEndpoint>('PATCH', `${org(orgId)}/webhooks/${encodeURIComponent(hookId)}`, body),
+  deleteWebhook: (orgId: string, hookId: string) =>
+    request<unknown>('DELETE', `${org(orgId)}/webhooks/${encodeURIComponent(hookId)}`),
+  pingWebhook: (orgId: string, hookId: string) =>
+    request<WebhookDelivery>('POST', `${org(orgId)}/webhooks/${encodeURIComponent(hookId)}/ping`),
+  webhookDeliveries: async (orgId: string, hookId: string, cursor?: string | null) =>
+    page<WebhookDelivery>(
+      await request<unknown>(
+        'GET',
+        withQuery(`${org(orgId)}/webhooks/${encodeURIComponent(hookId)}/deliveries`, { limit: 20, cursor }),
+      ),
+    ),
+
+  outbox: async (cursor?: string | null): Promise<OutboxPage> => {
+    const data = await request<unknown>('GET', withQuery('/v1/outbox', { limit: 50, cursor }));
+    const transport = isRecord(data) && typeof data.transport === 'string' ? data.transport : 'outbox';
+    return { ...page(data), transport };
+  },
 
   audit: async (orgId: string, filters: { tokenId?: string; cursor?: string | null }) =>
     page<AuditEvent>(

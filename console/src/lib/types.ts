@@ -29,6 +29,8 @@ export interface Permission {
 export interface OrgPolicy {
   maxTtlDays: number;
   allowNoExpiry: boolean;
+  /** E-mail owners about tokens unused for 90 days (older servers leave it out). */
+  notifyUnused?: boolean;
 }
 
 export interface Org {
@@ -147,4 +149,57 @@ export interface CreateTokenBody {
   expiresAt?: string | null;
   expiresIn?: string;
   deliver?: { email: boolean };
+}
+
+export interface WebhookEndpoint {
+  id: string;
+  orgId: string;
+  url: string;
+  description: string;
+  events: string[];
+  enabled: boolean;
+  disabledReason: string | null;
+  createdAt: string;
+  createdBy: string;
+  updatedAt: string;
+}
+
+/** The create answer: the endpoint and its signing secret, shown this once. */
+export interface CreatedWebhook extends WebhookEndpoint {
+  secret: string;
+}
+
+export type WebhookDeliveryStatus = 'pending' | 'sent' | 'failed' | 'cancelled';
+
+export interface WebhookDelivery {
+  id: string;
+  event: string;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  responseCode: number | null;
+  lastError: string | null;
+  createdAt: string;
+  nextAttemptAt: string | null;
+  doneAt: string | null;
+}
+
+export interface WebhookBody {
+  url: string;
+  events: string[];
+  description?: string;
+}
+
+export interface OutboxMail {
+  id: string;
+  to: string;
+  subject: string;
+  date: string | null;
+  orgId: string | null;
+  kind: string | null;
+  text: string;
+}
+
+export interface OutboxPage extends Page<OutboxMail> {
+  /** `outbox` (mail is written here) or `smtp` (mail goes out; the list is empty). */
+  transport: string;
 }

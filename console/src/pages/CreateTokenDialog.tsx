@@ -5,9 +5,10 @@ import { PermissionPicker } from '../components/PermissionPicker';
 import { Checkbox, Dialog, ErrorMessage, Loading } from '../components/ui';
 import { defaultLifetime, LIFETIMES, roleExcess } from '../lib/access';
 import { ApiError, api } from '../lib/api';
-import { addDays, isoDay, longDate } from '../lib/format';
+import { absoluteTime, addDays, isoDay, longDate } from '../lib/format';
+import { renewedLifetime, renewedSettings } from '../lib/renew';
 import { useCatalog, useOrg, useOrgDetails, useResources, useRoles } from '../lib/session';
-import type { CreateTokenBody, IssuedToken, OrgPolicy, TokenKind } from '../lib/types';
+import type { CreateTokenBody, IssuedToken, OrgPolicy, TokenInfo, TokenKind } from '../lib/types';
 import { checkIpList, splitList } from '../lib/validation';
 
 interface FormValues {
@@ -34,11 +35,14 @@ export function CreateTokenDialog({
   onOpenChange,
   onCreated,
   presetResourceId,
+  template,
 }: {
   open: boolean;
   onOpenChange: (open: boolean) => void;
   onCreated: (issued: IssuedToken) => void;
   presetResourceId?: string;
+  /** An existing token whose settings pre-fill the form (the expiry mail's "create a replacement" link). */
+  template?: TokenInfo;
 }) {
   return (
     <Dialog
@@ -53,6 +57,7 @@ export function CreateTokenDialog({
           onCancel={() => onOpenChange(false)}
           onCreated={onCreated}
           presetResourceId={presetResourceId}
+          template={template}
         />
       )}
     </Dialog>
@@ -63,10 +68,12 @@ function CreateTokenForm({
   onCancel,
   onCreated,
   presetResourceId,
+  template,
 }: {
   onCancel: () => void;
   onCreated: (issued: IssuedToken) => void;
   presetResourceId?: string;
+  template?: TokenInfo;
 }) {
   const { org, session, can } = useOrg();
   const queryClient = useQueryClient();
@@ -79,6 +86,7 @@ function CreateTokenForm({
   const heldSet = useMemo(() => new Set(held), [held]);
   const errorRef = useRef<HTMLDivElement>(null);
 
+  const renewed = template ? renewedSettings(template, can('tokens:write')) : null;
   const { register, handleSubmit, control, watch, setValue, setError, formState } = useForm<FormValues>({
     defaultValues: {
       name: '',
@@ -95,14 +103,23 @@ function CreateTokenForm({
       rateLimit: '',
       rateWindow: '60',
       deliverEmail: false,
+      ...renewed,
     },
   });
   const { errors } = formState;
 
   // Once the org's policy is known, make sure the preset lifetime is one it allows.
+  // A form pre-filled from a token keeps that token's lifetime length, within the policy.
   useEffect(() => {
-    if (details.data) setValue('lifetime', defaultLifetime(details.data.policy.maxTtlDays));
-  }, [details.data, setValue]);
+    if (!details.data) return;
+    if (template) {
+      const same = renewedLifetime(template, details.data.policy);
+      setValue('lifetime', same.lifetime);
+      setValue('customDate', same.customDate);
+    } else {
+      setValue('lifetime', defaultLifetime(details.data.policy.maxTtlDays));
+    }
+  }, [details.data, setValue, template]);
 
   const kind = watch('kind');
   const lifetime = watch('lifetime');
@@ -165,6 +182,14 @@ function CreateTokenForm({
   return (
     <form onSubmit={submit} noValidate className="token-form" aria-label="Create token">
       <div className="form-scroll">
+        {template && (
+          <p className="alert alert-success" id="token-template">
+            Pre-filled from “{template.name}” (<code>{template.hint}</code>
+            {template.expiresAt ? `, expires ${absoluteTime(template.expiresAt)}` : ''}) with the same
+            settings and lifetime length. Check them and create the new token; revoke the old one once its
+            users have switched.
+          </p>
+        )}
         <div className="field">
           <label htmlFor="token-name">Name</label>
           <input

@@ -9,6 +9,7 @@ interface SettingsForm {
   name: string;
   maxTtlDays: string;
   allowNoExpiry: boolean;
+  notifyUnused: boolean;
 }
 
 export function SettingsPage() {
@@ -19,7 +20,7 @@ export function SettingsPage() {
   const details = useOrgDetails(org.id);
   const [saved, setSaved] = useState(false);
   const { register, handleSubmit, control, formState, reset } = useForm<SettingsForm>({
-    defaultValues: { name: org.name, maxTtlDays: '365', allowNoExpiry: false },
+    defaultValues: { name: org.name, maxTtlDays: '365', allowNoExpiry: false, notifyUnused: false },
   });
   useEffect(() => {
     if (details.data) {
@@ -27,6 +28,7 @@ export function SettingsPage() {
         name: details.data.name,
         maxTtlDays: String(details.data.policy.maxTtlDays),
         allowNoExpiry: details.data.policy.allowNoExpiry,
+        notifyUnused: details.data.policy.notifyUnused ?? false,
       });
     }
   }, [details.data, reset]);
@@ -34,7 +36,11 @@ export function SettingsPage() {
     mutationFn: (values: SettingsForm) =>
       api.updateOrg(org.id, {
         name: values.name.trim(),
-        policy: { maxTtlDays: Number(values.maxTtlDays), allowNoExpiry: values.allowNoExpiry },
+        policy: {
+          maxTtlDays: Number(values.maxTtlDays),
+          allowNoExpiry: values.allowNoExpiry,
+          notifyUnused: values.notifyUnused,
+        },
       }),
     onSuccess: (updated) => {
       setSaved(true);
@@ -117,6 +123,22 @@ export function SettingsPage() {
                     onCheckedChange={field.onChange}
                     label="Allow tokens that never expire"
                     hint="Off by default: a token without an expiry is a standing risk if it leaks."
+                  />
+                )}
+              />
+            </fieldset>
+            <fieldset className="field">
+              <legend>Notifications</legend>
+              <Controller
+                control={control}
+                name="notifyUnused"
+                render={({ field }) => (
+                  <Checkbox
+                    id="org-notify-unused"
+                    checked={field.value}
+                    onCheckedChange={field.onChange}
+                    label="E-mail owners about tokens unused for 90 days"
+                    hint="Each owner (for an application token, its creator) gets one mail per unused token, so they can revoke what nobody needs. Expiry and leak notices are always sent."
                   />
                 )}
               />

@@ -1,6 +1,6 @@
 import * as DropdownMenu from '@radix-ui/react-dropdown-menu';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type ReactNode, useState } from 'react';
+import { type ReactNode, useEffect, useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { ConfirmDialog, Dialog, EmptyState, ErrorMessage, Loading, PageHeader, Time } from '../components/ui';
 import { api } from '../lib/api';
@@ -40,6 +40,29 @@ export function TokensPage() {
   });
 
   const [createOpen, setCreateOpen] = useState(false);
+  // `?create=<token id>` (the expiry mail's link) opens the create dialog pre-filled with that token's settings.
+  const createFrom = search.get('create');
+  const [renewId, setRenewId] = useState<string | null>(null);
+  useEffect(() => {
+    if (!createFrom) return;
+    setRenewId(createFrom);
+    setSearch({ create: undefined });
+  }, [createFrom]);
+  const renewSource = useQuery({
+    queryKey: ['token', org.id, renewId],
+    queryFn: () => api.token(org.id, renewId ?? ''),
+    enabled: renewId !== null,
+    retry: false,
+    staleTime: Number.POSITIVE_INFINITY,
+  });
+  useEffect(() => {
+    if (renewId !== null && renewSource.isSuccess) setCreateOpen(true);
+  }, [renewId, renewSource.isSuccess]);
+  const template = renewId !== null ? renewSource.data : undefined;
+  const openCreate = (open: boolean) => {
+    setCreateOpen(open);
+    if (!open) setRenewId(null);
+  };
   const [revealed, setRevealed] = useState<{ issued: IssuedToken; rotated: boolean } | null>(null);
   const [revoking, setRevoking] = useState<TokenInfo | null>(null);
   const [rotating, setRotating] = useState<TokenInfo | null>(null);
@@ -80,7 +103,14 @@ export function TokensPage() {
       <PageHeader
         title="Tokens"
         actions={
-          <button type="button" className="button button-primary" onClick={() => setCreateOpen(true)}>
+          <button
+            type="button"
+            className="button button-primary"
+            onClick={() => {
+              setRenewId(null);
+              setCreateOpen(true);
+            }}
+          >
             Create token
           </button>
         }
@@ -89,6 +119,17 @@ export function TokensPage() {
           Applications present these tokens to APIs, which ask Latchkey whether they are valid.
         </p>
       </PageHeader>
+
+      {renewId !== null && renewSource.isPending && <Loading label="Opening the token to renew…" />}
+      {renewId !== null && renewSource.isError && (
+        <div className="section">
+          <p className="muted">The link asked to create a token like {renewId}, but it could not be read:</p>
+          <ErrorMessage error={renewSource.error} />
+          <button type="button" className="button button-small" onClick={() => setRenewId(null)}>
+            Dismiss
+          </button>
+        </div>
+      )}
 
       <fieldset className="filters">
         <legend className="sr-only">Filter tokens</legend>
@@ -296,10 +337,11 @@ export function TokensPage() {
 
       <CreateTokenDialog
         open={createOpen}
-        onOpenChange={setCreateOpen}
-        presetResourceId={resourceFilter || undefined}
+        onOpenChange={openCreate}
+        presetResourceId={template ? undefined : resourceFilter || undefined}
+        template={template}
         onCreated={(issued) => {
-          setCreateOpen(false);
+          openCreate(false);
           setRevealed({ issued, rotated: false });
         }}
       />
