@@ -61,6 +61,14 @@ export interface BuildOptions {
 const defaultConsoleDir = fileURLToPath(new URL('../console/dist', import.meta.url));
 const CLEANUP_INTERVAL_MS = 10 * 60_000;
 
+/** Verifications, probes and event streams are too frequent (or too long) for a log line each. */
+const quietPaths = new Set(['/v1/verify', '/healthz', '/readyz', '/metrics', '/v1/events']);
+function quietRequests(request: { url?: string }): boolean {
+  const url = request.url ?? '';
+  const query = url.indexOf('?');
+  return quietPaths.has(query === -1 ? url : url.slice(0, query));
+}
+
 function requestIds(): () => string {
   const prefix = randomBytes(6).toString('base64url');
   let counter = 0;
@@ -101,6 +109,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     requestIdHeader: false,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    // Decided per request instead of a per-route log level, which would make pino rebuild every log
+    // method of each request's child logger.
+    disableRequestLogging: quietRequests,
     frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
 

@@ -10,7 +10,6 @@ export function eventsRoutes(app: App, deps: Deps): void {
   app.get(
     '/v1/events',
     {
-      logLevel: 'warn',
       schema: {
         tags: ['events'],
         summary:

@@ -3,7 +3,7 @@ import type { Deps } from '../context.ts';
 import type { App } from '../http/app-type.ts';
 
 export function healthRoutes(app: App, deps: Deps): void {
-  const quiet = { logLevel: 'warn' as const, schema: { tags: ['operations'] } };
+  const quiet = { schema: { tags: ['operations'] } };
   app.get('/healthz', quiet, async () => ({ status: 'ok' }));
 
   app.get('/readyz', quiet, async (_request, reply) => {

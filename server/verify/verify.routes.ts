@@ -55,8 +55,8 @@ export function verifyRoutes(app: App, deps: Deps): void {
   app.post(
     '/v1/verify',
     {
-      // The hot path: no request log lines and no helmet headers; the answer is pre-serialized per token.
-      logLevel: 'warn',
+      // The hot path: no request log lines (see quietRequests in app.ts), no helmet headers, and the
+      // answer is pre-serialized per token.
       helmet: false,
       schema: {
         tags: ['verify'],
