@@ -2,6 +2,8 @@
 
 export interface EventGroup {
   label: string;
+  /** "token" in "All token events". */
+  noun: string;
   /** The subscription that matches the whole group, now and when the server adds events to it. */
   all: string;
   events: { type: string; label: string }[];
@@ -10,6 +12,7 @@ export interface EventGroup {
 export const EVENT_GROUPS: EventGroup[] = [
   {
     label: 'Tokens',
+    noun: 'token',
     all: 'token.*',
     events: [
       { type: 'token.created', label: 'Created' },
@@ -22,6 +25,7 @@ export const EVENT_GROUPS: EventGroup[] = [
   },
   {
     label: 'Members',
+    noun: 'member',
     all: 'member.*',
     events: [
       { type: 'member.added', label: 'Added' },
@@ -33,6 +37,7 @@ export const EVENT_GROUPS: EventGroup[] = [
   },
   {
     label: 'Roles',
+    noun: 'role',
     all: 'role.*',
     events: [
       { type: 'role.created', label: 'Created' },
@@ -64,6 +69,6 @@ export function describeEvents(subscriptions: readonly string[]): string[] {
   return normalizeEvents(subscriptions).map((s) => {
     if (s === EVERY_EVENT) return 'All events';
     const group = EVENT_GROUPS.find((g) => g.all === s);
-    return group ? `All ${group.label.toLowerCase().replace(/s$/, '')} events` : s;
+    return group ? `All ${group.noun} events` : s;
   });
 }

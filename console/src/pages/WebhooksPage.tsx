@@ -189,8 +189,9 @@ function EndpointCard({
       </div>
       {!hook.enabled && (
         <p className="alert alert-warning hook-disabled">
-          Disabled{hook.disabledReason ? `: ${hook.disabledReason}` : ' by an administrator.'} No events are
-          sent until it is enabled again.
+          <strong>This endpoint is disabled.</strong>{' '}
+          {hook.disabledReason ? `Reason: ${hook.disabledReason}. ` : ''}No events are sent to it until it is
+          enabled again.
         </p>
       )}
       <dl className="facts hook-facts">
@@ -491,7 +492,7 @@ function EndpointDialog({
                 hint={
                   hook.enabled
                     ? 'Turn off to stop deliveries without deleting the endpoint.'
-                    : `Disabled${hook.disabledReason ? `: ${hook.disabledReason}` : ''}. Turn on to resume deliveries.`
+                    : `Disabled${hook.disabledReason ? ` (reason: ${hook.disabledReason})` : ''}. Turn on to resume deliveries.`
                 }
               />
             )}
@@ -551,7 +552,7 @@ function EventPicker({
                 onCheckedChange={(on) => set(group.all, on)}
                 label={
                   <>
-                    All {group.label.toLowerCase()} events <code>{group.all}</code>
+                    All {group.noun} events <code>{group.all}</code>
                   </>
                 }
               />
