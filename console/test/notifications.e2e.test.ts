@@ -368,6 +368,7 @@ if (!existsSync(CHROMIUM)) {
     const dialog = page.getByRole('dialog', { name: 'Create token' });
     await dialog.getByText('Pre-filled from “nightly-backup”').waitFor();
     assert.equal(new URL(page.url()).search, '', 'the create parameter leaves the address bar');
+    await shoot('create-from-notice');
     assert.equal(await dialog.getByLabel('Name').inputValue(), 'nightly-backup (renewed)');
     assert.equal(
       await dialog.getByLabel('Description (optional)').inputValue(),
@@ -381,11 +382,11 @@ if (!existsSync(CHROMIUM)) {
     assert.equal(await dialog.getByRole('radio', { name: /^Granular/ }).isChecked(), true);
     assert.equal(await dialog.getByRole('radio', { name: /^Personal/ }).isChecked(), true);
     assert.equal(await checked(/testnet-1/), 'true');
-    await dialog.getByText('Advanced: IP allowlist and rate limit').click();
+    // The pre-filled allowlist and rate limit are in view, not folded away.
+    assert.equal(await dialog.locator('details.advanced').getAttribute('open'), '');
     assert.equal(await dialog.getByLabel('Allowed IP addresses').inputValue(), '10.0.0.0/8');
     assert.equal(await dialog.getByLabel('Rate limit (requests)').inputValue(), '50');
     assert.equal(await dialog.getByLabel('per (seconds)').inputValue(), '30');
-    await shoot('create-from-notice');
 
     await dialog.getByRole('button', { name: 'Create token' }).click();
     const reveal = page.getByRole('dialog', { name: /Token “nightly-backup \(renewed\)” created/ });

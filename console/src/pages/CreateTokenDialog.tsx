@@ -486,7 +486,13 @@ function CreateTokenForm({
           </div>
         </fieldset>
 
-        <details className="advanced">
+        <details
+          className="advanced"
+          // Pre-filled settings stay in view: a renewed token's allowlist and rate limit are not hidden.
+          open={
+            renewed !== null && (renewed.allowedIps !== '' || renewed.rateLimit !== '') ? true : undefined
+          }
+        >
           <summary>Advanced: IP allowlist and rate limit</summary>
           <div className="field">
             <label htmlFor="token-ips">Allowed IP addresses</label>

@@ -47,11 +47,15 @@ export function OutboxPage() {
           </button>
         }
       >
-        <p className="muted">
-          Mails this server would have sent. It has no mail server (SMTP) configured, so it keeps each mail
-          here instead of sending it. You see the mails addressed to you ({session.user.email}) and, in
-          organizations you administer, the invitations and notices about them.
-        </p>
+        {transport === 'smtp' ? (
+          <p className="muted">This server sends its mail through a mail server (SMTP).</p>
+        ) : (
+          <p className="muted">
+            Mails this server would have sent. It has no mail server (SMTP) configured, so it keeps each mail
+            here instead of sending it. You see the mails addressed to you ({session.user.email}) and, in
+            organizations you administer, the invitations and notices about them.
+          </p>
+        )}
       </PageHeader>
       {transport === 'smtp' && (
         <p className="alert alert-success">
