@@ -450,6 +450,49 @@ if (!existsSync(CHROMIUM)) {
     await page.emulateMedia({ colorScheme: 'light' });
   });
 
+  test('a member who may read but not manage webhooks sees why the actions are off; their own mail in the outbox', async () => {
+    const role = await apiCall<{ id: string }>('POST', `/v1/orgs/${orgId}/roles`, {
+      name: 'Auditor',
+      permissions: ['audit:read', 'blocks:read'],
+    });
+    const invite = await apiCall<{ inviteUrl: string }>('POST', `/v1/orgs/${orgId}/members`, {
+      email: 'ida@example.com',
+      roleId: role.id,
+    });
+    const inviteToken = new URLSearchParams(new URL(invite.inviteUrl).hash.slice(1)).get('token');
+    assert.ok(inviteToken);
+    const other = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    try {
+      const joined = await other.request.post(`${url}/v1/auth/accept-invite`, {
+        data: { inviteToken, password: 'auditing all day long', name: 'Ida Auditor' },
+      });
+      assert.ok(joined.ok(), `accept-invite answered ${joined.status()}`);
+      const auditor = await other.newPage();
+      auditor.on('pageerror', (error) => problems.push(`pageerror (auditor): ${error.message}`));
+      await auditor.goto(`${url}/orgs/${orgId}/webhooks`);
+      await auditor.getByRole('heading', { level: 1, name: 'Webhooks' }).waitFor();
+      await auditor.getByText('Read only: adding, changing, testing and deleting endpoints needs').waitFor();
+      assert.equal(await auditor.getByRole('button', { name: 'Add endpoint' }).isDisabled(), true);
+      const card = auditor
+        .getByRole('listitem')
+        .filter({ has: auditor.getByRole('heading', { name: hookUrl }) });
+      assert.equal(await card.getByRole('button', { name: 'Send test ping' }).isDisabled(), true);
+      assert.equal(await card.getByRole('button', { name: `Delete ${hookUrl}` }).isDisabled(), true);
+      // Reading is allowed: the delivery log opens.
+      await card.getByRole('button', { name: 'Delivery log' }).click();
+      await card.getByRole('table').locator('tr', { hasText: 'ping' }).waitFor();
+
+      await server.deps.jobs.drain();
+      await auditor.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Outbox' }).click();
+      const table = auditor.getByRole('table', { name: 'Outbox' });
+      await table.locator('tr', { hasText: 'ida@example.com' }).waitFor();
+      // Not an administrator: other people's mail about the org stays hidden.
+      assert.equal(await table.locator('tr', { hasText: 'lin@example.com' }).count(), 0);
+    } finally {
+      await other.close();
+    }
+  });
+
   test('webhooks: delete with a confirmation naming the endpoint', async () => {
     await goTo('Webhooks');
     await endpointCard()

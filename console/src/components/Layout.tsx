@@ -54,6 +54,14 @@ export function Layout({ session, org, page }: { session: Session; org: SessionO
   );
   const [newOrgOpen, setNewOrgOpen] = useState(false);
 
+  // On narrow screens the navigation is a strip that scrolls sideways: keep the current page in view.
+  useEffect(() => {
+    if (page)
+      document
+        .querySelector('.sidenav .nav-link.active')
+        ?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  }, [page]);
+
   useEffect(() => {
     document.title = `${TITLES[page] ?? 'Not found'} · ${org.name} · Latchkey`;
   }, [page, org.name]);

@@ -345,7 +345,7 @@ function DeliveryRow({ delivery: d }: { delivery: WebhookDelivery }) {
     <tr data-delivery-id={d.id}>
       <td data-label="Event">
         <code>{d.event}</code>
-        <div className="cell-sub muted mono">{d.id}</div>
+        <div className="cell-sub muted mono break">{d.id}</div>
       </td>
       <td data-label="Status">
         <span className={STATUS_CLASS[d.status] ?? 'status'}>{d.status}</span>
