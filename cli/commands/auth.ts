@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { Latchkey } from '../../packages/sdk/src/client.ts';
 import { isWellFormedToken, tokenHint } from '../../packages/sdk/src/token-format.ts';
-import { configPath, removeConfig, writeConfig } from './config.ts';
+import { configPath, readConfig, removeConfig, writeConfig } from './config.ts';
 import {
   CliError,
   type CommonOptions,
@@ -64,19 +64,54 @@ async function readStdin(): Promise<string> {
 
 interface LoginOptions extends CommonOptions {
   token?: string;
+  email?: string;
+}
+
+/**
+ * `login --email`: signs in as a person (the password from LATCHKEY_PASSWORD, a prompt that does not
+ * echo, or standard input) and keeps the console session cookie, for the calls a token may not make
+ * (webhooks, invitations, the outbox, roles and members changes).
+ */
+async function loginWithPassword(url: string, email: string, options: LoginOptions): Promise<void> {
+  let password = process.env.LATCHKEY_PASSWORD;
+  if (!password) password = process.stdin.isTTY ? await askSecret('Password: ') : await readStdin();
+  if (!password) throw new CliError('VALIDATION_FAILED', 'No password given');
+  const client = new Latchkey({ baseUrl: url });
+  const session = await client.auth.login({ email, password });
+  const cookie = client.sessionCookie();
+  if (!cookie) throw new CliError('UNAUTHENTICATED', 'The server set no session cookie');
+  const org = options.org ?? session.orgs[0]?.id;
+  await writeConfig({ url: client.baseUrl, session: cookie, ...(org ? { org } : {}) });
+  if (options.json) {
+    printJson({ url: client.baseUrl, org: org ?? null, user: session.user, session: true });
+    return;
+  }
+  const who = session.user ? `${session.user.name} <${session.user.email}>` : email;
+  process.stdout.write(
+    `Signed in to ${client.baseUrl} as ${who} (a console session)${org ? `, org ${org}` : ''}.\n` +
+      `Saved to ${configPath()}\n`,
+  );
 }
 
 export function registerAuthCommands(program: Command): void {
   const login = withCommon(
     program
       .command('login')
-      .description('Store a server URL and a token in your config directory (mode 0600)')
-      .option('--token <token>', 'the token (default: LATCHKEY_TOKEN, then a prompt or standard input)'),
+      .description(
+        'Store a server URL and a token (or, with --email, a console session) in your config directory (mode 0600)',
+      )
+      .option('--token <token>', 'the token (default: LATCHKEY_TOKEN, then a prompt or standard input)')
+      .option(
+        '--email <email>',
+        'sign in as a person instead (password: LATCHKEY_PASSWORD, a prompt or standard input); needed for webhooks, invites, outbox',
+      ),
   );
   examples(login, [
     'latchkey login --url http://127.0.0.1:4000 --token lk_…',
     'LATCHKEY_URL=https://latchkey.example.com LATCHKEY_TOKEN=lk_… latchkey login',
     'echo "$TOKEN" | latchkey login --url http://127.0.0.1:4000',
+    'latchkey login --url http://127.0.0.1:4000 --email ada@example.com',
+    'echo "$PASSWORD" | latchkey login --email ada@example.com',
   ]);
   login.action(
     run(async (options: LoginOptions) => {
@@ -84,6 +119,7 @@ export function registerAuthCommands(program: Command): void {
       let url = options.url || process.env.LATCHKEY_URL;
       if (!url && interactive) url = await ask('Latchkey URL (http://127.0.0.1:4000): ');
       if (!url) url = 'http://127.0.0.1:4000';
+      if (options.email) return loginWithPassword(url, options.email, options);
       let token = options.token || process.env.LATCHKEY_TOKEN;
       if (!token) token = interactive ? await askSecret('Token: ') : await readStdin();
       if (!token) throw new CliError('VALIDATION_FAILED', 'No token given');
@@ -111,11 +147,20 @@ export function registerAuthCommands(program: Command): void {
     }),
   );
 
-  const logout = withCommon(program.command('logout').description('Forget the stored server URL and token'), {
-    org: false,
-  });
+  const logout = withCommon(
+    program
+      .command('logout')
+      .description(
+        'Forget the stored server URL and credential (a stored session is also ended on the server)',
+      ),
+    { org: false },
+  );
   logout.action(
     run(async (options: CommonOptions) => {
+      const config = await readConfig();
+      if (config.session && config.url) {
+        await new Latchkey({ baseUrl: config.url, cookie: config.session }).auth.logout().catch(() => {});
+      }
       const removed = await removeConfig();
       if (options.json) printJson({ loggedOut: removed });
       else process.stdout.write(removed ? 'Logged out.\n' : 'Not logged in.\n');

@@ -2,10 +2,15 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-/** What `latchkey login` keeps: the server, the token and the default org. */
+/**
+ * What `latchkey login` keeps: the server, a credential — a token, or (after `login --email`) a
+ * console session cookie — and the default org.
+ */
 export interface CliConfig {
   url?: string;
   token?: string;
+  /** A console session cookie (`lk_session=…`), for the calls that need a signed-in person. */
+  session?: string;
   org?: string;
 }
 
@@ -29,6 +34,7 @@ export async function readConfig(path: string = configPath()): Promise<CliConfig
   const config: CliConfig = {};
   if (typeof record.url === 'string') config.url = record.url;
   if (typeof record.token === 'string') config.token = record.token;
+  if (typeof record.session === 'string') config.session = record.session;
   if (typeof record.org === 'string') config.org = record.org;
   return config;
 }

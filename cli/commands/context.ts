@@ -42,26 +42,77 @@ export interface Context {
   url: string;
 }
 
-/** The server URL and token: flags, then `LATCHKEY_URL`/`LATCHKEY_TOKEN`, then the login config. */
+/**
+ * The server URL and credential: flags, then `LATCHKEY_URL`/`LATCHKEY_TOKEN`, then the login
+ * config (its token, or its console session from `login --email`).
+ */
 export async function settings(
   options: CommonOptions,
-): Promise<{ config: CliConfig; url?: string; token?: string }> {
+): Promise<{ config: CliConfig; url?: string; token?: string; session?: string }> {
   const config = await readConfig();
   const url = options.url || process.env.LATCHKEY_URL || config.url;
   const token = process.env.LATCHKEY_TOKEN || config.token;
-  return { config, ...(url ? { url } : {}), ...(token ? { token } : {}) };
+  const session = process.env.LATCHKEY_TOKEN ? undefined : config.session;
+  return {
+    config,
+    ...(url ? { url } : {}),
+    ...(token ? { token } : {}),
+    ...(!token && session ? { session } : {}),
+  };
 }
 
 /** A client for the configured server; `credential: false` for calls that need none (verify). */
 export async function connect(options: CommonOptions, credential = true): Promise<Context> {
-  const { config, url, token } = await settings(options);
+  const { config, url, token, session } = await settings(options);
   if (!url) {
     throw new CliError('NOT_LOGGED_IN', 'No server URL: run `latchkey login`, or set LATCHKEY_URL or --url');
   }
-  if (credential && !token) {
-    throw new CliError('NOT_LOGGED_IN', 'No token: run `latchkey login`, or set LATCHKEY_TOKEN');
+  if (credential && !token && !session) {
+    throw new CliError(
+      'NOT_LOGGED_IN',
+      'No credential: run `latchkey login` (a token) or `latchkey login --email` (a session), or set LATCHKEY_TOKEN',
+    );
   }
-  return { client: new Latchkey({ baseUrl: url, ...(credential && token ? { token } : {}) }), config, url };
+  const auth = !credential ? {} : token ? { token } : session ? { cookie: session } : {};
+  return { client: new Latchkey({ baseUrl: url, ...auth }), config, url };
+}
+
+/** Lists with `--limit`, `--cursor` and `--all` (follow every page). */
+export interface PageOptions {
+  limit?: string;
+  cursor?: string;
+  all?: boolean;
+}
+
+/** Adds `--limit`, `--cursor` and `--all` to a list command. */
+export function withPaging(command: Command): Command {
+  return command
+    .option('--limit <n>', 'page size, 1–100')
+    .option('--cursor <cursor>', 'continue from a previous page')
+    .option('--all', 'follow every page');
+}
+
+/** One page, or with `--all` every page, of a cursor-paged list. */
+export async function readPages<T, P extends { items: T[]; nextCursor: string | null }>(
+  options: PageOptions,
+  page: (params: { limit?: number; cursor?: string }) => Promise<P>,
+): Promise<{ items: T[]; nextCursor: string | null; first: P }> {
+  const limit = options.limit === undefined ? undefined : Number(options.limit);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 100)) {
+    throw new CliError('VALIDATION_FAILED', '--limit takes a number from 1 to 100');
+  }
+  const first = await page({
+    ...(limit ? { limit } : {}),
+    ...(options.cursor && !options.all ? { cursor: options.cursor } : {}),
+  });
+  const items = [...first.items];
+  let nextCursor = first.nextCursor;
+  while (options.all && nextCursor) {
+    const next = await page({ ...(limit ? { limit } : {}), cursor: nextCursor });
+    items.push(...next.items);
+    nextCursor = next.nextCursor;
+  }
+  return { items, nextCursor, first };
 }
 
 /** The org to act on: `--org`, then the login's default, then the token's own org. */

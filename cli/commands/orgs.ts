@@ -62,6 +62,7 @@ export function registerOrgCommands(program: Command): void {
         ['Name', org.name],
         ['Max token lifetime (days)', org.policy?.maxTtlDays],
         ['Tokens without expiry', org.policy?.allowNoExpiry ? 'allowed' : 'not allowed'],
+        ['Notices about unused tokens', org.policy?.notifyUnused ? 'on (after 90 days)' : 'off'],
       ]);
     }),
   );

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { Page, Role } from '../../packages/sdk/src/types.ts';
 import {
   CliError,
   type CommonOptions,
@@ -6,28 +7,38 @@ import {
   connect,
   examples,
   formatList,
+  type PageOptions,
   printJson,
   printTable,
+  readPages,
   resolveOrg,
   run,
   withCommon,
+  withPaging,
 } from './context.ts';
 
 export function registerRoleCommands(program: Command): void {
   const roles = program.command('roles').description('Built-in and custom roles');
 
-  const list = withCommon(roles.command('list', { isDefault: true }).alias('ls').description('List roles'));
-  examples(list, ['latchkey roles', 'latchkey roles list --json']);
+  const list = withCommon(
+    withPaging(
+      roles.command('list', { isDefault: true }).alias('ls').description('List roles: built-in, then custom'),
+    ),
+  );
+  examples(list, ['latchkey roles', 'latchkey roles list --json', 'latchkey roles list --all --limit 100']);
   list.action(
-    run(async (options: CommonOptions) => {
+    run(async (options: CommonOptions & PageOptions) => {
       const context = await connect(options);
       const org = await resolveOrg(context, options);
-      const page = await context.client.roles.list(org);
-      if (options.json) return void printJson(page);
+      const { items, nextCursor } = await readPages<Role, Page<Role>>(options, (params) =>
+        context.client.roles.list(org, params),
+      );
+      if (options.json) return void printJson({ items, nextCursor });
       printTable(
         ['ID', 'NAME', 'PERMISSIONS'],
-        page.items.map((r) => [r.id, r.name, formatList(r.permissions)]),
+        items.map((r) => [r.id, r.name, formatList(r.permissions)]),
       );
+      if (nextCursor) process.stdout.write(`More: latchkey roles list --cursor ${nextCursor}\n`);
     }),
   );
 

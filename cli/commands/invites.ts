@@ -1,0 +1,77 @@
+import type { Command } from 'commander';
+import type { Invite, Page } from '../../packages/sdk/src/types.ts';
+import {
+  type CommonOptions,
+  connect,
+  examples,
+  formatDate,
+  type PageOptions,
+  printJson,
+  printTable,
+  readPages,
+  resolveOrg,
+  run,
+  withCommon,
+  withPaging,
+} from './context.ts';
+
+export function registerInviteCommands(program: Command): void {
+  const invites = program
+    .command('invites')
+    .alias('invitations')
+    .description(
+      'Pending invitations (made by `latchkey members add` for someone without an account); cancelling needs `latchkey login --email`',
+    );
+
+  const list = withCommon(
+    withPaging(
+      invites
+        .command('list', { isDefault: true })
+        .alias('ls')
+        .description('List pending invitations, newest first (members:read)'),
+    ),
+  );
+  examples(list, ['latchkey invites', 'latchkey invites list --all --json', 'latchkey invites --limit 10']);
+  list.action(
+    run(async (options: CommonOptions & PageOptions) => {
+      const context = await connect(options);
+      const org = await resolveOrg(context, options);
+      const { items, nextCursor } = await readPages<Invite, Page<Invite>>(options, (params) =>
+        context.client.invites.list(org, params),
+      );
+      if (options.json) return void printJson({ items, nextCursor });
+      if (items.length === 0) return void process.stdout.write('No pending invitations.\n');
+      printTable(
+        ['ID', 'EMAIL', 'ROLE', 'INVITED BY', 'CREATED', 'EXPIRES'],
+        items.map((i) => [
+          i.id,
+          i.email,
+          i.roleId,
+          i.invitedBy,
+          formatDate(i.createdAt),
+          formatDate(i.expiresAt),
+        ]),
+      );
+      if (nextCursor) process.stdout.write(`More: latchkey invites list --cursor ${nextCursor}\n`);
+    }),
+  );
+
+  const cancel = withCommon(
+    invites
+      .command('cancel <inviteId>')
+      .alias('rm')
+      .description(
+        'Cancel a pending invitation; its link stops working (a signed-in person with members:write)',
+      ),
+  );
+  examples(cancel, ['latchkey invites cancel inv_…']);
+  cancel.action(
+    run(async (inviteId: string, options: CommonOptions) => {
+      const context = await connect(options);
+      const org = await resolveOrg(context, options);
+      await context.client.invites.cancel(org, inviteId);
+      if (options.json) return void printJson({ id: inviteId, cancelled: true });
+      process.stdout.write(`Cancelled ${inviteId}.\n`);
+    }),
+  );
+}
