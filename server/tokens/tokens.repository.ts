@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database, NewToken, TokenRow } from '../db/schema.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -149,24 +149,35 @@ export async function updateTokenHint(db: Db, id: string, hint: string): Promise
   await db.updateTable('tokens').set({ hint }).where('id', '=', id).execute();
 }
 
-export async function addTokenUsage(
-  db: Db,
-  tokenId: string,
-  usage: { count: number; lastUsedAt: number; lastUsedIp: string },
-): Promise<void> {
-  await db
-    .updateTable('tokens')
-    .set((eb) => {
-      // Several processes flush in any order: the count adds up, the last use only moves forward.
-      const newer = eb.or([eb('lastUsedAt', 'is', null), eb('lastUsedAt', '<', usage.lastUsedAt)]);
-      return {
-        useCount: eb('useCount', '+', usage.count),
-        lastUsedAt: eb.case().when(newer).then(usage.lastUsedAt).else(eb.ref('lastUsedAt')).end(),
-        lastUsedIp: eb.case().when(newer).then(usage.lastUsedIp).else(eb.ref('lastUsedIp')).end(),
-      };
-    })
-    .where('id', '=', tokenId)
-    .execute();
+export interface TokenUsage {
+  tokenId: string;
+  count: number;
+  lastUsedAt: number;
+  lastUsedIp: string;
+}
+
+/**
+ * Adds recorded uses to many tokens in one statement (UPDATE … FROM VALUES, in SQLite and PostgreSQL
+ * alike). Several processes flush in any order: counts add up, and the last use only moves forward.
+ */
+export async function addTokenUsage(db: Db, usages: readonly TokenUsage[]): Promise<void> {
+  if (usages.length === 0) return;
+  const rows = sql.join(
+    usages.map(
+      (u) =>
+        sql`(${u.tokenId}, cast(${u.count} as bigint), cast(${u.lastUsedAt} as bigint), ${u.lastUsedIp})`,
+    ),
+  );
+  // VALUES columns are column1…column4 in both dialects.
+  await sql`
+    update tokens set
+      use_count = tokens.use_count + v.column2,
+      last_used_ip = case when tokens.last_used_at is null or tokens.last_used_at < v.column3
+        then v.column4 else tokens.last_used_ip end,
+      last_used_at = case when tokens.last_used_at is null or tokens.last_used_at < v.column3
+        then v.column3 else tokens.last_used_at end
+    from (values ${rows}) as v
+    where tokens.id = v.column1`.execute(db);
 }
 
 export async function deleteLapsedSecrets(db: Db, now: number): Promise<void> {

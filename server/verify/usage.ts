@@ -2,6 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { addTokenUsage } from '../tokens/tokens.repository.ts';
 
+const BATCH_ROWS = 500;
+
 interface PendingUsage {
   count: number;
   lastUsedAt: number;
@@ -55,7 +57,10 @@ export class UsageRecorder {
     this.pending = new Map();
     try {
       await this.db.transaction().execute(async (trx) => {
-        for (const [tokenId, usage] of batch) await addTokenUsage(trx, tokenId, usage);
+        const usages = [...batch].map(([tokenId, usage]) => ({ tokenId, ...usage }));
+        // Bounded statements: parameters per statement stay far below both databases' limits.
+        for (let i = 0; i < usages.length; i += BATCH_ROWS)
+          await addTokenUsage(trx, usages.slice(i, i + BATCH_ROWS));
       });
     } catch (error) {
       // Keep the counts for the next attempt rather than losing acknowledged uses.
