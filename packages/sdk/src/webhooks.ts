@@ -16,7 +16,12 @@ export interface VerifyWebhookSignatureOptions {
   now?: number;
 }
 
-/** The raw body as received: a string (UTF-8) or the exact bytes. */
+/**
+ * The raw body of a delivery as received: a string (UTF-8) or the exact bytes.
+ *
+ * @example
+ * const body: WebhookBody = Buffer.concat(chunks); // or: await request.text()
+ */
 export type WebhookBody = string | Uint8Array;
 
 const HEX = /^[0-9a-f]+$/i;
