@@ -8,9 +8,9 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyServerOptions, LogController } from 'fastify';
 import { Gauge } from 'prom-client';
 import { auditRoutes } from './audit/audit.routes.ts';
 import { authRoutes } from './auth/auth.routes.ts';
@@ -60,6 +60,25 @@ export interface BuildOptions {
 
 const defaultConsoleDir = fileURLToPath(new URL('../console/dist', import.meta.url));
 const CLEANUP_INTERVAL_MS = 10 * 60_000;
+
+/**
+ * Compiling every route's validator at boot costs a good part of start-up; each is compiled when its
+ * route is first called instead. (The security matrix and fuzz tests call every route, so a schema that
+ * does not compile still fails the tests.)
+ */
+function compileOnFirstUse(compile: () => ValidateFunction) {
+  let validate: ValidateFunction | undefined;
+  const lazy = Object.assign(
+    (data: unknown) => {
+      validate ??= compile();
+      const valid = validate(data);
+      lazy.errors = validate.errors;
+      return valid;
+    },
+    { errors: undefined as ValidateFunction['errors'] },
+  );
+  return lazy;
+}
 
 /** Verifications, probes and event streams are too frequent (or too long) for a log line each. */
 const quietPaths = new Set(['/v1/verify', '/healthz', '/readyz', '/metrics', '/v1/events']);
@@ -111,18 +130,20 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     onConstructorPoisoning: 'error',
     // Decided per request instead of a per-route log level, which would make pino rebuild every log
     // method of each request's child logger.
-    disableRequestLogging: quietRequests,
+    logController: new LogController({ disableRequestLogging: quietRequests }),
     frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const ajv = validators();
   app.setValidatorCompiler(({ schema, httpPart }) =>
-    (httpPart === 'body' ? ajv.body : ajv.query).compile(schema as object),
+    compileOnFirstUse(() => (httpPart === 'body' ? ajv.body : ajv.query).compile(schema as object)),
   );
 
   // One process (SQLite) counts in memory; several on one PostgreSQL share counters there.
   const sharedLimits = database.pool
-    ? new PostgresRateLimitStore(database.db, (error) => app.log.warn({ err: error }, 'rate-limit counter update failed'))
+    ? new PostgresRateLimitStore(database.db, (error) =>
+        app.log.warn({ err: error }, 'rate-limit counter update failed'),
+      )
     : undefined;
   const rateLimits: RateLimitStore = sharedLimits ?? new MemoryRateLimitStore();
   const usage = new UsageRecorder(database.db, config.usageFlushIntervalMs, (error) =>
