@@ -64,6 +64,8 @@ export function backoffDelay(baseMs: number, attempts: number): number {
  * default) has passed since the job was queued; then the job is `failed`, and a webhook endpoint that has not
  * succeeded since is disabled and its org's administrators are told.
  */
+const FIRST_SCAN_DELAY_MS = 30_000;
+
 export class JobWorker {
   private timer: NodeJS.Timeout | undefined;
   private followUp: NodeJS.Timeout | undefined;
@@ -83,6 +85,9 @@ export class JobWorker {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    // The first notice scan waits a little (at most 30 s): start-up serves verifications first.
+    const interval = this.options.noticeScanIntervalMs;
+    this.lastScan = Date.now() - interval + Math.min(interval, FIRST_SCAN_DELAY_MS);
     this.unsubscribe = onJobsSignal(() => this.wake());
     this.timer = setInterval(() => this.wake(), this.options.intervalMs);
     this.timer.unref();

@@ -272,6 +272,45 @@ export class Verifier {
     );
   }
 
+  /**
+   * The answer when memory alone can give it: a malformed value, a cached token or a cached unknown one.
+   * Undefined when the database or a shared counter is needed; then call {@link verify}. Nothing is
+   * counted before it decides, so falling back never counts twice.
+   */
+  verifyFromMemory(input: VerifyInput, callerIp: string, now: number): VerifyOutcome | undefined {
+    const clientIp = input.ip ?? callerIp;
+    const retryAfterSeconds = this.throttledFor(clientIp, now);
+    if (retryAfterSeconds > 0) return { throttled: true, retryAfterSeconds };
+    if (!isWellFormedToken(input.token, this.options.tokenPrefix)) {
+      this.recordFailure(clientIp, now);
+      return invalid('MALFORMED');
+    }
+    if (!this.caching) return undefined;
+    const hash = this.hash(input.token);
+    const token = this.cache.get(hash);
+    if (token === undefined) {
+      if (!this.unknown.has(hash)) return undefined;
+      this.recordFailure(clientIp, now);
+      return invalid('NOT_FOUND');
+    }
+    const unusable = this.checkUsable(token, clientIp, now);
+    if (unusable !== null) {
+      if (unusable === 'NOT_FOUND') this.recordFailure(clientIp, now);
+      return invalid(unusable);
+    }
+    if (token.rateLimit !== null) return undefined;
+    if (input.permission !== undefined && !this.allows(token, input.permission)) return invalid('FORBIDDEN');
+    if (input.resource !== undefined) {
+      if (token.resourceIds !== null && !token.resourceIds.has(input.resource))
+        return invalid('RESOURCE_FORBIDDEN');
+      const resources = this.orgResources.get(token.orgId);
+      if (resources === undefined) return undefined;
+      if (!resources.has(input.resource)) return invalid('RESOURCE_FORBIDDEN');
+    }
+    this.options.usage.record(token.id, clientIp, now);
+    return { valid: true, token, body: token.validBody };
+  }
+
   async verify(input: VerifyInput, callerIp: string): Promise<VerifyOutcome> {
     const now = Date.now();
     const clientIp = input.ip ?? callerIp;
