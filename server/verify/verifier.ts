@@ -38,9 +38,7 @@ export interface VerifiedToken {
   /** When this value (not the token) stops working: the end of a rotation's grace. */
   readonly valueNotAfter: number | null;
   readonly permissions: ReadonlySet<string>;
-  readonly permissionList: readonly string[];
   readonly resourceIds: ReadonlySet<string> | null;
-  readonly resourceIdList: readonly string[] | null;
   readonly ipRanges: readonly IpRange[] | null;
   readonly rateLimit: { limit: number; windowMs: number } | null;
   /** The whole `{"valid":true,…}` answer, serialized once per cache entry instead of once per request. */
@@ -86,7 +84,10 @@ function parseList(json: string | null): string[] | null {
 export class Verifier {
   private readonly cache: LRUCache<string, VerifiedToken>;
   private readonly unknown: LRUCache<string, true>;
-  private readonly hashesByToken = new Map<string, Set<string>>();
+  /** The hashes cached for a token: one, or a few during a rotation's grace (no Set per token: memory). */
+  private readonly hashesByToken = new Map<string, string | string[]>();
+  /** Tokens share permission and resource sets (a role, a catalog group): one Set per distinct list. */
+  private readonly sets = new LRUCache<string, ReadonlySet<string>>({ max: 10_000 });
   private readonly orgResources: LRUCache<string, ReadonlySet<string>>;
   /** Bumped by every invalidation, so a load that raced with one is not cached. */
   private generation = 0;
@@ -111,8 +112,9 @@ export class Verifier {
       dispose: (entry, hash) => {
         const hashes = this.hashesByToken.get(entry.id);
         if (hashes === undefined) return;
-        hashes.delete(hash);
-        if (hashes.size === 0) this.hashesByToken.delete(entry.id);
+        const rest = typeof hashes === 'string' ? [] : hashes.filter((h) => h !== hash);
+        if (hashes === hash || rest.length === 0) this.hashesByToken.delete(entry.id);
+        else this.hashesByToken.set(entry.id, rest.length === 1 ? (rest[0] as string) : rest);
       },
     });
     this.unknown = new LRUCache({ max, ttl });
@@ -156,14 +158,22 @@ export class Verifier {
     const entry = this.toVerified(row);
     if (cacheable) {
       this.cache.set(hash, entry);
-      let hashes = this.hashesByToken.get(entry.id);
-      if (hashes === undefined) {
-        hashes = new Set();
-        this.hashesByToken.set(entry.id, hashes);
-      }
-      hashes.add(hash);
+      const hashes = this.hashesByToken.get(entry.id);
+      if (hashes === undefined || hashes === hash) this.hashesByToken.set(entry.id, hash);
+      else if (typeof hashes === 'string') this.hashesByToken.set(entry.id, [hashes, hash]);
+      else if (!hashes.includes(hash)) hashes.push(hash);
     }
     return entry;
+  }
+
+  private interned(list: readonly string[]): ReadonlySet<string> {
+    const key = list.join('\n');
+    let set = this.sets.get(key);
+    if (set === undefined) {
+      set = new Set(list);
+      this.sets.set(key, set);
+    }
+    return set;
   }
 
   private toVerified(row: TokenForVerify): VerifiedToken {
@@ -200,10 +210,8 @@ export class Verifier {
       revoked: row.status === 'revoked' || ownerGone,
       expiresAt,
       valueNotAfter: row.notAfter === null ? null : Number(row.notAfter),
-      permissions: new Set(permissionList),
-      permissionList,
-      resourceIds: resourceIdList === null ? null : new Set(resourceIdList),
-      resourceIdList,
+      permissions: this.interned(permissionList),
+      resourceIds: resourceIdList === null ? null : this.interned(resourceIdList),
       ipRanges,
       rateLimit:
         row.rateLimit === null || row.rateLimitWindow === null
@@ -360,7 +368,7 @@ export class Verifier {
     this.generation++;
     const hashes = this.hashesByToken.get(tokenId);
     if (hashes === undefined) return;
-    for (const hash of [...hashes]) this.cache.delete(hash);
+    for (const hash of typeof hashes === 'string' ? [hashes] : [...hashes]) this.cache.delete(hash);
   }
 
   /** Drops every entry of an org: role edits and member changes reach many tokens at once. */
