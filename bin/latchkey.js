@@ -22,7 +22,9 @@ function newestSource(dir) {
 function bundleIsFresh() {
   try {
     const built = statSync(bundle).mtimeMs;
-    const sources = ['server', 'cli', join('packages', 'sdk', 'src')].map((dir) => newestSource(join(root, dir)));
+    const sources = ['server', 'cli', join('packages', 'sdk', 'src')].map((dir) =>
+      newestSource(join(root, dir)),
+    );
     return built >= Math.max(...sources) && process.env.LATCHKEY_FROM_SOURCE !== '1';
   } catch {
     return false;

@@ -8,9 +8,11 @@ import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const external = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies, ...pkg.optionalDependencies }).filter(
-  (name) => !name.startsWith('@latchkey/'),
-);
+const external = Object.keys({
+  ...pkg.dependencies,
+  ...pkg.devDependencies,
+  ...pkg.optionalDependencies,
+}).filter((name) => !name.startsWith('@latchkey/'));
 const outdir = join(root, 'dist');
 mkdirSync(outdir, { recursive: true });
 await build({
@@ -24,7 +26,9 @@ await build({
   sourcemap: 'linked',
   logLevel: 'warning',
   // Bundled CommonJS dependencies (none today) would need `require`.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
 });
 // Files the code reads next to itself (new URL('./x', import.meta.url)) must sit next to the bundle.
 const assets = new Map();
@@ -33,7 +37,8 @@ const assets = new Map();
     const path = join(dir, entry.name);
     if (entry.isDirectory()) collect(path);
     else if (/\.(json|ya?ml)$/.test(entry.name)) {
-      if (assets.has(entry.name)) throw new Error(`two data files named ${entry.name}: ${assets.get(entry.name)}, ${path}`);
+      if (assets.has(entry.name))
+        throw new Error(`two data files named ${entry.name}: ${assets.get(entry.name)}, ${path}`);
       assets.set(entry.name, path);
     }
   }
