@@ -5,53 +5,23 @@
 // run in order and build on each other (setup → tokens → members → …).
 // Screenshots of each main page at 375 px and 1440 px go to console/test-output/.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startServer } from '../../test/helpers/server.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const consoleDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outDir = join(consoleDir, 'test-output');
-const WIDTHS = [375, 1440] as const;
+import {
+  chromiumOrSkip,
+  launch,
+  navigate,
+  openPage,
+  prepare,
+  screenshots,
+  waitForHeading,
+} from './browser.ts';
 
 interface Target {
   url: string;
   close: () => Promise<void>;
-}
-
-/** The newest modification time under a directory. */
-function newest(dir: string): number {
-  let max = 0;
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    const st = statSync(path);
-    max = Math.max(max, st.isDirectory() ? newest(path) : st.mtimeMs);
-  }
-  return max;
-}
-
-/** Builds console/dist when it is missing or older than the sources. */
-function ensureBuilt(): void {
-  const index = join(consoleDir, 'dist', 'index.html');
-  const sources = Math.max(newest(join(consoleDir, 'src')), statSync(join(consoleDir, 'index.html')).mtimeMs);
-  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const built = spawnSync(npm, ['run', 'build'], { cwd: consoleDir, encoding: 'utf8' });
-  assert.equal(built.status, 0, `console build failed:\n${built.stdout}\n${built.stderr}`);
 }
 
 async function startTarget(): Promise<Target> {
@@ -68,15 +38,9 @@ interface VerifyAnswer {
   token?: { id: string; permissions: string[] };
 }
 
-if (!existsSync(CHROMIUM)) {
-  test('console end to end in Chromium', (t) => {
-    if (process.env.CI === 'true') assert.fail(`chromium not found at ${CHROMIUM}; CI must install it`);
-    t.skip(`chromium not found at ${CHROMIUM}`);
-  });
-} else {
+if (chromiumOrSkip('console end to end in Chromium')) {
   let target: Target;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   const admin = {
     name: 'Grace Admin',
@@ -99,44 +63,17 @@ if (!existsSync(CHROMIUM)) {
   };
 
   /** Saves the current page at both widths, then restores the desktop width. */
-  const shoot = async (name: string, p: Page = page): Promise<void> => {
-    for (const width of WIDTHS) {
-      await p.setViewportSize({ width, height: width < 800 ? 812 : 900 });
-      await p.screenshot({ path: join(outDir, `${name}-${width}.png`), fullPage: true });
-    }
-    await p.setViewportSize({ width: 1440, height: 900 });
-  };
+  const shoot = (name: string, p: Page = page): Promise<void> => screenshots(p, name);
 
-  const heading = (name: string | RegExp, p: Page = page) =>
-    p.getByRole('heading', { level: 1, name }).waitFor();
+  const heading = (name: string | RegExp, p: Page = page) => waitForHeading(p, name);
 
-  const goTo = async (label: string) => {
-    await page
-      .getByRole('navigation', { name: 'Main' })
-      .getByRole('link', { name: label, exact: true })
-      .click();
-  };
+  const goTo = (label: string) => navigate(page, label);
 
   before(async () => {
-    mkdirSync(outDir, { recursive: true });
-    ensureBuilt();
+    prepare();
     target = await startTarget();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-    context = await browser.newContext({
-      viewport: { width: 1440, height: 900 },
-      acceptDownloads: true,
-      permissions: ['clipboard-read', 'clipboard-write'],
-    });
-    context.setDefaultTimeout(15_000);
-    page = await context.newPage();
-    // Uncaught exceptions and console errors (a CSP violation, a React warning) fail the last test.
-    // Failed requests are expected (401 before sign-in, 409 for a duplicate name) and left out.
-    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
-        problems.push(`console: ${message.text()}`);
-      }
-    });
+    browser = await launch();
+    ({ page } = await openPage(browser, problems, { acceptDownloads: true }));
   });
 
   after(async () => {

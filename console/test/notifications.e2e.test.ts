@@ -5,53 +5,24 @@
 // and build on each other (webhook endpoint → outbox → create from a notice → settings → delete).
 // Screenshots of the new pages at 375 px and 1440 px go to console/test-output/.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startServer, type TestServer } from '../../test/helpers/server.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const consoleDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-const repoDir = join(consoleDir, '..');
-const outDir = join(consoleDir, 'test-output');
-const WIDTHS = [375, 1440] as const;
-
-/** The newest modification time under a directory. */
-function newest(dir: string): number {
-  let max = 0;
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    const st = statSync(path);
-    max = Math.max(max, st.isDirectory() ? newest(path) : st.mtimeMs);
-  }
-  return max;
-}
-
-/** Builds console/dist when it is missing or older than the sources. */
-function ensureBuilt(): void {
-  const index = join(consoleDir, 'dist', 'index.html');
-  const sources = Math.max(newest(join(consoleDir, 'src')), statSync(join(consoleDir, 'index.html')).mtimeMs);
-  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const built = spawnSync(npm, ['run', 'build'], { cwd: consoleDir, encoding: 'utf8' });
-  assert.equal(built.status, 0, `console build failed:\n${built.stdout}\n${built.stderr}`);
-}
+import {
+  chromiumOrSkip,
+  launch,
+  navigate,
+  openPage,
+  prepare,
+  repoDir,
+  screenshots,
+  waitForHeading,
+} from './browser.ts';
 
 type Verifier = (secret: string, header: unknown, rawBody: string, toleranceSeconds?: number) => boolean;
 
@@ -114,12 +85,7 @@ class Receiver {
   }
 }
 
-if (!existsSync(CHROMIUM)) {
-  test('console notifications end to end in Chromium', (t) => {
-    if (process.env.CI === 'true') assert.fail(`chromium not found at ${CHROMIUM}; CI must install it`);
-    t.skip(`chromium not found at ${CHROMIUM}`);
-  });
-} else {
+if (chromiumOrSkip('console notifications end to end in Chromium')) {
   let server: TestServer;
   let url: string;
   const receiver = new Receiver();
@@ -152,49 +118,24 @@ if (!existsSync(CHROMIUM)) {
   };
 
   /** Saves the current page at both widths (checking nothing overflows sideways), then restores 1440 px. */
-  const shoot = async (name: string): Promise<void> => {
-    for (const width of WIDTHS) {
-      await page.setViewportSize({ width, height: width < 800 ? 812 : 900 });
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      assert.ok(overflow <= 0, `${name} at ${width} px overflows sideways by ${overflow} px`);
-      await page.screenshot({ path: join(outDir, `${name}-${width}.png`), fullPage: true });
-    }
-    await page.setViewportSize({ width: 1440, height: 900 });
-  };
+  const shoot = (name: string): Promise<void> => screenshots(page, name, { checkOverflow: true });
 
-  const heading = (name: string | RegExp) => page.getByRole('heading', { level: 1, name }).waitFor();
+  const heading = (name: string | RegExp) => waitForHeading(page, name);
 
-  const goTo = async (label: string) => {
-    await page
-      .getByRole('navigation', { name: 'Main' })
-      .getByRole('link', { name: label, exact: true })
-      .click();
-  };
+  const goTo = (label: string) => navigate(page, label);
 
   const endpointCard = () =>
     page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: hookUrl }) });
 
   before(async () => {
-    mkdirSync(outDir, { recursive: true });
-    ensureBuilt();
+    prepare();
     await receiver.start();
     hookUrl = `${receiver.url}/hooks/latchkey`;
     // The worker wakes at once for jobs queued in its own process; a short interval covers the rest.
     server = await startServer({ env: { WORKER_INTERVAL_MS: '100' } });
     url = server.url.replace(/\/$/, '');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-    context = await browser.newContext({
-      viewport: { width: 1440, height: 900 },
-      permissions: ['clipboard-read', 'clipboard-write'],
-    });
-    context.setDefaultTimeout(15_000);
-    page = await context.newPage();
-    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
-        problems.push(`console: ${message.text()}`);
-      }
-    });
+    browser = await launch();
+    ({ context, page } = await openPage(browser, problems));
     // The first-run setup through the API (console.e2e.test.ts covers the form); the cookie lands in the
     // browser context, so the console opens signed in.
     const setup = await context.request.post(`${url}/v1/setup`, {
