@@ -1,6 +1,7 @@
 import { useMutation } from '@tanstack/react-query';
-import { useEffect, useRef, useState } from 'react';
-import { CopyButton, Dialog, ErrorMessage } from '../components/ui';
+import { useState } from 'react';
+import { OneTimeSecretDialog } from '../components/OneTimeSecretDialog';
+import { ErrorMessage } from '../components/ui';
 import { api } from '../lib/api';
 import { csvFileName, tokenCsv } from '../lib/csv';
 import { absoluteTime } from '../lib/format';
@@ -23,25 +24,13 @@ export function RevealDialog({
   rotated?: boolean;
   onClose: () => void;
 }) {
-  const [copied, setCopied] = useState(false);
   const [downloaded, setDownloaded] = useState(false);
-  const [confirming, setConfirming] = useState(false);
-  const goBackRef = useRef<HTMLButtonElement>(null);
-  useEffect(() => {
-    if (confirming) goBackRef.current?.focus();
-  }, [confirming]);
   const [delivery, setDelivery] = useState<Delivery | undefined>(issued.delivery);
   const send = useMutation({
     mutationFn: () => api.deliverToken(orgId, issued.clientId, issued.token),
     onSuccess: (answer) => setDelivery(answer.delivery),
   });
   const mailed = delivery?.email === 'sent';
-  const saved = copied || downloaded || mailed;
-
-  const requestClose = () => {
-    if (saved) onClose();
-    else setConfirming(true);
-  };
 
   const download = () => {
     const blob = new Blob([tokenCsv(issued)], { type: 'text/csv;charset=utf-8' });
@@ -58,39 +47,29 @@ export function RevealDialog({
 
   const info = issued.tokenInfo;
   return (
-    <Dialog
-      open
-      onOpenChange={(open) => {
-        if (!open) requestClose();
-      }}
-      onInteractOutside={(event) => event.preventDefault()}
+    <OneTimeSecretDialog
       title={rotated ? `New value for “${info.name}”` : `Token “${info.name}” created`}
       description="Copy the value now and store it somewhere safe."
-    >
-      <div className="alert alert-warning">
-        <p>
+      warning={
+        <>
           <strong>This value will not be shown again.</strong> Latchkey keeps only a hash of it. If you lose
           it, rotate or revoke the token and create a new one.
-        </p>
-      </div>
-      <div className="field">
-        <label htmlFor="token-value">Token value</label>
-        <div className="reveal-row">
-          <input
-            id="token-value"
-            className="mono reveal-value"
-            readOnly
-            value={issued.token}
-            onFocus={(event) => event.currentTarget.select()}
-            spellCheck={false}
-          />
-          <CopyButton
-            text={issued.token}
-            onCopied={() => setCopied(true)}
-            className="button button-primary"
-          />
-        </div>
-      </div>
+        </>
+      }
+      label="Token value"
+      inputId="token-value"
+      value={issued.token}
+      savedElsewhere={downloaded || mailed}
+      confirmId="confirm-close-text"
+      confirmText={
+        <>
+          You have not copied, downloaded or e-mailed this token. Once closed, the value is gone for good.
+          Close anyway?
+        </>
+      }
+      closeAnywayLabel="Close without saving"
+      onClose={onClose}
+    >
       <dl className="facts">
         <div>
           <dt>Client id</dt>
@@ -127,32 +106,6 @@ export function RevealDialog({
           The e-mail goes to your own address, {email}, and holds the value in plain text.
         </p>
       </div>
-      {confirming ? (
-        <div
-          className="alert alert-error confirm-close"
-          role="alertdialog"
-          aria-labelledby="confirm-close-text"
-        >
-          <p id="confirm-close-text">
-            You have not copied, downloaded or e-mailed this token. Once closed, the value is gone for good.
-            Close anyway?
-          </p>
-          <div className="dialog-actions">
-            <button type="button" className="button" onClick={() => setConfirming(false)} ref={goBackRef}>
-              Go back
-            </button>
-            <button type="button" className="button button-danger" onClick={onClose}>
-              Close without saving
-            </button>
-          </div>
-        </div>
-      ) : (
-        <div className="dialog-actions">
-          <button type="button" className="button button-primary" onClick={requestClose}>
-            Done
-          </button>
-        </div>
-      )}
-    </Dialog>
+    </OneTimeSecretDialog>
   );
 }

@@ -1,10 +1,10 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import { Controller, useForm } from 'react-hook-form';
+import { OneTimeSecretDialog } from '../components/OneTimeSecretDialog';
 import {
   Checkbox,
   ConfirmDialog,
-  CopyButton,
   Dialog,
   EmptyState,
   ErrorMessage,
@@ -580,78 +580,28 @@ function EventPicker({
 
 /** The signing secret, shown once; closing before it was copied asks first (like the token reveal). */
 function SecretDialog({ created, onClose }: { created: CreatedWebhook; onClose: () => void }) {
-  const [copied, setCopied] = useState(false);
-  const [confirming, setConfirming] = useState(false);
-  const goBackRef = useRef<HTMLButtonElement>(null);
-  useEffect(() => {
-    if (confirming) goBackRef.current?.focus();
-  }, [confirming]);
-  const requestClose = () => {
-    if (copied) onClose();
-    else setConfirming(true);
-  };
   return (
-    <Dialog
-      open
-      onOpenChange={(open) => !open && requestClose()}
-      onInteractOutside={(event) => event.preventDefault()}
+    <OneTimeSecretDialog
       title="Endpoint added"
       description={
         <>
           Deliveries to <span className="break">{created.url}</span> are signed with this secret.
         </>
       }
-    >
-      <div className="alert alert-warning">
-        <p>
+      warning={
+        <>
           <strong>This signing secret will not be shown again.</strong> Store it with the receiving
           application now; it checks the Latchkey-Signature header with it. If you lose it, delete the
           endpoint and add it again.
-        </p>
-      </div>
-      <div className="field">
-        <label htmlFor="hook-secret">Signing secret</label>
-        <div className="reveal-row">
-          <input
-            id="hook-secret"
-            className="mono reveal-value"
-            readOnly
-            value={created.secret}
-            onFocus={(event) => event.currentTarget.select()}
-            spellCheck={false}
-          />
-          <CopyButton
-            text={created.secret}
-            onCopied={() => setCopied(true)}
-            className="button button-primary"
-          />
-        </div>
-      </div>
-      {confirming ? (
-        <div
-          className="alert alert-error confirm-close"
-          role="alertdialog"
-          aria-labelledby="secret-close-text"
-        >
-          <p id="secret-close-text">
-            You have not copied the signing secret. Once closed, it is gone for good. Close anyway?
-          </p>
-          <div className="dialog-actions">
-            <button type="button" className="button" onClick={() => setConfirming(false)} ref={goBackRef}>
-              Go back
-            </button>
-            <button type="button" className="button button-danger" onClick={onClose}>
-              Close without copying
-            </button>
-          </div>
-        </div>
-      ) : (
-        <div className="dialog-actions">
-          <button type="button" className="button button-primary" onClick={requestClose}>
-            Done
-          </button>
-        </div>
-      )}
-    </Dialog>
+        </>
+      }
+      label="Signing secret"
+      inputId="hook-secret"
+      value={created.secret}
+      confirmId="secret-close-text"
+      confirmText="You have not copied the signing secret. Once closed, it is gone for good. Close anyway?"
+      closeAnywayLabel="Close without copying"
+      onClose={onClose}
+    />
   );
 }
