@@ -1,5 +1,6 @@
 import * as CheckboxPrimitive from '@radix-ui/react-checkbox';
 import * as DialogPrimitive from '@radix-ui/react-dialog';
+import * as DropdownMenu from '@radix-ui/react-dropdown-menu';
 import { type ReactNode, useEffect, useState } from 'react';
 import { ApiError } from '../lib/api';
 import { absoluteTime, relativeTime } from '../lib/format';
@@ -295,5 +296,40 @@ export function PageHeader({
       </div>
       {actions && <div className="page-actions">{actions}</div>}
     </div>
+  );
+}
+
+/** The "⋯" actions menu of a table row; `children` are its DropdownMenu items. */
+export function RowMenu({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <DropdownMenu.Root>
+      <DropdownMenu.Trigger className="icon-button" aria-label={label}>
+        <span aria-hidden="true">⋯</span>
+      </DropdownMenu.Trigger>
+      <DropdownMenu.Portal>
+        <DropdownMenu.Content className="menu" align="end" sideOffset={4}>
+          {children}
+        </DropdownMenu.Content>
+      </DropdownMenu.Portal>
+    </DropdownMenu.Root>
+  );
+}
+
+/** "Load more" under a list read page by page (a TanStack infinite query), while there are more pages. */
+export function LoadMore({
+  query,
+}: {
+  query: { hasNextPage: boolean; isFetchingNextPage: boolean; fetchNextPage: () => Promise<unknown> };
+}) {
+  if (!query.hasNextPage) return null;
+  return (
+    <button
+      type="button"
+      className="button load-more"
+      onClick={() => void query.fetchNextPage()}
+      disabled={query.isFetchingNextPage}
+    >
+      {query.isFetchingNextPage ? 'Loading…' : 'Load more'}
+    </button>
   );
 }

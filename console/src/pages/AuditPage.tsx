@@ -1,5 +1,5 @@
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { EmptyState, ErrorMessage, Loading, PageHeader, Time } from '../components/ui';
+import { EmptyState, ErrorMessage, Loading, LoadMore, PageHeader, Time } from '../components/ui';
 import { api } from '../lib/api';
 import { absoluteTime } from '../lib/format';
 import { setSearch, useLocation } from '../lib/router';
@@ -134,16 +134,7 @@ export function AuditPage() {
               ))}
             </tbody>
           </table>
-          {events.hasNextPage && (
-            <button
-              type="button"
-              className="button load-more"
-              onClick={() => void events.fetchNextPage()}
-              disabled={events.isFetchingNextPage}
-            >
-              {events.isFetchingNextPage ? 'Loading…' : 'Load more'}
-            </button>
-          )}
+          <LoadMore query={events} />
         </div>
       )}
     </>

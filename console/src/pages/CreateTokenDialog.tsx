@@ -6,25 +6,14 @@ import { Checkbox, Dialog, ErrorMessage, Loading } from '../components/ui';
 import { defaultLifetime, LIFETIMES, roleExcess } from '../lib/access';
 import { ApiError, api } from '../lib/api';
 import { absoluteTime, addDays, isoDay, longDate } from '../lib/format';
-import { renewedLifetime, renewedSettings } from '../lib/renew';
+import { type RenewedSettings, renewedLifetime, renewedSettings } from '../lib/renew';
 import { useCatalog, useOrg, useOrgDetails, useResources, useRoles } from '../lib/session';
-import type { CreateTokenBody, IssuedToken, OrgPolicy, TokenInfo, TokenKind } from '../lib/types';
+import type { CreateTokenBody, IssuedToken, OrgPolicy, TokenInfo } from '../lib/types';
 import { checkIpList, splitList } from '../lib/validation';
 
-interface FormValues {
-  name: string;
-  description: string;
-  kind: TokenKind;
+interface FormValues extends RenewedSettings {
   lifetime: string;
   customDate: string;
-  access: 'full' | 'granular' | 'role';
-  permissions: string[];
-  roleId: string;
-  resourceMode: 'all' | 'some';
-  resourceIds: string[];
-  allowedIps: string;
-  rateLimit: string;
-  rateWindow: string;
   deliverEmail: boolean;
 }
 

@@ -1,6 +1,6 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { Dialog, EmptyState, ErrorMessage, Loading, PageHeader, Time } from '../components/ui';
+import { Dialog, EmptyState, ErrorMessage, Loading, LoadMore, PageHeader, Time } from '../components/ui';
 import { api } from '../lib/api';
 import { absoluteTime } from '../lib/format';
 import { useOrg } from '../lib/session';
@@ -101,16 +101,7 @@ export function OutboxPage() {
               ))}
             </tbody>
           </table>
-          {mails.hasNextPage && (
-            <button
-              type="button"
-              className="button load-more"
-              onClick={() => void mails.fetchNextPage()}
-              disabled={mails.isFetchingNextPage}
-            >
-              {mails.isFetchingNextPage ? 'Loading…' : 'Load more'}
-            </button>
-          )}
+          <LoadMore query={mails} />
         </div>
       )}
       {reading && (

@@ -2,7 +2,15 @@ import * as DropdownMenu from '@radix-ui/react-dropdown-menu';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useForm } from 'react-hook-form';
-import { ConfirmDialog, EmptyState, ErrorMessage, Loading, PageHeader, Time } from '../components/ui';
+import {
+  ConfirmDialog,
+  EmptyState,
+  ErrorMessage,
+  Loading,
+  PageHeader,
+  RowMenu,
+  Time,
+} from '../components/ui';
 import { api } from '../lib/api';
 import { navigate, orgPath } from '../lib/router';
 import { useOrg, useResources } from '../lib/session';
@@ -68,32 +76,25 @@ export function ResourcesPage() {
                     <Time iso={r.createdAt} />
                   </td>
                   <td className="cell-actions">
-                    <DropdownMenu.Root>
-                      <DropdownMenu.Trigger className="icon-button" aria-label={`Actions for ${r.name}`}>
-                        <span aria-hidden="true">⋯</span>
-                      </DropdownMenu.Trigger>
-                      <DropdownMenu.Portal>
-                        <DropdownMenu.Content className="menu" align="end" sideOffset={4}>
-                          <DropdownMenu.Item className="menu-item" onSelect={() => navigate(tokensFor(r))}>
-                            View tokens
+                    <RowMenu label={`Actions for ${r.name}`}>
+                      <DropdownMenu.Item className="menu-item" onSelect={() => navigate(tokensFor(r))}>
+                        View tokens
+                      </DropdownMenu.Item>
+                      {writable && (
+                        <>
+                          <DropdownMenu.Separator className="menu-separator" />
+                          <DropdownMenu.Item
+                            className="menu-item menu-danger"
+                            onSelect={() => {
+                              remove.reset();
+                              setRemoving(r);
+                            }}
+                          >
+                            Remove…
                           </DropdownMenu.Item>
-                          {writable && (
-                            <>
-                              <DropdownMenu.Separator className="menu-separator" />
-                              <DropdownMenu.Item
-                                className="menu-item menu-danger"
-                                onSelect={() => {
-                                  remove.reset();
-                                  setRemoving(r);
-                                }}
-                              >
-                                Remove…
-                              </DropdownMenu.Item>
-                            </>
-                          )}
-                        </DropdownMenu.Content>
-                      </DropdownMenu.Portal>
-                    </DropdownMenu.Root>
+                        </>
+                      )}
+                    </RowMenu>
                   </td>
                 </tr>
               ))}

@@ -2,7 +2,17 @@ import * as DropdownMenu from '@radix-ui/react-dropdown-menu';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type ReactNode, useEffect, useState } from 'react';
 import { useForm } from 'react-hook-form';
-import { ConfirmDialog, Dialog, EmptyState, ErrorMessage, Loading, PageHeader, Time } from '../components/ui';
+import {
+  ConfirmDialog,
+  Dialog,
+  EmptyState,
+  ErrorMessage,
+  Loading,
+  LoadMore,
+  PageHeader,
+  RowMenu,
+  Time,
+} from '../components/ui';
 import { api } from '../lib/api';
 import { absoluteTime } from '../lib/format';
 import { Link, navigate, orgPath, setSearch, useLocation } from '../lib/router';
@@ -274,64 +284,48 @@ export function TokensPage() {
                     </span>
                   </td>
                   <td className="cell-actions">
-                    <DropdownMenu.Root>
-                      <DropdownMenu.Trigger className="icon-button" aria-label={`Actions for ${t.name}`}>
-                        <span aria-hidden="true">⋯</span>
-                      </DropdownMenu.Trigger>
-                      <DropdownMenu.Portal>
-                        <DropdownMenu.Content className="menu" align="end" sideOffset={4}>
-                          <DropdownMenu.Item className="menu-item" onSelect={() => setShowing(t)}>
-                            Details…
-                          </DropdownMenu.Item>
-                          <DropdownMenu.Item className="menu-item" onSelect={() => setEditing(t)}>
-                            Rename…
-                          </DropdownMenu.Item>
-                          <DropdownMenu.Item
-                            className="menu-item"
-                            disabled={t.status !== 'active'}
-                            onSelect={() => setRotating(t)}
-                          >
-                            Rotate…
-                          </DropdownMenu.Item>
-                          {can('audit:read') && (
-                            <DropdownMenu.Item
-                              className="menu-item"
-                              onSelect={() =>
-                                navigate(`${orgPath(org.id, 'audit')}?tokenId=${encodeURIComponent(t.id)}`)
-                              }
-                            >
-                              View audit log
-                            </DropdownMenu.Item>
-                          )}
-                          <DropdownMenu.Separator className="menu-separator" />
-                          <DropdownMenu.Item
-                            className="menu-item menu-danger"
-                            disabled={t.status === 'revoked'}
-                            onSelect={() => {
-                              revoke.reset();
-                              setRevoking(t);
-                            }}
-                          >
-                            Revoke…
-                          </DropdownMenu.Item>
-                        </DropdownMenu.Content>
-                      </DropdownMenu.Portal>
-                    </DropdownMenu.Root>
+                    <RowMenu label={`Actions for ${t.name}`}>
+                      <DropdownMenu.Item className="menu-item" onSelect={() => setShowing(t)}>
+                        Details…
+                      </DropdownMenu.Item>
+                      <DropdownMenu.Item className="menu-item" onSelect={() => setEditing(t)}>
+                        Rename…
+                      </DropdownMenu.Item>
+                      <DropdownMenu.Item
+                        className="menu-item"
+                        disabled={t.status !== 'active'}
+                        onSelect={() => setRotating(t)}
+                      >
+                        Rotate…
+                      </DropdownMenu.Item>
+                      {can('audit:read') && (
+                        <DropdownMenu.Item
+                          className="menu-item"
+                          onSelect={() =>
+                            navigate(`${orgPath(org.id, 'audit')}?tokenId=${encodeURIComponent(t.id)}`)
+                          }
+                        >
+                          View audit log
+                        </DropdownMenu.Item>
+                      )}
+                      <DropdownMenu.Separator className="menu-separator" />
+                      <DropdownMenu.Item
+                        className="menu-item menu-danger"
+                        disabled={t.status === 'revoked'}
+                        onSelect={() => {
+                          revoke.reset();
+                          setRevoking(t);
+                        }}
+                      >
+                        Revoke…
+                      </DropdownMenu.Item>
+                    </RowMenu>
                   </td>
                 </tr>
               ))}
             </tbody>
           </table>
-          {tokens.hasNextPage && (
-            <button
-              type="button"
-              className="button load-more"
-              onClick={() => void tokens.fetchNextPage()}
-              disabled={tokens.isFetchingNextPage}
-            >
-              {tokens.isFetchingNextPage ? 'Loading…' : 'Load more'}
-            </button>
-          )}
+          <LoadMore query={tokens} />
         </div>
       )}
 

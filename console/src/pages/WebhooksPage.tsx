@@ -9,6 +9,7 @@ import {
   EmptyState,
   ErrorMessage,
   Loading,
+  LoadMore,
   PageHeader,
   Time,
 } from '../components/ui';
@@ -324,16 +325,7 @@ function DeliveryLog({ hook, id }: { hook: WebhookEndpoint; id: string }) {
               ))}
             </tbody>
           </table>
-          {log.hasNextPage && (
-            <button
-              type="button"
-              className="button load-more"
-              onClick={() => void log.fetchNextPage()}
-              disabled={log.isFetchingNextPage}
-            >
-              {log.isFetchingNextPage ? 'Loading…' : 'Load more'}
-            </button>
-          )}
+          <LoadMore query={log} />
         </div>
       )}
     </section>
