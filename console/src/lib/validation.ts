@@ -41,3 +41,8 @@ export function checkIpList(value: string): string | undefined {
   const bad = splitList(value).find((entry) => !isCidr(entry));
   return bad === undefined ? undefined : `"${bad}" is not an IP address or CIDR block (e.g. 203.0.113.0/24).`;
 }
+
+/** The name of a role, or of a renamed token: 1 to 100 characters once trimmed (react-hook-form rule). */
+export function checkName(value: string): true | string {
+  return (value.trim().length > 0 && value.trim().length <= 100) || 'The name is 1 to 100 characters.';
+}

@@ -6,6 +6,7 @@ import { ConfirmDialog, Dialog, EmptyState, ErrorMessage, Loading, PageHeader } 
 import { api } from '../lib/api';
 import { sessionKey, useCatalog, useOrg, useRoles } from '../lib/session';
 import type { Role } from '../lib/types';
+import { checkName } from '../lib/validation';
 
 export function RolesPage() {
   const { org, can } = useOrg();
@@ -166,10 +167,7 @@ function RoleDialog({
             <input
               id="role-name"
               aria-invalid={formState.errors.name ? true : undefined}
-              {...register('name', {
-                validate: (v) =>
-                  (v.trim().length > 0 && v.trim().length <= 100) || 'The name is 1 to 100 characters.',
-              })}
+              {...register('name', { validate: checkName })}
             />
             {formState.errors.name && <p className="field-error">{formState.errors.name.message}</p>}
           </div>

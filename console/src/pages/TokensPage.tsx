@@ -18,6 +18,7 @@ import { absoluteTime } from '../lib/format';
 import { Link, navigate, orgPath, setSearch, useLocation } from '../lib/router';
 import { BUILT_IN_ROLE_NAMES, useCatalog, useMembers, useOrg, useResources, useRoles } from '../lib/session';
 import type { IssuedToken, TokenInfo } from '../lib/types';
+import { checkName } from '../lib/validation';
 import { CreateTokenDialog } from './CreateTokenDialog';
 import { RevealDialog } from './RevealDialog';
 
@@ -507,10 +508,7 @@ function EditTokenDialog({
           <input
             id="edit-token-name"
             aria-invalid={formState.errors.name ? true : undefined}
-            {...register('name', {
-              validate: (v) =>
-                (v.trim().length > 0 && v.trim().length <= 100) || 'The name is 1 to 100 characters.',
-            })}
+            {...register('name', { validate: checkName })}
           />
           {formState.errors.name && <p className="field-error">{formState.errors.name.message}</p>}
         </div>
