@@ -1,36 +1,40 @@
 // Shapes of the Latchkey HTTP API (SPEC.md §2, §3, §5) as the console uses them.
+//
+// Where the SDK's type is the same shape it is re-exported from there (type-only, erased by the build);
+// the rest differ on purpose (a signed-in session, fields the console requires or sends).
 
-export interface User {
-  id: string;
-  email: string;
-  name: string;
-}
+import type {
+  OrgPolicy,
+  RateLimit,
+  IssuedToken as SdkIssuedToken,
+  SessionOrg,
+  TokenDelivery,
+  TokenKind,
+  User,
+  WebhookDelivery,
+} from '../../../packages/sdk/src/types.ts';
 
-export interface SessionOrg {
-  id: string;
-  name: string;
-  roleId: string;
-  permissions: string[];
-}
+export type {
+  Invite,
+  Member,
+  OrgPolicy,
+  OutboxMail,
+  OutboxPage,
+  Page,
+  Permission,
+  RateLimit,
+  SessionOrg,
+  TokenInfo,
+  TokenKind,
+  TokenStatus,
+  User,
+  WebhookDelivery,
+} from '../../../packages/sdk/src/types.ts';
 
 export interface Session {
   user: User;
   orgs: SessionOrg[];
   csrfToken: string;
-}
-
-export interface Permission {
-  key: string;
-  label: string;
-  description: string;
-  group: string;
-}
-
-export interface OrgPolicy {
-  maxTtlDays: number;
-  allowNoExpiry: boolean;
-  /** E-mail owners about tokens unused for 90 days (older servers leave it out). */
-  notifyUnused?: boolean;
 }
 
 export interface Org {
@@ -39,69 +43,14 @@ export interface Org {
   policy: OrgPolicy;
 }
 
-export type TokenStatus = 'active' | 'expired' | 'revoked';
-export type TokenKind = 'personal' | 'application';
 export type TokenAccess = 'full' | 'granular';
 
-export interface RateLimit {
-  limit: number;
-  windowSeconds: number;
-}
-
-export interface TokenInfo {
-  id: string;
-  orgId: string;
-  kind: TokenKind;
-  ownerId: string | null;
-  name: string;
-  description: string | null;
-  access: TokenAccess;
-  permissions: string[] | null;
-  roleId: string | null;
-  resourceIds: string[] | null;
-  allowedIps: string[] | null;
-  rateLimit: RateLimit | null;
-  expiresAt: string | null;
-  createdAt: string;
-  createdBy: string | null;
-  lastUsedAt: string | null;
-  lastUsedIp: string | null;
-  useCount: number;
-  status: TokenStatus;
-  revokedAt: string | null;
-  revokedBy: string | null;
-  revokedReason: string | null;
-  hint: string;
-}
-
-export interface IssuedToken {
-  token: string;
-  clientId: string;
-  tokenInfo: TokenInfo;
+/** The create and rotate answer; `delivery` when the value was e-mailed. */
+export interface IssuedToken extends SdkIssuedToken {
   delivery?: Delivery;
 }
 
-export interface Member {
-  userId: string;
-  email: string;
-  name: string;
-  roleId: string;
-  createdAt: string;
-}
-
-export interface Invite {
-  id: string;
-  email: string;
-  roleId: string;
-  invitedBy: string;
-  createdAt: string;
-  expiresAt: string;
-}
-
-export interface Delivery {
-  email: 'sent' | 'failed';
-  error?: string;
-}
+export type Delivery = TokenDelivery['delivery'];
 
 export interface Role {
   id: string;
@@ -129,11 +78,6 @@ export interface AuditEvent {
   userAgent: string | null;
   requestId: string | null;
   details: unknown;
-}
-
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
 }
 
 export interface CreateTokenBody {
@@ -169,37 +113,10 @@ export interface CreatedWebhook extends WebhookEndpoint {
   secret: string;
 }
 
-export type WebhookDeliveryStatus = 'pending' | 'sent' | 'failed' | 'cancelled';
-
-export interface WebhookDelivery {
-  id: string;
-  event: string;
-  status: WebhookDeliveryStatus;
-  attempts: number;
-  responseCode: number | null;
-  lastError: string | null;
-  createdAt: string;
-  nextAttemptAt: string | null;
-  doneAt: string | null;
-}
+export type WebhookDeliveryStatus = WebhookDelivery['status'];
 
 export interface WebhookBody {
   url: string;
   events: string[];
   description?: string;
-}
-
-export interface OutboxMail {
-  id: string;
-  to: string;
-  subject: string;
-  date: string | null;
-  orgId: string | null;
-  kind: string | null;
-  text: string;
-}
-
-export interface OutboxPage extends Page<OutboxMail> {
-  /** `outbox` (mail is written here) or `smtp` (mail goes out; the list is empty). */
-  transport: string;
 }
