@@ -54,8 +54,6 @@ function readCatalogFile(path: string): Permission[] {
 
 const here = (name: string) => fileURLToPath(new URL(name, import.meta.url));
 
-export const builtInRoleIds = ['rol_admin', 'rol_readwrite', 'rol_readonly'] as const;
-
 /** Loads the catalog (the default one, or LATCHKEY_CATALOG) and always adds the management permissions. */
 export function loadCatalog(path?: string): Catalog {
   const management = readCatalogFile(here('./management.json'));

@@ -37,24 +37,19 @@ export async function authenticate(deps: Deps, request: FastifyRequest): Promise
   if (authorization !== undefined) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (!match) throw unauthenticated();
-    const now = Date.now();
-    const { verifier } = deps;
-    const retryAfter = verifier.throttledFor(request.ip, now);
-    if (retryAfter > 0) {
+    // Used like a verification without a question: same throttling, checks, failure counting and usage.
+    const outcome = await deps.verifier.verify({ token: match[1] as string }, request.ip);
+    if ('throttled' in outcome) {
       throw new AppError('RATE_LIMITED', 'too many failed attempts; retry later', undefined, {
-        'retry-after': String(retryAfter),
+        'retry-after': String(outcome.retryAfterSeconds),
       });
     }
-    const token = await verifier.resolve(match[1] as string);
-    if (typeof token === 'string') {
-      verifier.recordFailure(request.ip, now);
+    if (!outcome.valid) {
+      if (outcome.code === 'RATE_LIMITED')
+        throw new AppError('RATE_LIMITED', "this token's rate limit is reached");
       throw unauthenticated();
     }
-    if (verifier.checkUsable(token, request.ip, now) !== null) throw unauthenticated();
-    if (!(await verifier.withinRateLimit(token, now))) {
-      throw new AppError('RATE_LIMITED', "this token's rate limit is reached");
-    }
-    deps.usage.record(token.id, request.ip, now);
+    const { token } = outcome;
     return { type: 'token', token };
   }
   const sessionId = request.cookies[sessionCookieName(deps)];

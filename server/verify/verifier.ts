@@ -240,7 +240,7 @@ export class Verifier {
   }
 
   /** The checks every use of a token passes, for verify and for the management API alike (no I/O). */
-  checkUsable(token: VerifiedToken, clientIp: string, now: number): VerifyCode | null {
+  private checkUsable(token: VerifiedToken, clientIp: string, now: number): VerifyCode | null {
     if (token.revoked) return 'REVOKED';
     if (token.valueNotAfter !== null && now >= token.valueNotAfter) return 'NOT_FOUND';
     if (token.expiresAt !== null && now >= token.expiresAt) return 'EXPIRED';
@@ -252,7 +252,7 @@ export class Verifier {
   }
 
   /** Counts one use against the token's own rate limit; false when the limit is reached. */
-  async withinRateLimit(token: VerifiedToken, now: number): Promise<boolean> {
+  private async withinRateLimit(token: VerifiedToken, now: number): Promise<boolean> {
     if (token.rateLimit === null) return true;
     const { limit, windowMs } = token.rateLimit;
     const decision = await this.options.rateLimits.hit(`token:${token.id}`, limit, windowMs, now);
@@ -289,29 +289,56 @@ export class Verifier {
     const clientIp = input.ip ?? callerIp;
     const retryAfterSeconds = this.throttledFor(clientIp, now);
     if (retryAfterSeconds > 0) return { throttled: true, retryAfterSeconds };
-    if (!isWellFormedToken(input.token, this.options.tokenPrefix)) {
-      this.recordFailure(clientIp, now);
-      return invalid('MALFORMED');
-    }
+    if (!isWellFormedToken(input.token, this.options.tokenPrefix))
+      return this.failure('MALFORMED', clientIp, now);
     if (!this.caching) return undefined;
     const hash = this.hash(input.token);
     const token = this.cache.get(hash);
     if (token === undefined) {
-      if (!this.unknown.has(hash)) return undefined;
-      this.recordFailure(clientIp, now);
-      return invalid('NOT_FOUND');
+      return this.unknown.has(hash) ? this.failure('NOT_FOUND', clientIp, now) : undefined;
     }
+    return this.judge(token, input, clientIp, now);
+  }
+
+  /** Every verification, and every use of a token on the management API (then without a question). */
+  async verify(input: VerifyInput, callerIp: string): Promise<VerifyOutcome> {
+    const now = Date.now();
+    const fast = this.verifyFromMemory(input, callerIp, now);
+    if (fast !== undefined) return fast;
+    // Memory could not answer: the token needs a read, a shared rate counter, or the org's resources.
+    const clientIp = input.ip ?? callerIp;
+    const token = await this.resolve(input.token);
+    if (typeof token === 'string') return this.failure(token, clientIp, now);
+    let rateCounted = false;
+    if (token.rateLimit !== null && this.checkUsable(token, clientIp, now) === null) {
+      if (!(await this.withinRateLimit(token, now))) return invalid('RATE_LIMITED');
+      rateCounted = true;
+    }
+    const resources = input.resource === undefined ? undefined : await this.resourcesOf(token.orgId);
+    // With the I/O done, judge always answers (a rate-limited token is either counted or unusable).
+    return this.judge(token, input, clientIp, now, { rateCounted, resources }) as VerifyOutcome;
+  }
+
+  /**
+   * The checks once the token is known, in the order of the spec's codes. Without `io` it answers only
+   * what memory can: undefined when the token's rate limit or the org's resources are needed.
+   */
+  private judge(
+    token: VerifiedToken,
+    input: VerifyInput,
+    clientIp: string,
+    now: number,
+    io?: { rateCounted: boolean; resources: ReadonlySet<string> | undefined },
+  ): VerifyOutcome | undefined {
     const unusable = this.checkUsable(token, clientIp, now);
-    if (unusable !== null) {
-      if (unusable === 'NOT_FOUND') this.recordFailure(clientIp, now);
-      return invalid(unusable);
-    }
-    if (token.rateLimit !== null) return undefined;
+    if (unusable === 'NOT_FOUND') return this.failure(unusable, clientIp, now);
+    if (unusable !== null) return invalid(unusable);
+    if (token.rateLimit !== null && !io?.rateCounted) return undefined;
     if (input.permission !== undefined && !this.allows(token, input.permission)) return invalid('FORBIDDEN');
     if (input.resource !== undefined) {
       if (token.resourceIds !== null && !token.resourceIds.has(input.resource))
         return invalid('RESOURCE_FORBIDDEN');
-      const resources = this.orgResources.get(token.orgId);
+      const resources = io ? io.resources : this.orgResources.get(token.orgId);
       if (resources === undefined) return undefined;
       if (!resources.has(input.resource)) return invalid('RESOURCE_FORBIDDEN');
     }
@@ -319,29 +346,10 @@ export class Verifier {
     return { valid: true, token, body: token.validBody };
   }
 
-  async verify(input: VerifyInput, callerIp: string): Promise<VerifyOutcome> {
-    const now = Date.now();
-    const clientIp = input.ip ?? callerIp;
-    const retryAfterSeconds = this.throttledFor(clientIp, now);
-    if (retryAfterSeconds > 0) return { throttled: true, retryAfterSeconds };
-
-    const token = await this.resolve(input.token);
-    if (typeof token === 'string') {
-      this.recordFailure(clientIp, now);
-      return invalid(token);
-    }
-    const unusable = this.checkUsable(token, clientIp, now);
-    if (unusable !== null) {
-      if (unusable === 'NOT_FOUND') this.recordFailure(clientIp, now);
-      return invalid(unusable);
-    }
-    if (token.rateLimit !== null && !(await this.withinRateLimit(token, now))) return invalid('RATE_LIMITED');
-    if (input.permission !== undefined && !this.allows(token, input.permission)) return invalid('FORBIDDEN');
-    if (input.resource !== undefined && !(await this.coversResource(token, input.resource))) {
-      return invalid('RESOURCE_FORBIDDEN');
-    }
-    this.options.usage.record(token.id, clientIp, now);
-    return { valid: true, token, body: token.validBody };
+  /** MALFORMED and NOT_FOUND count against the address. */
+  private failure(code: 'MALFORMED' | 'NOT_FOUND', clientIp: string, now: number): VerifyOutcome {
+    this.recordFailure(clientIp, now);
+    return invalid(code);
   }
 
   allows(token: VerifiedToken, query: PermissionQuery): boolean {
@@ -350,17 +358,16 @@ export class Verifier {
     return query.any.some((p) => token.permissions.has(p));
   }
 
-  /** A resource must belong to the token's org, and to the token's list when it has one. */
-  async coversResource(token: VerifiedToken, resourceId: string): Promise<boolean> {
-    if (token.resourceIds !== null && !token.resourceIds.has(resourceId)) return false;
-    let resources = this.caching ? this.orgResources.get(token.orgId) : undefined;
+  /** The org's resource ids: a token's resource must be one of them, even for an all-resources token. */
+  private async resourcesOf(orgId: string): Promise<ReadonlySet<string>> {
+    let resources = this.caching ? this.orgResources.get(orgId) : undefined;
     if (resources === undefined) {
       const generation = this.generation;
       this.databaseReads++;
-      resources = new Set(await resourceIdsOfOrg(this.options.db, token.orgId));
-      if (generation === this.generation && this.caching) this.orgResources.set(token.orgId, resources);
+      resources = new Set(await resourceIdsOfOrg(this.options.db, orgId));
+      if (generation === this.generation && this.caching) this.orgResources.set(orgId, resources);
     }
-    return resources.has(resourceId);
+    return resources;
   }
 
   /** Drops what is cached about one token, before the change's own request answers. */
