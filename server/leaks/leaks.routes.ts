@@ -10,7 +10,7 @@ import type { App } from '../http/app-type.ts';
 import { authenticate, contextOf } from '../http/request-context.ts';
 import { errorResponses } from '../http/schemas.ts';
 import { orgAccess } from '../orgs/access.ts';
-import { revokeLeaked } from '../tokens/tokens.service.ts';
+import { canChange, revokeLeaked } from '../tokens/tokens.service.ts';
 
 const Value = Type.String({ minLength: 1, maxLength: 1000 });
 /** GitHub's secret-scanning shape: [{token, type, url, source}]; or simply {tokens: [...]}. */
@@ -92,16 +92,13 @@ function signedReport(keys: Map<string, KeyObject>, request: RawRequest): boolea
 
 /**
  * An unsigned report is a request of a signed-in person or a token: each value is revoked only where the
- * caller could revoke that token itself (tokens:write in its org, or its owner). Others read as unknown.
+ * caller could revoke that token itself (the rule of DELETE …/tokens/{tok}). Others read as unknown.
  */
 async function mayRevoke(deps: Deps, principal: Principal, value: string): Promise<boolean> {
   const token = await deps.verifier.resolve(value);
   if (typeof token === 'string') return true; // unknown: revokeLeaked labels it, nothing to protect
   try {
-    const access = await orgAccess(deps, principal, token.orgId);
-    return (
-      access.permissions.has('tokens:write') || (token.ownerId !== null && token.ownerId === access.userId)
-    );
+    return canChange(await orgAccess(deps, principal, token.orgId), token);
   } catch {
     return false;
   }

@@ -367,8 +367,8 @@ function canSee(access: OrgAccess, row: TokenRow): boolean {
   return access.permissions.has('tokens:read') || (row.ownerId !== null && row.ownerId === access.userId);
 }
 
-/** Changing a token (rename, rotate, revoke): its owner's session, or tokens:write. */
-function canChange(access: OrgAccess, row: TokenRow): boolean {
+/** Changing a token (rename, rotate, revoke, a leak report about it): its owner's session, or tokens:write. */
+export function canChange(access: OrgAccess, row: Pick<TokenRow, 'ownerId'>): boolean {
   if (access.principal.type === 'token') return access.permissions.has('tokens:write');
   return access.permissions.has('tokens:write') || (row.ownerId !== null && row.ownerId === access.userId);
 }
