@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { sql } from 'kysely';
 import { recordAudit } from '../audit/audit.service.ts';
-import type { Deps, Principal } from '../context.ts';
+import type { Deps, Principal, RequestContext } from '../context.ts';
 import type { UserRow } from '../db/schema.ts';
 import { AppError, conflict, invalid } from '../errors.ts';
 import { newId } from '../ids.ts';
@@ -83,10 +83,17 @@ export async function setupNeeded(deps: Deps): Promise<boolean> {
   return !(await anyUserExists(deps.db));
 }
 
+type RequestInfo = { ip: string; userAgent: string | null; requestId: string };
+
+/** The audit context of a person acting before they have a session (first run, accepting an invite). */
+function actingAs(user: UserRow, request: RequestInfo): RequestContext {
+  return { principal: { type: 'user', user, sessionHash: '' }, ...request };
+}
+
 export async function setup(
   deps: Deps,
   input: { email: string; password: string; name: string; orgName: string },
-  request: { ip: string; userAgent: string | null; requestId: string },
+  request: RequestInfo,
 ): Promise<NewSession> {
   const passwordHash = await hashPassword(input.password);
   const user: UserRow = {
@@ -102,8 +109,7 @@ export async function setup(
     if (await anyUserExists(trx)) throw conflict('setup is done; sign in instead');
     await insertUser(trx, user);
     const org = await insertOrgWithAdmin(trx, { name: input.orgName }, user.id);
-    const ctx = { principal: { type: 'user', user, sessionHash: '' } as Principal, ...request };
-    await recordAudit(trx, ctx, {
+    await recordAudit(trx, actingAs(user, request), {
       orgId: org.id,
       action: 'org.created',
       target: { type: 'org', id: org.id },
@@ -127,33 +133,28 @@ export async function logout(deps: Deps, sessionHash: string): Promise<void> {
 export async function acceptInvite(
   deps: Deps,
   input: { inviteToken: string; password: string; name: string },
-  request: { ip: string; userAgent: string | null; requestId: string },
+  request: RequestInfo,
 ): Promise<NewSession> {
   const invite = await findInviteByHash(deps.db, keyed(deps, 'invite', input.inviteToken));
   const now = Date.now();
   if (invite === undefined || invite.acceptedAt !== null || now >= Number(invite.expiresAt)) {
     throw new AppError('NOT_FOUND', 'this invitation is unknown, used or expired');
   }
-  let user = await findUserByEmail(deps.db, invite.email);
-  if (user !== undefined && !(await verifyPassword(input.password, user.passwordHash))) {
+  const existing = await findUserByEmail(deps.db, invite.email);
+  if (existing !== undefined && !(await verifyPassword(input.password, existing.passwordHash))) {
     throw new AppError('UNAUTHENTICATED', 'an account with this e-mail exists: enter its password');
   }
-  const newUser: UserRow | undefined =
-    user === undefined
-      ? {
-          id: newId('usr'),
-          email: invite.email,
-          name: input.name,
-          passwordHash: await hashPassword(input.password),
-          createdAt: now,
-        }
-      : undefined;
-  user = user ?? (newUser as UserRow);
-  const member = user;
+  const member: UserRow = existing ?? {
+    id: newId('usr'),
+    email: invite.email,
+    name: input.name,
+    passwordHash: await hashPassword(input.password),
+    createdAt: now,
+  };
   await deps.db.transaction().execute(async (trx) => {
     if (!(await consumeInvite(trx, invite.id, now)))
       throw new AppError('NOT_FOUND', 'this invitation was used');
-    if (newUser) await insertUser(trx, newUser);
+    if (existing === undefined) await insertUser(trx, member);
     if (await findMembership(trx, invite.orgId, member.id)) return;
     await insertMember(trx, {
       orgId: invite.orgId,
@@ -161,8 +162,7 @@ export async function acceptInvite(
       roleId: invite.roleId,
       createdAt: now,
     });
-    const ctx = { principal: { type: 'user', user: member, sessionHash: '' } as Principal, ...request };
-    await recordAudit(trx, ctx, {
+    await recordAudit(trx, actingAs(member, request), {
       orgId: invite.orgId,
       action: 'member.added',
       target: { type: 'user', id: member.id },
@@ -170,7 +170,7 @@ export async function acceptInvite(
     });
   });
   deps.events.orgChanged(invite.orgId);
-  return startSession(deps, user);
+  return startSession(deps, member);
 }
 
 export const inviteHashOf = (deps: Deps, inviteToken: string) => keyed(deps, 'invite', inviteToken);
