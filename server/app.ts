@@ -41,6 +41,7 @@ import { resourcesRoutes } from './resources/resources.routes.ts';
 import { rolesRoutes } from './roles/roles.routes.ts';
 import { loadServerSecret } from './secret.ts';
 import { deleteLapsedSecrets } from './tokens/tokens.repository.ts';
+import { tokenInsightsRoutes } from './tokens/token-insights.routes.ts';
 import { tokensRoutes } from './tokens/tokens.routes.ts';
 import { deleteLapsedRateCounters, PostgresRateLimitStore } from './verify/postgres-rate-limiter.ts';
 import { MemoryRateLimitStore, type RateLimitStore } from './verify/rate-limiter.ts';
@@ -300,6 +301,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   rolesRoutes(app, deps);
   resourcesRoutes(app, deps);
   tokensRoutes(app, deps);
+  tokenInsightsRoutes(app, deps);
   auditRoutes(app, deps);
   verifyRoutes(app, deps);
   leaksRoutes(app, deps);

@@ -126,6 +126,14 @@ export interface RateCountersTable {
   count: number;
 }
 
+/** Verifications of one token on one UTC day (days since 1970-01-01), written by the batched usage flush. */
+export interface TokenUsageDailyTable {
+  tokenId: string;
+  day: number;
+  valid: ColumnType<number, number | undefined, number>;
+  refused: ColumnType<number, number | undefined, number>;
+}
+
 /** A queued mail or webhook delivery (server/jobs). */
 export interface JobsTable {
   id: string;
@@ -181,6 +189,7 @@ export interface Database {
   jobs: JobsTable;
   webhookEndpoints: WebhookEndpointsTable;
   notices: NoticesTable;
+  tokenUsageDaily: TokenUsageDailyTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

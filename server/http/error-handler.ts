@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { AppError, type ErrorCode, errorStatus } from '../errors.ts';
 import type { App } from './app-type.ts';
 
@@ -9,8 +9,10 @@ function envelope(
   message: string,
   details?: unknown,
 ) {
+  // A refusal is read by people: it starts with a capital letter, whatever the service wrote.
+  const text = errorStatus[code] < 500 ? message.charAt(0).toUpperCase() + message.slice(1) : message;
   return reply.code(errorStatus[code]).send({
-    error: { code, message, ...(details !== undefined && { details }), requestId: request.id },
+    error: { code, message: text, ...(details !== undefined && { details }), requestId: request.id },
   });
 }
 
@@ -40,21 +42,19 @@ export function installErrorHandling(app: App, options: { consoleIndex: boolean 
     if (error instanceof AppError) {
       if (error.headers) reply.headers(error.headers);
       if (error.status >= 500) request.log.error({ err: error }, error.message);
-      return envelope(reply, request, error.code, error.message, error.details);
+      return envelope(reply, request, error.code, error.message, withFields(error));
     }
     if (error.validation) {
-      const details = error.validation.map((v) => ({
-        field: `${error.validationContext ?? ''}${v.instancePath}`.replace(/\//g, '.'),
-        message: v.message,
-        ...(v.params && Object.keys(v.params).length > 0 && { params: v.params }),
-      }));
-      const first = details[0];
+      const fields = validationFields(error.validation);
+      const first = fields[0];
       return envelope(
         reply,
         request,
         'VALIDATION_FAILED',
-        first ? `${first.field || 'request'} ${first.message}` : 'invalid request',
-        details,
+        first ? first.message : 'The request is not valid.',
+        {
+          fields,
+        },
       );
     }
     if (error.statusCode === 429) {
@@ -124,4 +124,173 @@ function isDatabaseUnreachable(error: Error): boolean {
       error.message,
     )
   );
+}
+
+/**
+ * A service's 400 that names its field (`invalid(message, {field: 'expiresAt'})`) carries it the way schema
+ * errors do: `details.fields: [{field, message}]`, beside whatever else its details hold.
+ */
+function withFields(error: AppError): unknown {
+  const details = error.details;
+  if (error.code !== 'VALIDATION_FAILED' || typeof details !== 'object' || details === null) return details;
+  const field = (details as { field?: unknown }).field;
+  if (typeof field !== 'string' || 'fields' in details) return details;
+  const message = error.message.charAt(0).toUpperCase() + error.message.slice(1);
+  return { ...details, fields: [{ field, message }] };
+}
+
+/** One refused field of a request: its dotted path in the part it came from, and a sentence about it. */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+// Words spelled in capitals when a field name is turned into a label.
+const ACRONYMS: Record<string, string> = {
+  id: 'ID',
+  ids: 'IDs',
+  ip: 'IP',
+  ips: 'IPs',
+  ttl: 'TTL',
+  url: 'URL',
+  urls: 'URLs',
+  smtp: 'SMTP',
+  csrf: 'CSRF',
+};
+
+/** `policy.maxTtlDays` → "Max TTL days"; `allowedIps.2` → "Allowed IPs"; `tok` → "Token ID". */
+export function fieldLabel(field: string): string {
+  const name = field
+    .split('.')
+    .filter((part) => part !== '' && !/^\d+$/.test(part))
+    .pop();
+  if (name === undefined) return 'The request';
+  const prefixed: Record<string, string> = {
+    org: 'Organization ID',
+    tok: 'Token ID',
+    res: 'Resource ID',
+    rol: 'Role ID',
+    usr: 'User ID',
+    inv: 'Invite ID',
+    whk: 'Webhook ID',
+  };
+  if (prefixed[name]) return prefixed[name];
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/[_-]+/g, ' ')
+    .toLowerCase()
+    .split(' ')
+    .filter(Boolean)
+    .map((word) => ACRONYMS[word] ?? word);
+  const label = words.join(' ');
+  return label.charAt(0).toUpperCase() + label.slice(1);
+}
+
+const TYPE_NAMES: Record<string, string> = {
+  string: 'text',
+  integer: 'a whole number',
+  number: 'a number',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'an object',
+  null: 'null',
+};
+
+const FORMAT_NAMES: Record<string, string> = {
+  email: 'an e-mail address',
+  'date-time': 'a date and time such as 2030-01-31T12:00:00Z',
+  date: 'a date such as 2030-01-31',
+  uri: 'a URL',
+  url: 'a URL',
+  ipv4: 'an IPv4 address',
+  ipv6: 'an IPv6 address',
+};
+
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+function typeName(type: unknown): string {
+  const types = Array.isArray(type) ? type : [type];
+  return types.map((t) => TYPE_NAMES[String(t)] ?? String(t)).join(' or ');
+}
+
+/** A sentence for one ajv error about `label`, from its keyword and params (never ajv's own text). */
+function sentence(label: string, keyword: string, params: Record<string, unknown>): string {
+  const limit = Number(params.limit);
+  switch (keyword) {
+    case 'required':
+      return `${label} is required.`;
+    case 'additionalProperties':
+      return `${label} is not a field this request takes.`;
+    case 'type':
+      return `${label} must be ${typeName(params.type)}.`;
+    case 'minLength':
+      return limit <= 1
+        ? `${label} must not be empty.`
+        : `${label} must be at least ${plural(limit, 'character', 'characters')} long.`;
+    case 'maxLength':
+      return `${label} must be at most ${plural(limit, 'character', 'characters')} long.`;
+    case 'minimum':
+      return `${label} must be at least ${limit}.`;
+    case 'maximum':
+      return `${label} must be at most ${limit}.`;
+    case 'exclusiveMinimum':
+      return `${label} must be more than ${limit}.`;
+    case 'exclusiveMaximum':
+      return `${label} must be less than ${limit}.`;
+    case 'minItems':
+      return limit <= 1 ? `${label} must not be empty.` : `${label} must hold at least ${limit} entries.`;
+    case 'maxItems':
+      return `${label} must hold at most ${plural(limit, 'entry', 'entries')}.`;
+    case 'uniqueItems':
+      return `${label} must not list the same entry twice.`;
+    case 'minProperties':
+      return `${label} must set at least ${plural(limit, 'field', 'fields')}.`;
+    case 'maxProperties':
+      return `${label} must set at most ${plural(limit, 'field', 'fields')}.`;
+    case 'format':
+      return `${label} must be ${FORMAT_NAMES[String(params.format)] ?? `in ${String(params.format)} format`}.`;
+    case 'enum': {
+      const allowed = Array.isArray(params.allowedValues) ? params.allowedValues : [];
+      return `${label} must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}.`;
+    }
+    case 'const':
+      return `${label} must be ${JSON.stringify(params.allowedValue)}.`;
+    case 'pattern': {
+      const pattern = String(params.pattern ?? '');
+      const prefix = /^\^([a-z]+_)/.exec(pattern);
+      if (prefix) return `${label} must start with ${prefix[1]}.`;
+      if (pattern === '\\S') return `${label} must not be blank.`;
+      return `${label} is not in the expected format.`;
+    }
+    case 'multipleOf':
+      return `${label} must be a multiple of ${String(params.multipleOf)}.`;
+    default:
+      return `${label} is not valid.`;
+  }
+}
+
+/**
+ * ajv's errors as `{field, message}` pairs, one per field: the field is the dotted path inside the body,
+ * query or path parameters (never prefixed with "body."), the message a capitalised sentence naming the
+ * field by its label. A union's branches each report an error; the first specific one per field is kept.
+ */
+export function validationFields(errors: readonly FastifySchemaValidationError[]): FieldError[] {
+  const byField = new Map<string, FieldError>();
+  for (const error of errors) {
+    const params = (error.params ?? {}) as Record<string, unknown>;
+    const base = error.instancePath.replace(/^\//, '').replace(/\//g, '.');
+    const extra =
+      error.keyword === 'required'
+        ? params.missingProperty
+        : error.keyword === 'additionalProperties'
+          ? params.additionalProperty
+          : undefined;
+    const field = typeof extra === 'string' ? (base ? `${base}.${extra}` : extra) : base;
+    const current = byField.get(field);
+    const generic = error.keyword === 'anyOf' || error.keyword === 'oneOf';
+    if (current !== undefined && generic) continue;
+    if (current !== undefined && !current.message.endsWith(' is not valid.')) continue;
+    byField.set(field, { field, message: sentence(fieldLabel(field), error.keyword, params) });
+  }
+  return [...byField.values()];
 }

@@ -66,7 +66,15 @@ async function permissionsOfRole(deps: Deps, orgId: string, roleId: string): Pro
 
 export type AddMemberResult =
   | { added: true; member: MemberView }
-  | { added: false; invited: true; email: string; roleId: string; inviteUrl: string; expiresAt: string };
+  | {
+      added: false;
+      invited: true;
+      email: string;
+      roleId: string;
+      inviteUrl: string;
+      expiresAt: string;
+      delivery: { email: 'smtp' | 'outbox' };
+    };
 
 export async function addMember(
   deps: Deps,
@@ -154,6 +162,8 @@ export async function addMember(
     roleId: input.roleId,
     inviteUrl,
     expiresAt: new Date(expiresAt).toISOString(),
+    // Queued with the invite: `smtp` goes to the mail server, `outbox` waits in the Outbox (no SMTP set up).
+    delivery: { email: deps.mailer.transport },
   };
 }
 

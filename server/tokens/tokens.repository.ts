@@ -48,6 +48,8 @@ export interface TokenListFilter {
   kind?: 'personal' | 'application';
   /** Tokens that may reach this resource: limited to it, or to every resource. */
   resourceId?: string;
+  /** Part of the name or hint (any case), or the whole id. */
+  q?: string;
   cursor?: string;
   limit: number;
   now: number;
@@ -61,6 +63,17 @@ export function listTokens(db: Db, filter: TokenListFilter): Promise<TokenRow[]>
   if (filter.resourceId !== undefined) {
     const quoted = `%${JSON.stringify(filter.resourceId)}%`;
     query = query.where((eb) => eb.or([eb('resourceIds', 'is', null), eb('resourceIds', 'like', quoted)]));
+  }
+  if (filter.q !== undefined) {
+    const q = filter.q.trim().replace(/\.\.\./g, '…');
+    const pattern = `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query.where((eb) =>
+      eb.or([
+        eb('id', '=', q),
+        sql<boolean>`lower(${sql.ref('name')}) like ${pattern} escape '\\'`,
+        sql<boolean>`lower(${sql.ref('hint')}) like ${pattern} escape '\\'`,
+      ]),
+    );
   }
   if (filter.status === 'revoked') query = query.where('status', '=', 'revoked');
   else if (filter.status === 'active') {

@@ -144,7 +144,7 @@ export function tokensRoutes(app: App, deps: Deps): void {
         response: {
           200: Type.Object({
             delivery: Type.Object({
-              email: Type.Union([Type.Literal('sent'), Type.Literal('failed')]),
+              email: Type.Union([Type.Literal('smtp'), Type.Literal('outbox'), Type.Literal('failed')]),
               error: Type.Optional(Type.String()),
             }),
           }),

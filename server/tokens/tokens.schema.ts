@@ -48,7 +48,7 @@ export const IssuedTokenSchema = Type.Object({
   tokenInfo: Type.Ref('TokenInfo'),
   delivery: Type.Optional(
     Type.Object({
-      email: Type.Union([Type.Literal('sent'), Type.Literal('failed')]),
+      email: Type.Union([Type.Literal('smtp'), Type.Literal('outbox'), Type.Literal('failed')]),
       error: Type.Optional(Type.String()),
     }),
   ),
@@ -85,6 +85,9 @@ export const ListTokensQuery = Type.Object(
     ),
     kind: Type.Optional(Type.Union([Type.Literal('personal'), Type.Literal('application')])),
     resource: Type.Optional(Id('res')),
+    q: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 100, description: 'part of the name or hint, or the token id' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -118,7 +118,7 @@ export interface IssuedToken {
   token: string;
   clientId: string;
   tokenInfo: TokenInfo;
-  delivery?: { email: 'sent' | 'failed'; error?: string };
+  delivery?: { email: 'smtp' | 'outbox' | 'failed'; error?: string };
 }
 
 /** The permissions a new token would hold, before the owner bound, and whether it is `full`. */
@@ -333,7 +333,7 @@ export async function createToken(
           consoleUrl: `${deps.publicUrl()}/orgs/${row.orgId}/tokens`,
         }),
       );
-      issued.delivery = { email: 'sent' };
+      issued.delivery = { email: deps.mailer.transport };
     } catch (error) {
       // The token exists and its value is in this answer: a failed mail must not lose it.
       deps.log.warn({ err: error, tokenId: row.id }, 'token value mail failed');
@@ -381,6 +381,7 @@ export async function listTokens(
     status?: TokenStatus;
     kind?: 'personal' | 'application';
     resource?: string;
+    q?: string;
     cursor?: string;
     limit: number;
   },
@@ -400,6 +401,7 @@ export async function listTokens(
     ...(query.status !== undefined && { status: query.status }),
     ...(query.kind !== undefined && { kind: query.kind }),
     ...(query.resource !== undefined && { resourceId: query.resource }),
+    ...(query.q !== undefined && { q: query.q }),
     ...(query.cursor !== undefined && { cursor: query.cursor }),
     limit: query.limit + 1,
     now,
@@ -628,7 +630,7 @@ export async function deliverTokenValue(
   access: OrgAccess,
   tokenId: string,
   value: string,
-): Promise<{ delivery: { email: 'sent' | 'failed'; error?: string } }> {
+): Promise<{ delivery: { email: 'smtp' | 'outbox' | 'failed'; error?: string } }> {
   const row = await visibleToken(deps, access, tokenId);
   const resolved = await deps.verifier.resolve(value);
   if (typeof resolved === 'string' || resolved.id !== row.id) {
@@ -651,7 +653,7 @@ export async function deliverTokenValue(
         consoleUrl: `${deps.publicUrl()}/orgs/${row.orgId}/tokens`,
       }),
     );
-    return { delivery: { email: 'sent' } };
+    return { delivery: { email: deps.mailer.transport } };
   } catch (error) {
     deps.log.warn({ err: error, tokenId: row.id }, 'token value mail failed');
     return { delivery: { email: 'failed', error: 'the mail could not be delivered; copy the value now' } };

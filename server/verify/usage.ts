@@ -1,8 +1,16 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
+import {
+  addDailyUsage,
+  type DailyUsage,
+  deleteDailyUsageBefore,
+} from '../tokens/token-insights.repository.ts';
 import { addTokenUsage } from '../tokens/tokens.repository.ts';
 
 const BATCH_ROWS = 500;
+const DAY_MS = 86_400_000;
+/** Days of daily counts kept: the console's longest chart is 90 days. */
+export const USAGE_RETENTION_DAYS = 100;
 
 interface PendingUsage {
   count: number;
@@ -10,12 +18,19 @@ interface PendingUsage {
   lastUsedIp: string;
 }
 
+/** Days since 1970-01-01 in UTC. */
+export const utcDay = (at: number): number => Math.floor(at / DAY_MS);
+
 /**
- * Collects lastUsedAt/lastUsedIp/useCount in memory and writes them in one transaction per interval,
- * so a verification never waits on a database write. `flush()` at shutdown writes what is left.
+ * Collects lastUsedAt/lastUsedIp/useCount, and valid and refused verifications per token and UTC day, in
+ * memory and writes them in one transaction per interval, so a verification never waits on a database
+ * write. `flush()` at shutdown writes what is left.
  */
 export class UsageRecorder {
   private pending = new Map<string, PendingUsage>();
+  /** Keyed by `<day>:<token id>`. */
+  private daily = new Map<string, DailyUsage>();
+  private prunedDay = -1;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -30,6 +45,7 @@ export class UsageRecorder {
     this.timer.unref();
   }
 
+  /** A valid verification (or use of the token on the management API). */
   record(tokenId: string, ip: string, at: number): void {
     const entry = this.pending.get(tokenId);
     if (entry === undefined) this.pending.set(tokenId, { count: 1, lastUsedAt: at, lastUsedIp: ip });
@@ -38,6 +54,23 @@ export class UsageRecorder {
       entry.lastUsedAt = at;
       entry.lastUsedIp = ip;
     }
+    this.dayOf(tokenId, at).valid++;
+  }
+
+  /** A verification of a known token that was refused (expired, revoked, forbidden, rate limited, …). */
+  refuse(tokenId: string, at: number): void {
+    this.dayOf(tokenId, at).refused++;
+  }
+
+  private dayOf(tokenId: string, at: number): DailyUsage {
+    const day = utcDay(at);
+    const key = `${day}:${tokenId}`;
+    let entry = this.daily.get(key);
+    if (entry === undefined) {
+      entry = { tokenId, day, valid: 0, refused: 0 };
+      this.daily.set(key, entry);
+    }
+    return entry;
   }
 
   /** Writes everything recorded so far; concurrent calls queue behind each other. */
@@ -52,22 +85,38 @@ export class UsageRecorder {
   }
 
   private async writeBatch(): Promise<void> {
-    if (this.pending.size === 0) return;
+    if (this.pending.size === 0 && this.daily.size === 0) return;
     const batch = this.pending;
+    const daily = this.daily;
     this.pending = new Map();
+    this.daily = new Map();
+    const today = utcDay(Date.now());
     try {
       await this.db.transaction().execute(async (trx) => {
         const usages = [...batch].map(([tokenId, usage]) => ({ tokenId, ...usage }));
         // Bounded statements: parameters per statement stay far below both databases' limits.
         for (let i = 0; i < usages.length; i += BATCH_ROWS)
           await addTokenUsage(trx, usages.slice(i, i + BATCH_ROWS));
+        const days = [...daily.values()];
+        for (let i = 0; i < days.length; i += BATCH_ROWS)
+          await addDailyUsage(trx, days.slice(i, i + BATCH_ROWS));
+        if (this.prunedDay !== today) await deleteDailyUsageBefore(trx, today - USAGE_RETENTION_DAYS);
       });
+      this.prunedDay = today;
     } catch (error) {
       // Keep the counts for the next attempt rather than losing acknowledged uses.
       for (const [tokenId, usage] of batch) {
         const newer = this.pending.get(tokenId);
         if (newer === undefined) this.pending.set(tokenId, usage);
         else newer.count += usage.count;
+      }
+      for (const [key, counts] of daily) {
+        const newer = this.daily.get(key);
+        if (newer === undefined) this.daily.set(key, counts);
+        else {
+          newer.valid += counts.valid;
+          newer.refused += counts.refused;
+        }
       }
       this.onError(error);
     }

@@ -311,7 +311,7 @@ export class Verifier {
     if (typeof token === 'string') return this.failure(token, clientIp, now);
     let rateCounted = false;
     if (token.rateLimit !== null && this.checkUsable(token, clientIp, now) === null) {
-      if (!(await this.withinRateLimit(token, now))) return invalid('RATE_LIMITED');
+      if (!(await this.withinRateLimit(token, now))) return this.refused(token, 'RATE_LIMITED', now);
       rateCounted = true;
     }
     const resources = input.resource === undefined ? undefined : await this.resourcesOf(token.orgId);
@@ -332,18 +332,25 @@ export class Verifier {
   ): VerifyOutcome | undefined {
     const unusable = this.checkUsable(token, clientIp, now);
     if (unusable === 'NOT_FOUND') return this.failure(unusable, clientIp, now);
-    if (unusable !== null) return invalid(unusable);
+    if (unusable !== null) return this.refused(token, unusable, now);
     if (token.rateLimit !== null && !io?.rateCounted) return undefined;
-    if (input.permission !== undefined && !this.allows(token, input.permission)) return invalid('FORBIDDEN');
+    if (input.permission !== undefined && !this.allows(token, input.permission))
+      return this.refused(token, 'FORBIDDEN', now);
     if (input.resource !== undefined) {
       if (token.resourceIds !== null && !token.resourceIds.has(input.resource))
-        return invalid('RESOURCE_FORBIDDEN');
+        return this.refused(token, 'RESOURCE_FORBIDDEN', now);
       const resources = io ? io.resources : this.orgResources.get(token.orgId);
       if (resources === undefined) return undefined;
-      if (!resources.has(input.resource)) return invalid('RESOURCE_FORBIDDEN');
+      if (!resources.has(input.resource)) return this.refused(token, 'RESOURCE_FORBIDDEN', now);
     }
     this.options.usage.record(token.id, clientIp, now);
     return { valid: true, token, body: token.validBody };
+  }
+
+  /** A known token refused: counted for its daily usage (in memory, written by the usage flush). */
+  private refused(token: VerifiedToken, code: VerifyCode, now: number): VerifyOutcome {
+    this.options.usage.refuse(token.id, now);
+    return invalid(code);
   }
 
   /** MALFORMED and NOT_FOUND count against the address. */

@@ -301,7 +301,8 @@ export interface Member {
 }
 
 /**
- * The answer of adding someone without an account: an invitation (also e-mailed to them).
+ * The answer of adding someone without an account: an invitation, also mailed to them — through SMTP
+ * (`delivery.email: 'smtp'`) or, when the server has no mail server set up, into its Outbox (`'outbox'`).
  *
  * @example
  * const added = await latchkey.members.add('org_1', { email: 'a@example.com', roleId: 'rol_readonly' });
@@ -314,6 +315,8 @@ export interface MemberInvitation {
   roleId: string;
   inviteUrl: string;
   expiresAt: string;
+  /** Where the invitation mail went: `smtp` (queued for the mail server) or `outbox` (no SMTP set up). */
+  delivery: { email: 'smtp' | 'outbox' };
 }
 
 /**
@@ -417,15 +420,18 @@ export interface Invite {
 }
 
 /**
- * The answer of `tokens.deliver()`: whether the mail holding the value went out. A failed mail is
- * not retried (that would mean storing the value).
+ * The answer of `tokens.deliver()` (and `delivery` of a create or rotate that asked for mail): where the
+ * mail holding the value went. `smtp`: an SMTP server accepted it; `outbox`: the server has no mail
+ * server set up, so the mail is a file in its Outbox (`GET /v1/outbox`), not in anyone's inbox;
+ * `failed`: it could not be sent. A failed mail is not retried (that would mean storing the value).
  *
  * @example
  * const { delivery }: TokenDelivery = await latchkey.tokens.deliver('org_1', 'tok_1', value);
+ * if (delivery.email === 'outbox') console.log('No mail server is set up: saved to the Outbox');
  * if (delivery.email === 'failed') console.log(delivery.error);
  */
 export interface TokenDelivery {
-  delivery: { email: 'sent' | 'failed'; error?: string };
+  delivery: { email: 'smtp' | 'outbox' | 'failed'; error?: string };
 }
 
 /**

@@ -274,14 +274,14 @@ describe('notifications through the SDK against a real server', () => {
     const other = await lk.admin.tokens.create(lk.org, { name: 'other', access: 'full', expiresIn: '1d' });
     await rejectsWith(lk.admin.tokens.deliver(lk.org, issued.clientId, other.token), 'VALIDATION_FAILED');
     const answer = await lk.admin.tokens.deliver(lk.org, issued.clientId, issued.token);
-    assert.deepEqual(answer, { delivery: { email: 'sent' } });
+    assert.deepEqual(answer, { delivery: { email: 'outbox' } });
     const page = await lk.admin.outbox.list();
     const mail = page.items.find((m) => m.kind === 'token.value' && m.text.includes(issued.token));
     assert.ok(mail, 'the value mail is in the outbox');
     assert.equal(mail.to.toLowerCase(), ADMIN.email);
     // A token may deliver a value it can see too (its owner's address).
     const viaToken = await lk.client.tokens.deliver(lk.org, other.clientId, other.token);
-    assert.equal(viaToken.delivery.email, 'sent');
+    assert.equal(viaToken.delivery.email, 'outbox');
   });
 
   test('roles: list pages with a cursor, listAll follows it, get reads one', async () => {
