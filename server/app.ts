@@ -172,6 +172,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     cacheSize: config.verifyCacheSize,
     cacheTtlMs: config.verifyCacheTtlMs,
     failureLimit: config.verifyFailureLimit,
+    trustedFailureLimit: config.verifyTrustedFailureLimit,
     rateLimits,
     usage,
   });
@@ -207,6 +208,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       retryWindowMs: config.retryWindowMs,
       noticeScanIntervalMs: config.noticeScanIntervalMs,
       webhookTimeoutMs: config.webhookTimeoutMs,
+      webhookAllowPrivateNetworks: config.webhookAllowPrivateNetworks,
     }),
     metrics: createMetrics(verifier),
     log: app.log,

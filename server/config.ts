@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { parseRange } from './verify/cidr.ts';
 
 /** Everything the server reads from its environment, parsed once at boot. */
 export interface Config {
@@ -18,6 +19,16 @@ export interface Config {
   readonly trustProxy: boolean;
   /** Failed verifications (MALFORMED, NOT_FOUND) allowed per client address per minute. */
   readonly verifyFailureLimit: number;
+  /**
+   * VERIFY_TRUSTED_PROXIES: addresses (CIDR list) whose `ip` on verify is believed for every token, like
+   * a caller presenting a token of the verified token's org (docs/security.md).
+   */
+  readonly verifyTrustedProxies: readonly string[];
+  /**
+   * Failures a trusted caller relays for its end clients, per minute, before the caller itself is
+   * throttled: the ceiling on guessing through one API (each end client has VERIFY_FAILURE_LIMIT).
+   */
+  readonly verifyTrustedFailureLimit: number;
   readonly verifyCacheSize: number;
   readonly verifyCacheTtlMs: number;
   readonly usageFlushIntervalMs: number;
@@ -38,6 +49,10 @@ export interface Config {
   /** How often the worker looks for tokens that need an expiry or unused notice. */
   readonly noticeScanIntervalMs: number;
   readonly webhookTimeoutMs: number;
+  /** WEBHOOK_ALLOW_PRIVATE_NETWORKS: deliver to loopback, private and link-local addresses too (tests, labs). */
+  readonly webhookAllowPrivateNetworks: boolean;
+  /** How often an open /v1/events stream checks that its credential still works (besides on changes). */
+  readonly eventsRecheckIntervalMs: number;
   /**
    * LEAK_REPORT_PUBLIC_KEYS: path of a JSON file `{public_keys: [{key_identifier, key}]}` (GitHub's secret-scanning
    * keys); reports signed by one of them are trusted without a session or token.
@@ -70,6 +85,24 @@ function smtpUrlOf(env: Env): string | undefined {
   return raw;
 }
 
+/** A comma- or space-separated list of addresses and CIDR ranges; a bad entry stops the start. */
+function cidrList(env: Env, name: string): string[] {
+  const entries = (env[name] ?? '').split(/[\s,]+/).filter((entry) => entry !== '');
+  for (const entry of entries) {
+    if (parseRange(entry) === null) {
+      throw new ConfigError(`${name} must list addresses or CIDR ranges (203.0.113.0/24), got "${entry}"`);
+    }
+  }
+  return entries;
+}
+
+function flag(env: Env, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === 'false' || raw === '0') return false;
+  if (raw === 'true' || raw === '1') return true;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
 const prefixPattern = /^[a-z][a-z0-9]{1,9}$/;
 
 /** Flags given to `latchkey serve` win over the environment. */
@@ -96,6 +129,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
   }
   const port = overrides.port ?? integer(env, 'PORT', 4000, 0, 65535);
   const host = overrides.host ?? (env.HOST || '127.0.0.1');
+  const verifyFailureLimit = integer(env, 'VERIFY_FAILURE_LIMIT', 100, 1, 1_000_000);
   const publicUrl = (env.PUBLIC_URL || `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(
     /\/+$/,
     '',
@@ -112,7 +146,15 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     publicUrlConfigured: Boolean(env.PUBLIC_URL),
     logLevel: env.LOG_LEVEL || 'info',
     trustProxy: env.TRUST_PROXY === 'true' || env.TRUST_PROXY === '1',
-    verifyFailureLimit: integer(env, 'VERIFY_FAILURE_LIMIT', 100, 1, 1_000_000),
+    verifyFailureLimit,
+    verifyTrustedProxies: Object.freeze(cidrList(env, 'VERIFY_TRUSTED_PROXIES')),
+    verifyTrustedFailureLimit: integer(
+      env,
+      'VERIFY_TRUSTED_FAILURE_LIMIT',
+      Math.min(verifyFailureLimit * 100, 100_000_000),
+      1,
+      100_000_000,
+    ),
     verifyCacheSize: integer(env, 'VERIFY_CACHE_SIZE', 100_000, 0, 10_000_000),
     verifyCacheTtlMs: integer(env, 'VERIFY_CACHE_TTL_SECONDS', 60, 0, 86_400) * 1000,
     usageFlushIntervalMs: integer(env, 'USAGE_FLUSH_INTERVAL_MS', 1000, 10, 60_000),
@@ -128,6 +170,8 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     retryWindowMs: integer(env, 'RETRY_WINDOW_SECONDS', 86_400, 1, 30 * 86_400) * 1000,
     noticeScanIntervalMs: integer(env, 'NOTICE_SCAN_INTERVAL_MS', 3_600_000, 10, 86_400_000),
     webhookTimeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+    webhookAllowPrivateNetworks: flag(env, 'WEBHOOK_ALLOW_PRIVATE_NETWORKS'),
+    eventsRecheckIntervalMs: integer(env, 'EVENTS_RECHECK_INTERVAL_MS', 15_000, 10, 3_600_000),
     leakReportPublicKeysPath: env.LEAK_REPORT_PUBLIC_KEYS ? resolve(env.LEAK_REPORT_PUBLIC_KEYS) : undefined,
   });
 }

@@ -4,6 +4,8 @@ import type { DialectName } from '../db/connect.ts';
 import type { Database, JobRow } from '../db/schema.ts';
 import { describeError, type Mailer, type MailMessage } from '../mail/mailer.ts';
 import { webhookDisabledMail } from '../mail/templates.ts';
+import { DeliveryTimeout, postWebhook } from '../webhooks/delivery.ts';
+import { DestinationRefused } from '../webhooks/destination.ts';
 import { signatureHeader } from '../webhooks/events.ts';
 import { disableEndpoint, findEndpointById } from '../webhooks/webhooks.repository.ts';
 import {
@@ -36,6 +38,8 @@ export interface WorkerOptions {
   retryWindowMs: number;
   noticeScanIntervalMs: number;
   webhookTimeoutMs: number;
+  /** Deliver to loopback, private and link-local addresses too (WEBHOOK_ALLOW_PRIVATE_NETWORKS). */
+  webhookAllowPrivateNetworks: boolean;
 }
 
 const BATCH = 20;
@@ -218,8 +222,7 @@ export class JobWorker {
     const body = job.payload;
     let status: number | null = null;
     try {
-      const response = await fetch(endpoint.url, {
-        method: 'POST',
+      status = await postWebhook(endpoint.url, {
         headers: {
           'content-type': 'application/json',
           'user-agent': 'Latchkey-Webhooks/1',
@@ -228,11 +231,9 @@ export class JobWorker {
           'latchkey-signature': signatureHeader(secret, body, Math.floor(Date.now() / 1000)),
         },
         body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.options.webhookTimeoutMs),
+        timeoutMs: this.options.webhookTimeoutMs,
+        allowPrivateNetworks: this.options.webhookAllowPrivateNetworks,
       });
-      status = response.status;
-      await response.body?.cancel().catch(() => {});
       if (status >= 200 && status < 300) {
         await this.finish(job, 'sent', { responseCode: status });
         return;
@@ -240,9 +241,11 @@ export class JobWorker {
       await this.retryOrFail(job, `the receiver answered HTTP ${status}`, status);
     } catch (error) {
       const reason =
-        error instanceof Error && error.name === 'TimeoutError'
+        error instanceof DeliveryTimeout
           ? `no answer within ${this.options.webhookTimeoutMs} ms`
-          : `the request failed: ${describeError((error as { cause?: unknown }).cause ?? error)}`;
+          : error instanceof DestinationRefused
+            ? `refused: ${error.message}`
+            : `the request failed: ${describeError((error as { cause?: unknown }).cause ?? error)}`;
       await this.retryOrFail(job, reason, status);
     }
   }

@@ -7,6 +7,7 @@ import { newId } from '../ids.ts';
 import { findJob, listJobsOfEndpoint } from '../jobs/jobs.repository.ts';
 import { signalJobs } from '../jobs/signal.ts';
 import { type OrgAccess, requirePermission, requireSession } from '../orgs/access.ts';
+import { checkResolvedHost, DestinationRefused } from './destination.ts';
 import { queueDelivery, WEBHOOK_SUBSCRIPTIONS } from './events.ts';
 import {
   deleteEndpoint,
@@ -72,15 +73,28 @@ function requireManage(ctx: RequestContext, access: OrgAccess) {
   requirePermission(access, 'roles:write');
 }
 
-function checkUrl(url: string): string {
+/**
+ * A well-formed http(s) URL whose host is a public address, or a name that resolves only to public
+ * addresses right now (delivery checks again on every attempt); WEBHOOK_ALLOW_PRIVATE_NETWORKS lifts the
+ * address rule.
+ */
+async function checkUrl(deps: Deps, url: string): Promise<string> {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw invalid('url is not a URL');
+    throw invalid('url is not a URL', { field: 'url' });
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
-    throw invalid('url must be http:// or https://');
+    throw invalid('url must be http:// or https://', { field: 'url' });
+  if (!deps.config.webhookAllowPrivateNetworks) {
+    try {
+      await checkResolvedHost(parsed);
+    } catch (error) {
+      if (!(error instanceof DestinationRefused)) throw error;
+      throw invalid(`url: ${error.message}`, { field: 'url', address: error.address, range: error.range });
+    }
+  }
   return parsed.toString();
 }
 
@@ -120,7 +134,7 @@ export async function createEndpoint(
   const row: WebhookEndpointRow = {
     id: `whk_${newId('evt').slice(4)}`,
     orgId: access.orgId,
-    url: checkUrl(input.url),
+    url: await checkUrl(deps, input.url),
     description: input.description ?? '',
     events: JSON.stringify(checkEvents(input.events)),
     secretSealed: deps.sealers.webhook.seal(secret),
@@ -154,9 +168,10 @@ export async function patchEndpoint(
 ): Promise<EndpointView> {
   requireManage(ctx, access);
   const row = await endpointOf(deps, access, id);
+  const url = input.url === undefined ? undefined : await checkUrl(deps, input.url);
   const now = Date.now();
   const changes = {
-    ...(input.url !== undefined && { url: checkUrl(input.url) }),
+    ...(url !== undefined && { url }),
     ...(input.events !== undefined && { events: JSON.stringify(checkEvents(input.events)) }),
     ...(input.description !== undefined && { description: input.description }),
     ...(input.enabled !== undefined && {

@@ -15,6 +15,8 @@ const fast = {
   RETRY_BACKOFF_BASE_MS: '50',
   NOTICE_SCAN_INTERVAL_MS: '20',
   LOGIN_ATTEMPTS_PER_MINUTE: '1000',
+  // The receivers listen on 127.0.0.1, which webhooks may reach only with this (docs/security.md).
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
 };
 
 const skip = await postgresUnavailable();
