@@ -49,6 +49,8 @@ describe('several processes on one PostgreSQL', { skip: unavailable }, () => {
           DATABASE_URL: databaseUrl,
           LATCHKEY_SECRET: secret,
           VERIFY_FAILURE_LIMIT: '20',
+          // The tests name end clients with verify's `ip`, as a trusted proxy may (docs/security.md).
+          VERIFY_TRUSTED_PROXIES: '127.0.0.1',
         });
         return { process, url: `http://127.0.0.1:${port}` };
       }),

@@ -13,6 +13,7 @@ import {
   verify,
 } from '../helpers/factories.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
+import { verifyFrom } from '../helpers/verify-from.ts';
 
 /** Polls until `check` holds or the deadline passes: for writes made off the request path. */
 async function eventually(check: () => Promise<boolean>, ms = 5000): Promise<void> {
@@ -185,12 +186,15 @@ for (const dialect of await testDialects()) {
 
     test('allowedIps admits addresses inside its IPv4 and IPv6 ranges and refuses others with IP_NOT_ALLOWED', async () => {
       const { token } = await createToken(admin, { allowedIps: ['203.0.113.0/24', '2001:db8::/32'] });
-      assert.equal((await verify(server.url, { token, ip: '203.0.113.7' })).body.valid, true);
-      assert.equal((await verify(server.url, { token, ip: '::ffff:203.0.113.9' })).body.valid, true);
-      assert.equal((await verify(server.url, { token, ip: '2001:db8:1::5' })).body.valid, true);
-      assert.equal((await verify(server.url, { token, ip: '198.51.100.1' })).body.code, 'IP_NOT_ALLOWED');
-      assert.equal((await verify(server.url, { token, ip: '2001:db9::1' })).body.code, 'IP_NOT_ALLOWED');
-      assert.equal((await verify(server.url, { token, ip: 'not an address' })).body.code, 'IP_NOT_ALLOWED');
+      // An API holding a token of the org names its end client with `ip` (test/security/verify-ip.test.ts).
+      const { token: api } = await createToken(admin);
+      const asApi = async (ip: string) => (await verifyFrom(server, '127.0.0.1', { token, ip }, api)).body;
+      assert.equal((await asApi('203.0.113.7')).valid, true);
+      assert.equal((await asApi('::ffff:203.0.113.9')).valid, true);
+      assert.equal((await asApi('2001:db8:1::5')).valid, true);
+      assert.equal((await asApi('198.51.100.1')).code, 'IP_NOT_ALLOWED');
+      assert.equal((await asApi('2001:db9::1')).code, 'IP_NOT_ALLOWED');
+      assert.equal((await asApi('not an address')).error.details.field, 'ip');
       // Without `ip`, the caller's own address (127.0.0.1 here) is checked.
       assert.equal((await verify(server.url, { token })).body.code, 'IP_NOT_ALLOWED');
       const local = await createToken(admin, { allowedIps: ['127.0.0.0/8'] });
@@ -260,7 +264,8 @@ for (const dialect of await testDialects()) {
 
     test('each success updates lastUsedAt, lastUsedIp and useCount within seconds', async () => {
       const { token, id } = await createToken(admin);
-      for (let i = 0; i < 3; i++) await verify(server.url, { token, ip: '198.51.100.23' });
+      const { token: api } = await createToken(admin);
+      for (let i = 0; i < 3; i++) await verifyFrom(server, '127.0.0.1', { token, ip: '198.51.100.23' }, api);
       await verify(server.url, { token, permission: 'keys:read' }); // refused: not a use
       await eventually(async () => {
         const info = (await admin.client.get(`/v1/orgs/${admin.orgId}/tokens/${id}`)).body;
@@ -333,20 +338,20 @@ for (const dialect of await testDialects()) {
       // A real token lacking a permission does not count.
       for (let i = 0; i < 10; i++) {
         assert.equal(
-          (await verify(server.url, { token, permission: 'keys:read', ip: '192.0.2.1' })).body.code,
+          (await verifyFrom(server, '127.0.0.2', { token, permission: 'keys:read' })).body.code,
           'FORBIDDEN',
         );
       }
       for (let i = 0; i < 5; i++) {
-        const answer = await verify(server.url, { token: generateTokenValue('lk'), ip: '192.0.2.1' });
+        const answer = await verifyFrom(server, '127.0.0.2', { token: generateTokenValue('lk') });
         assert.equal(answer.body.code, 'NOT_FOUND');
       }
-      const throttled = await verify(server.url, { token, ip: '192.0.2.1' });
+      const throttled = await verifyFrom(server, '127.0.0.2', { token });
       assert.equal(throttled.status, 429);
       assert.equal(throttled.body.error.code, 'RATE_LIMITED');
-      assert.ok(Number(throttled.headers.get('retry-after')) > 0);
+      assert.ok(Number(throttled.retryAfter) > 0);
       // Another address is not affected.
-      assert.equal((await verify(server.url, { token, ip: '192.0.2.2' })).body.valid, true);
+      assert.equal((await verifyFrom(server, '127.0.0.3', { token })).body.valid, true);
     });
 
     test('bearer guesses on the management API count too', async () => {
