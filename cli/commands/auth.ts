@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
+import { isWellFormedToken, tokenHint } from '@latchkey/sdk/rules';
 import type { Command } from 'commander';
 import { Latchkey } from '../../packages/sdk/src/client.ts';
-import { isWellFormedToken, tokenHint } from '../../packages/sdk/src/token-format.ts';
 import { configPath, readConfig, removeConfig, writeConfig } from './config.ts';
 import {
   CliError,
@@ -16,6 +16,7 @@ import {
   run,
   withCommon,
 } from './context.ts';
+import { listMembers, roleNames } from './resolve.ts';
 
 async function ask(question: string): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -167,29 +168,57 @@ export function registerAuthCommands(program: Command): void {
     }),
   );
 
-  const whoami = withCommon(program.command('whoami').description('Show who the stored token belongs to'));
+  const whoami = withCommon(
+    program
+      .command('whoami')
+      .description('Show who the stored credential (a token or a session) belongs to, and their role'),
+  );
   examples(whoami, ['latchkey whoami', 'latchkey whoami --json']);
   whoami.action(
     run(async (options: CommonOptions) => {
       const context = await connect(options);
       const session = await context.client.auth.session();
       const org = await resolveOrg(context, options).catch(() => null);
+      // A session names the person's role in each org; a token's session does not, so the owner's
+      // membership says it (when the token may list members). Role names where roles may be read.
+      const orgs = await Promise.all(
+        session.orgs.map(async (o) => {
+          let roleId: string | null = o.roleId ?? null;
+          if (roleId === null && session.user) {
+            const members = await listMembers(context, o.id);
+            roleId = members?.find((m) => m.userId === session.user?.id)?.roleId ?? null;
+          }
+          const roleName = roleId ? ((await roleNames(context, o.id)).get(roleId) ?? null) : null;
+          return { ...o, roleId, roleName };
+        }),
+      );
       if (options.json) {
-        printJson({ url: context.url, org, ...session });
+        printJson({ url: context.url, org, ...session, orgs });
         return;
       }
       const token = session.token;
+      const current = orgs.find((o) => o.id === org);
+      const role = (o: { roleId: string | null; roleName: string | null } | undefined) =>
+        o?.roleId ? (o.roleName ? `${o.roleName} (${o.roleId})` : o.roleId) : null;
       printRecord([
         ['Server', context.url],
         ['User', session.user ? `${session.user.name} <${session.user.email}> (${session.user.id})` : null],
-        ['Token', token ? `${token.name} (${token.id}, ${token.hint})` : null],
-        ['Token access', token ? (token.access === 'full' ? 'full' : formatList(token.permissions)) : null],
-        ['Default org', org],
+        [
+          'Signed in with',
+          token ? `the token ${token.name} (${token.id}, ${token.hint})` : 'a console session',
+        ],
+        ...(token
+          ? ([['Token access', token.access === 'full' ? 'full' : formatList(token.permissions)]] as Array<
+              [string, string]
+            >)
+          : []),
+        ['Default org', current ? `${current.name} (${current.id})` : org],
+        ['Role', role(current) ?? (token && !session.user ? 'none: an application token' : null)],
       ]);
-      if (session.orgs.length > 0) {
+      if (orgs.length > 1) {
         printTable(
           ['ORG', 'NAME', 'ROLE'],
-          session.orgs.map((o) => [o.id, o.name, o.roleId]),
+          orgs.map((o) => [o.id, o.name, role(o)]),
         );
       }
     }),

@@ -10,6 +10,7 @@ import {
   run,
   withCommon,
 } from './context.ts';
+import { resolveToken } from './resolve.ts';
 
 export function registerCatalogCommands(program: Command): void {
   const permissions = withCommon(program.command('permissions').description('List the permission catalog'), {
@@ -32,18 +33,23 @@ export function registerCatalogCommands(program: Command): void {
     program
       .command('audit')
       .description('Show the audit log, newest first')
-      .option('--token <tokenId>', 'only events of this token')
+      .option('--token <token>', 'only events of this token: its name or id')
       .option('--action <action>', 'only this action, e.g. token.revoked')
       .option('--limit <n>', 'how many', '50'),
   );
-  examples(audit, ['latchkey audit', 'latchkey audit --token tok_… --json']);
+  examples(audit, [
+    'latchkey audit',
+    'latchkey audit --token indexer',
+    'latchkey audit --token tok_… --json',
+  ]);
   audit.action(
     run(async (options: CommonOptions & { token?: string; action?: string; limit: string }) => {
       const context = await connect(options);
       const org = await resolveOrg(context, options);
+      const tokenId = options.token ? (await resolveToken(context, org, options.token)).id : undefined;
       const page = await context.client.audit.list(org, {
         limit: Number(options.limit),
-        ...(options.token ? { tokenId: options.token } : {}),
+        ...(tokenId ? { tokenId } : {}),
         ...(options.action ? { action: options.action } : {}),
       });
       if (options.json) return void printJson(page);
@@ -56,6 +62,7 @@ export function registerCatalogCommands(program: Command): void {
           `${e.target.type} ${e.target.id ?? ''}`,
           e.ip,
         ]),
+        { drop: [4] },
       );
     }),
   );

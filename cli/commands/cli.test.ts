@@ -158,7 +158,12 @@ describe('the latchkey CLI, run as a child process against a real server', () =>
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /written to/);
     assert.equal((await stat(csv)).mode & 0o777, 0o600);
-    const [header, row] = (await readFile(csv, 'utf8')).trim().split('\n');
+    const text = await readFile(csv, 'utf8');
+    assert.ok(
+      text.endsWith('\r\n'),
+      'the token CSV has CRLF line endings (RFC 4180), as the console writes it',
+    );
+    const [header, row] = text.trim().split('\r\n');
     assert.equal(header, 'client_id,token,name,permissions,resources,expires_at');
     const [clientId, value] = (row ?? '').split(',');
     assert.ok(!run.stdout.includes(value ?? '!'), 'with --csv the value is not printed');

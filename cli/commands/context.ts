@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { Latchkey } from '../../packages/sdk/src/client.ts';
 import { LatchkeyError } from '../../packages/sdk/src/errors.ts';
 import { type CliConfig, readConfig } from './config.ts';
+import { resolveOrgRef } from './resolve.ts';
+import { explainValidation, type FlagTable } from './validation.ts';
 
 /** Options every command takes. */
 export interface CommonOptions {
@@ -22,12 +24,13 @@ export class CliError extends Error {
   }
 }
 
-/** Adds `--json`, `--url` and (unless told otherwise) `--org` to a command. */
+/** Adds `--json`, `--wide`, `--url` and (unless told otherwise) `--org` to a command. */
 export function withCommon(command: Command, options: { org?: boolean } = {}): Command {
   command.option('--json', 'print JSON instead of tables');
+  command.option('--wide', 'tables at full width: no wrapping, no columns left out');
   command.option('--url <url>', 'Latchkey server URL (default: LATCHKEY_URL, then the login config)');
   if (options.org !== false)
-    command.option('--org <org>', 'organization id (default: the one chosen at login)');
+    command.option('--org <org>', 'organization id or name (default: the one chosen at login)');
   return command;
 }
 
@@ -115,9 +118,9 @@ export async function readPages<T, P extends { items: T[]; nextCursor: string | 
   return { items, nextCursor, first };
 }
 
-/** The org to act on: `--org`, then the login's default, then the token's own org. */
+/** The org to act on: `--org` (an id or the name of one of yours), then the login's default, then the token's own org. */
 export async function resolveOrg(context: Context, options: CommonOptions): Promise<string> {
-  if (options.org) return options.org;
+  if (options.org) return resolveOrgRef(context, options.org);
   if (!process.env.LATCHKEY_TOKEN && context.config.org) return context.config.org;
   const session = await context.client.auth.session();
   const org = session.token?.orgId ?? session.orgs[0]?.id;
@@ -131,17 +134,123 @@ export function printJson(value: unknown): void {
 
 const plainStyle = { head: [], border: [] };
 
-export function printTable(head: string[], rows: Array<Array<string | number | null | undefined>>): void {
-  const table = new Table({ head, style: plainStyle });
-  for (const row of rows)
-    table.push(row.map((cell) => (cell === null || cell === undefined ? '' : String(cell))));
-  process.stdout.write(`${table.toString()}\n`);
+/** Set by {@link run} from the command's `--wide`: tables then show every column, unwrapped. */
+let wideTables = false;
+
+/** The width tables fit: the terminal's, or 100 columns when the output is not a terminal. */
+export function tableWidth(): number {
+  const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
+  return columns && columns >= 40 ? columns : 100;
 }
 
+/** Splits a cell into lines of at most `width` characters: at spaces, or inside a word too long for a line. */
+export function wrapText(text: string, width: number): string {
+  const out: string[] = [];
+  for (const paragraph of text.split('\n')) {
+    let line = '';
+    for (const word of paragraph.split(/\s+/)) {
+      let rest = word;
+      while (rest.length > width) {
+        if (line) out.push(line);
+        line = '';
+        out.push(rest.slice(0, width));
+        rest = rest.slice(width);
+      }
+      if (!line) line = rest;
+      else if (line.length + 1 + rest.length <= width) line += ` ${rest}`;
+      else {
+        out.push(line);
+        line = rest;
+      }
+    }
+    out.push(line);
+  }
+  return out.join('\n');
+}
+
+const cellText = (cell: string | number | null | undefined) =>
+  cell === null || cell === undefined ? '' : String(cell);
+const longestLine = (text: string) => Math.max(0, ...text.split('\n').map((line) => line.length));
+const longestWord = (text: string) => Math.max(0, ...text.split(/\s+/).map((word) => word.length));
+
+/** How a table fits the width: which columns go first when it does not (indexes, first dropped first). */
+export interface TableFit {
+  drop?: number[];
+}
+
+/**
+ * Prints a table that fits {@link tableWidth}: long cells wrap; when even wrapped the columns do not
+ * fit, the columns of `fit.drop` are left out, in that order, and a line says so. `--wide` shows all.
+ */
+export function printTable(
+  head: string[],
+  rows: Array<Array<string | number | null | undefined>>,
+  fit: TableFit = {},
+): void {
+  const cells = rows.map((row) => row.map(cellText));
+  const width = tableWidth();
+  const natural = head.map((title, i) =>
+    Math.max(title.length, ...cells.map((row) => longestLine(row[i] ?? ''))),
+  );
+  const fits = (shown: number[], widths: (i: number) => number) =>
+    shown.reduce((sum, i) => sum + widths(i) + 3, 1) <= width;
+  let shown = head.map((_, i) => i);
+  if (wideTables || fits(shown, (i) => natural[i] ?? 0)) {
+    const table = new Table({ head, style: plainStyle });
+    for (const row of cells) table.push(row);
+    process.stdout.write(`${table.toString()}\n`);
+    return;
+  }
+  // The narrowest a column may get: its heading, and its longest word (up to 30 characters).
+  const least = head.map((title, i) =>
+    Math.min(
+      natural[i] ?? 0,
+      Math.max(title.length, 6, Math.min(30, ...cells.map((row) => longestWord(row[i] ?? '')))),
+    ),
+  );
+  const hidden: string[] = [];
+  for (const index of fit.drop ?? []) {
+    if (fits(shown, (i) => least[i] ?? 0)) break;
+    shown = shown.filter((i) => i !== index);
+    hidden.push(head[index] ?? '');
+  }
+  // Share the room left among the columns that want more, narrowest need first.
+  const widths = new Map(shown.map((i) => [i, least[i] ?? 0]));
+  let room = width - shown.reduce((sum, i) => sum + (widths.get(i) ?? 0) + 3, 1);
+  const wanting = shown.filter((i) => (natural[i] ?? 0) > (widths.get(i) ?? 0));
+  wanting.sort((a, b) => (natural[a] ?? 0) - (least[a] ?? 0) - ((natural[b] ?? 0) - (least[b] ?? 0)));
+  for (const [n, i] of wanting.entries()) {
+    const share = Math.floor(room / (wanting.length - n));
+    const extra = Math.min(share, (natural[i] ?? 0) - (widths.get(i) ?? 0));
+    widths.set(i, (widths.get(i) ?? 0) + Math.max(0, extra));
+    room -= Math.max(0, extra);
+  }
+  const table = new Table({
+    head: shown.map((i) => head[i] ?? ''),
+    colWidths: shown.map((i) => (widths.get(i) ?? 0) + 2),
+    style: plainStyle,
+  });
+  for (const row of cells) table.push(shown.map((i) => wrapText(row[i] ?? '', widths.get(i) ?? 1)));
+  process.stdout.write(`${table.toString()}\n`);
+  if (hidden.length > 0) {
+    process.stdout.write(`(${hidden.join(', ')} left out to fit ${width} columns; --wide shows them)\n`);
+  }
+}
+
+/** Prints name/value pairs as a two-column table whose values wrap to fit {@link tableWidth}. */
 export function printRecord(pairs: Array<[string, string | number | null | undefined]>): void {
-  const table = new Table({ style: plainStyle });
+  const keyWidth = Math.max(...pairs.map(([key]) => key.length));
+  const valueWidth = Math.max(20, tableWidth() - keyWidth - 7);
+  const text = (value: string | number | null | undefined) =>
+    value === null || value === undefined ? '—' : String(value);
+  const longest = Math.max(...pairs.map(([, value]) => longestLine(text(value))));
+  const wrap = !wideTables && longest > valueWidth;
+  const table = new Table({
+    style: plainStyle,
+    ...(wrap ? { colWidths: [keyWidth + 2, valueWidth + 2] } : {}),
+  });
   for (const [key, value] of pairs)
-    table.push({ [key]: value === null || value === undefined ? '—' : String(value) });
+    table.push({ [key]: wrap ? wrapText(text(value), valueWidth) : text(value) });
   process.stdout.write(`${table.toString()}\n`);
 }
 
@@ -162,7 +271,7 @@ export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-function printError(error: unknown, json: boolean): number {
+function printError(error: unknown, json: boolean, flags: FlagTable): number {
   let code = 'ERROR';
   let message = String(error);
   let details: unknown = null;
@@ -178,29 +287,40 @@ function printError(error: unknown, json: boolean): number {
   } else if (error instanceof Error) {
     message = error.message;
   }
-  if (json) printJson({ error: { code, message, details } });
-  else {
-    process.stderr.write(`error: ${code}: ${message}\n`);
-    if (details !== null && details !== undefined && typeof details === 'object') {
-      process.stderr.write(`${JSON.stringify(details)}\n`);
-    }
+  if (json) {
+    printJson({ error: { code, message, details } });
+    return exitCode;
+  }
+  if (error instanceof LatchkeyError && code === 'VALIDATION_FAILED') {
+    // The flags, in plain words: never the API's field paths or a validator's pattern.
+    const [first, ...more] = explainValidation(message, details, flags);
+    process.stderr.write(`error: ${code}: ${first}\n`);
+    for (const line of more) process.stderr.write(`  ${line}\n`);
+    return exitCode;
+  }
+  process.stderr.write(`error: ${code}: ${message}\n`);
+  if (details !== null && details !== undefined && typeof details === 'object') {
+    process.stderr.write(`${JSON.stringify(details)}\n`);
   }
   return exitCode;
 }
 
 /**
  * Wraps a command's action: an error prints the API's code and message (as JSON with `--json`)
- * and sets a non-zero exit code, without a stack trace.
+ * and sets a non-zero exit code, without a stack trace. `flags` names the command's flags for the
+ * API fields a `400` may point at (see validation.ts).
  */
-export function run<A extends unknown[]>(action: (...args: A) => Promise<unknown>) {
+export function run<A extends unknown[]>(action: (...args: A) => Promise<unknown>, flags: FlagTable = {}) {
   return async (...args: A): Promise<void> => {
     const command = args[args.length - 1];
-    const json = command instanceof Command ? command.opts().json === true : false;
+    const opts = command instanceof Command ? command.opts() : {};
+    const json = opts.json === true;
+    wideTables = opts.wide === true;
     try {
       const code = await action(...args);
       if (typeof code === 'number' && code !== 0) process.exitCode = code;
     } catch (error) {
-      process.exitCode = printError(error, json);
+      process.exitCode = printError(error, json, flags);
     }
   };
 }

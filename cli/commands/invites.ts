@@ -14,6 +14,7 @@ import {
   withCommon,
   withPaging,
 } from './context.ts';
+import { roleNames } from './resolve.ts';
 
 export function registerInviteCommands(program: Command): void {
   const invites = program
@@ -41,16 +42,18 @@ export function registerInviteCommands(program: Command): void {
       );
       if (options.json) return void printJson({ items, nextCursor });
       if (items.length === 0) return void process.stdout.write('No pending invitations.\n');
+      const roles = await roleNames(context, org);
       printTable(
         ['ID', 'EMAIL', 'ROLE', 'INVITED BY', 'CREATED', 'EXPIRES'],
         items.map((i) => [
           i.id,
           i.email,
-          i.roleId,
+          roles.get(i.roleId) ?? i.roleId,
           i.invitedBy,
           formatDate(i.createdAt),
           formatDate(i.expiresAt),
         ]),
+        { drop: [3, 4, 0] },
       );
       if (nextCursor) process.stdout.write(`More: latchkey invites list --cursor ${nextCursor}\n`);
     }),

@@ -9,6 +9,14 @@ import {
   run,
   withCommon,
 } from './context.ts';
+import { deliveryLine } from './mail.ts';
+import { resolveRole, roleNames } from './resolve.ts';
+import type { FlagTable } from './validation.ts';
+
+/** The API fields of the member commands, by flag. */
+const MEMBER_FLAGS: FlagTable = { email: '--email', roleId: '--role', org: '--org' };
+
+const roleLabel = (names: Map<string, string>, roleId: string) => names.get(roleId) ?? roleId;
 
 export function registerMemberCommands(program: Command): void {
   const members = program
@@ -25,11 +33,13 @@ export function registerMemberCommands(program: Command): void {
       const org = await resolveOrg(context, options);
       const page = await context.client.members.list(org);
       if (options.json) return void printJson(page);
+      const roles = await roleNames(context, org);
       printTable(
         ['USER', 'EMAIL', 'NAME', 'ROLE'],
-        page.items.map((m) => [m.userId, m.email, m.name, m.roleId]),
+        page.items.map((m) => [m.userId, m.email, m.name, roleLabel(roles, m.roleId)]),
+        { drop: [0] },
       );
-    }),
+    }, MEMBER_FLAGS),
   );
 
   const add = withCommon(
@@ -37,21 +47,29 @@ export function registerMemberCommands(program: Command): void {
       .command('add')
       .description('Add a member (someone without an account is invited)')
       .requiredOption('--email <email>', 'their e-mail address')
-      .option('--role <roleId>', 'their role', 'rol_readonly'),
+      .option('--role <role>', 'their role: its name or id', 'rol_readonly'),
   );
-  examples(add, ['latchkey members add --email bo@example.com --role rol_readwrite']);
+  examples(add, [
+    'latchkey members add --email bo@example.com --role "Read/Write User"',
+    'latchkey members add --email bo@example.com --role rol_readwrite',
+  ]);
   add.action(
     run(async (options: CommonOptions & { email: string; role: string }) => {
       const context = await connect(options);
       const org = await resolveOrg(context, options);
-      const added = await context.client.members.add(org, { email: options.email, roleId: options.role });
+      const roleId = await resolveRole(context, org, options.role);
+      const added = await context.client.members.add(org, { email: options.email, roleId });
       if (options.json) return void printJson(added);
+      const role = roleLabel(await roleNames(context, org), added.roleId);
       if ('inviteUrl' in added) {
-        process.stdout.write(`Invited ${added.email} as ${added.roleId} (until ${added.expiresAt}).\n`);
-        process.stdout.write(`Invitation link (also e-mailed): ${added.inviteUrl}\n`);
+        process.stdout.write(`Invited ${added.email} as ${role} (until ${added.expiresAt}).\n`);
+        process.stdout.write(`Invitation link: ${added.inviteUrl}\n`);
+        // Say where the mail went: "e-mailed" only when an SMTP server took it.
+        const mail = deliveryLine(added, 'the invitation', added.email);
+        if (mail) process.stdout.write(`${mail}\n`);
       } else {
-        process.stdout.write(`Added ${added.name} <${added.email}> as ${added.roleId}.\n`);
+        process.stdout.write(`Added ${added.name} <${added.email}> as ${role}.\n`);
       }
-    }),
+    }, MEMBER_FLAGS),
   );
 }

@@ -1,5 +1,6 @@
+import type { PermissionQuery } from '@latchkey/sdk/rules';
 import type { Command } from 'commander';
-import type { PermissionQuery, VerifyOptions } from '../../packages/sdk/src/types.ts';
+import type { VerifyOptions } from '../../packages/sdk/src/types.ts';
 import {
   type CommonOptions,
   collect,
@@ -9,9 +10,11 @@ import {
   formatList,
   printJson,
   printRecord,
+  resolveOrg,
   run,
   withCommon,
 } from './context.ts';
+import { resolveResources } from './resolve.ts';
 
 interface VerifyCommandOptions extends CommonOptions {
   permission: string[];
@@ -29,7 +32,10 @@ export function registerVerifyCommand(program: Command): void {
       )
       .option('--permission <key>', 'a permission it must hold (repeatable: all of them)', collect, [])
       .option('--any', 'with several --permission, any one of them is enough')
-      .option('--resource <resId>', 'a resource it must be allowed on')
+      .option(
+        '--resource <resource>',
+        'a resource it must be allowed on: its id, or type/name or name (with a login)',
+      )
       .option('--ip <address>', 'the address the token is presented from'),
     { org: false },
   );
@@ -52,9 +58,15 @@ export function registerVerifyCommand(program: Command): void {
       else if (options.permission.length > 1) {
         permission = options.any ? { any: options.permission } : { all: options.permission };
       }
+      // A resource name is looked up with the stored credential; verifying itself needs none.
+      let resource = options.resource;
+      if (resource && !/^res_/.test(resource)) {
+        const named = await connect(options);
+        [resource] = await resolveResources(named, await resolveOrg(named, options), [resource]);
+      }
       const question: VerifyOptions = {
         ...(permission === undefined ? {} : { permission }),
-        ...(options.resource ? { resource: options.resource } : {}),
+        ...(resource ? { resource } : {}),
         ...(options.ip ? { ip: options.ip } : {}),
       };
       const context = await connect(options, false);
