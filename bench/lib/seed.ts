@@ -4,7 +4,8 @@ import { sql } from 'kysely';
 import { connectDatabase } from '../../server/db/connect.ts';
 import type { NewToken } from '../../server/db/schema.ts';
 import { newId } from '../../server/ids.ts';
-import { generateTokenValue, hashSecret, tokenHint } from '../../server/tokens/token-value.ts';
+import { tokenHint } from '@latchkey/sdk/rules';
+import { generateTokenValue, hashSecret } from '../../server/tokens/token-value.ts';
 import { insertToken } from '../../server/tokens/tokens.repository.ts';
 import type { Fixture } from './api.ts';
 
@@ -49,7 +50,7 @@ function row(fixture: Fixture, org: 'A' | 'B', i: number, value: string, now: nu
     revokedAt: null,
     revokedBy: null,
     revokedReason: null,
-    hint: tokenHint(value, 'lk'),
+    hint: tokenHint(value),
   };
 }
 

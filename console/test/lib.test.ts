@@ -1,72 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultLifetime, groupCatalog, roleExcess } from '../src/lib/access.ts';
-import { csvField, csvFileName, tokenCsv } from '../src/lib/csv.ts';
+import { csvFileName } from '../src/lib/csv.ts';
 import { relativeTime } from '../src/lib/format.ts';
-import type { IssuedToken, TokenInfo } from '../src/lib/types.ts';
 import { checkIpList, isCidr, splitList } from '../src/lib/validation.ts';
 
-function info(overrides: Partial<TokenInfo>): TokenInfo {
-  return {
-    id: 'tok_1',
-    orgId: 'org_1',
-    kind: 'personal',
-    ownerId: 'usr_1',
-    name: 'ci',
-    description: null,
-    access: 'granular',
-    permissions: ['blocks:read'],
-    roleId: null,
-    resourceIds: null,
-    allowedIps: null,
-    rateLimit: null,
-    expiresAt: '2030-01-01T00:00:00.000Z',
-    createdAt: '2029-01-01T00:00:00.000Z',
-    createdBy: 'usr_1',
-    lastUsedAt: null,
-    lastUsedIp: null,
-    useCount: 0,
-    status: 'active',
-    revokedAt: null,
-    revokedBy: null,
-    revokedReason: null,
-    hint: 'lk_…abcd',
-    ...overrides,
-  };
-}
-
-const issued = (overrides: Partial<TokenInfo>): IssuedToken => ({
-  token: 'lk_abc',
-  clientId: 'tok_1',
-  tokenInfo: info(overrides),
-});
-
-test('the CSV has the documented header and one row', () => {
-  const csv = tokenCsv(
-    issued({ permissions: ['blocks:read', 'chunks:read'], resourceIds: ['res_a', 'res_b'] }),
-  );
-  assert.equal(
-    csv,
-    'client_id,token,name,permissions,resources,expires_at\r\ntok_1,lk_abc,ci,blocks:read chunks:read,res_a res_b,2030-01-01T00:00:00.000Z\r\n',
-  );
-});
-
-test('the CSV writes * for full access and every resource, and empty for no expiry', () => {
-  const csv = tokenCsv(issued({ access: 'full', permissions: null, resourceIds: null, expiresAt: null }));
-  assert.equal(csv.split('\r\n')[1], 'tok_1,lk_abc,ci,*,*,');
-});
-
-test('the CSV names the role when a token takes its permissions from one', () => {
-  const csv = tokenCsv(issued({ permissions: null, roleId: 'rol_readonly' }));
-  assert.match(csv, /,role:rol_readonly,/);
-});
-
-test('CSV fields are quoted and formulas defused', () => {
-  assert.equal(csvField('plain'), 'plain');
-  assert.equal(csvField('a,b'), '"a,b"');
-  assert.equal(csvField('say "hi"'), '"say ""hi"""');
-  assert.equal(csvField('=cmd()'), "'=cmd()");
-  assert.equal(csvField('@x,y'), `"'@x,y"`);
+test('the CSV file is named after the token', () => {
   assert.equal(csvFileName('My Deploy Key!'), 'latchkey-token-my-deploy-key.csv');
   assert.equal(csvFileName('***'), 'latchkey-token-token.csv');
 });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { PERMISSION_KEY_MAX_LENGTH, PERMISSION_KEY_PATTERN } from '@latchkey/sdk/rules';
 import { Type } from 'typebox';
 import { Compile } from 'typebox/compile';
 
@@ -26,7 +27,7 @@ export interface Catalog {
 const CatalogFile = Type.Object({
   permissions: Type.Array(
     Type.Object({
-      key: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*:[a-z0-9][a-z0-9._-]*$', maxLength: 100 }),
+      key: Type.String({ pattern: PERMISSION_KEY_PATTERN, maxLength: PERMISSION_KEY_MAX_LENGTH }),
       label: Type.String({ minLength: 1, maxLength: 100 }),
       description: Type.String({ maxLength: 500 }),
       group: Type.String({ minLength: 1, maxLength: 100 }),

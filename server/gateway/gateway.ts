@@ -3,6 +3,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import replyFrom from '@fastify/reply-from';
+import { readBearer } from '@latchkey/sdk/rules';
 import Fastify, {
   type FastifyInstance,
   type FastifyReply,
@@ -64,8 +65,8 @@ function readToken(headers: IncomingHttpHeaders, header: string): string | undef
   const raw = headers[header];
   const value = Array.isArray(raw) ? raw[0] : raw;
   if (!value) return undefined;
-  const bearer = /^Bearer[ \t]+([^ \t]+)[ \t]*$/i.exec(value);
-  if (bearer) return bearer[1];
+  const bearer = readBearer(value);
+  if (bearer !== undefined) return bearer;
   return header === 'authorization' ? undefined : value.trim() || undefined;
 }
 

@@ -1,9 +1,10 @@
 // The gateway's rules file: loading (JSON or YAML), validation with line numbers, and matching.
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
+import { isPermissionKey, type PermissionQuery } from '@latchkey/sdk/rules';
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 
-export type PermissionQuery = string | { all: string[] } | { any: string[] };
+export type { PermissionQuery } from '@latchkey/sdk/rules';
 
 /** Where a rule takes the resource (`res_…`) a token must be allowed on. */
 export type ResourceSpec =
@@ -74,7 +75,6 @@ const DEFAULT_MAX_JSONRPC_BODY = 1024 * 1024;
 const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const RESOURCE_ID = /^res_[0-9A-Za-z_-]+$/;
-const PERMISSION_KEY = /^[a-z0-9][a-z0-9-]*(:[a-z0-9][a-z0-9-]*)+$/;
 const SEGMENT_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 type Path = Array<string | number>;
@@ -181,7 +181,7 @@ function stringOrList(ctx: Ctx, value: unknown, path: Path, what: string): strin
 
 function parsePermission(ctx: Ctx, value: unknown, path: Path): PermissionQuery | null {
   const key = (v: unknown, p: Path): string | null => {
-    if (typeof v !== 'string' || !PERMISSION_KEY.test(v)) {
+    if (!isPermissionKey(v)) {
       ctx.problems.push({
         path: p,
         message: `${JSON.stringify(v)} is not a permission key (like "blocks:read")`,

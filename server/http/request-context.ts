@@ -1,3 +1,4 @@
+import { readBearer } from '@latchkey/sdk/rules';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { csrfMatches, resolveSession } from '../auth/auth.service.ts';
 import type { Deps, Principal, RequestContext } from '../context.ts';
@@ -35,10 +36,10 @@ const unauthenticated = () =>
 export async function authenticate(deps: Deps, request: FastifyRequest): Promise<Principal> {
   const authorization = request.headers.authorization;
   if (authorization !== undefined) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    if (!match) throw unauthenticated();
+    const bearer = readBearer(authorization);
+    if (bearer === undefined) throw unauthenticated();
     // Used like a verification without a question: same throttling, checks, failure counting and usage.
-    const outcome = await deps.verifier.verify({ token: match[1] as string }, request.ip);
+    const outcome = await deps.verifier.verify({ token: bearer }, request.ip);
     if ('throttled' in outcome) {
       throw new AppError('RATE_LIMITED', 'too many failed attempts; retry later', undefined, {
         'retry-after': String(outcome.retryAfterSeconds),

@@ -1,6 +1,7 @@
 import { createPublicKey, type KeyObject, verify as verifySignature } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { tokenHint } from '@latchkey/sdk/rules';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { ConfigError } from '../config.ts';
@@ -10,7 +11,7 @@ import type { App } from '../http/app-type.ts';
 import { authenticate, contextOf } from '../http/request-context.ts';
 import { errorResponses } from '../http/schemas.ts';
 import { orgAccess } from '../orgs/access.ts';
-import { canChange, revokeLeaked } from '../tokens/tokens.service.ts';
+import { revokeLeaked, mayRevoke as revokeRuleAllows } from '../tokens/tokens.service.ts';
 
 const Value = Type.String({ minLength: 1, maxLength: 1000 });
 /** GitHub's secret-scanning shape: [{token, type, url, source}]; or simply {tokens: [...]}. */
@@ -98,7 +99,7 @@ async function mayRevoke(deps: Deps, principal: Principal, value: string): Promi
   const token = await deps.verifier.resolve(value);
   if (typeof token === 'string') return true; // unknown: revokeLeaked labels it, nothing to protect
   try {
-    return canChange(await orgAccess(deps, principal, token.orgId), token);
+    return revokeRuleAllows(await orgAccess(deps, principal, token.orgId), token);
   } catch {
     return false;
   }
@@ -167,9 +168,7 @@ export function leaksRoutes(app: App, deps: Deps): void {
         let next = 0;
         for (const [index, value] of values.entries()) {
           if (refused.has(index)) {
-            const hint =
-              value.length >= 8 ? `${value.slice(0, value.indexOf('_') + 1)}…${value.slice(-4)}` : '…';
-            results.push({ token_hint: hint, label: 'false_positive' });
+            results.push({ token_hint: tokenHint(value), label: 'false_positive' });
             await deps.verifier.recordFailure(request.ip, now);
             continue;
           }

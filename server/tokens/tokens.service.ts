@@ -1,3 +1,4 @@
+import { tokenHint } from '@latchkey/sdk/rules';
 import type { Transaction } from 'kysely';
 import { recordAudit, type SystemContext } from '../audit/audit.service.ts';
 import { findUserById } from '../auth/users.repository.ts';
@@ -15,7 +16,7 @@ import { rolePermissions } from '../roles/role-permissions.ts';
 import { findCustomRole } from '../roles/roles.repository.ts';
 import { parseRange } from '../verify/cidr.ts';
 import { parseDurationSeconds } from './durations.ts';
-import { generateTokenValue, tokenHint } from './token-value.ts';
+import { generateTokenValue } from './token-value.ts';
 import {
   findActiveTokenByName,
   findToken,
@@ -293,7 +294,7 @@ export async function createToken(
     revokedAt: null,
     revokedBy: null,
     revokedReason: null,
-    hint: tokenHint(value, deps.config.tokenPrefix),
+    hint: tokenHint(value),
   };
 
   await deps.db.transaction().execute(async (trx) => {
@@ -532,7 +533,7 @@ export async function rotateToken(
   }
   const value = generateTokenValue(deps.config.tokenPrefix);
   const hash = deps.verifier.hash(value);
-  const hint = tokenHint(value, deps.config.tokenPrefix);
+  const hint = tokenHint(value);
   const graceUntil = graceSeconds > 0 ? now + graceSeconds * 1000 : null;
   await deps.db.transaction().execute(async (trx) => {
     await replaceTokenSecret(trx, row.id, hash, graceUntil, now);
@@ -562,9 +563,8 @@ export async function revokeLeaked(
   values: string[],
 ): Promise<LeakResult[]> {
   const results: LeakResult[] = [];
-  const prefix = deps.config.tokenPrefix;
   for (const value of values) {
-    const hint = value.length >= 8 ? `${value.slice(0, value.indexOf('_') + 1)}…${value.slice(-4)}` : '…';
+    const hint = tokenHint(value);
     const resolved = await deps.verifier.resolve(value);
     if (typeof resolved === 'string') {
       results.push({ hint, label: 'false_positive' });
@@ -575,7 +575,7 @@ export async function revokeLeaked(
       results.push({ hint, label: 'false_positive' });
       continue;
     }
-    results.push({ hint: tokenHint(value, prefix), label: 'true_positive', tokenId: row.id });
+    results.push({ hint, label: 'true_positive', tokenId: row.id });
     if (row.status === 'revoked') continue;
     await revokeRow(deps, ctx, row, 'leaked', 'leak-report');
     const userId = row.ownerId ?? (row.createdBy.startsWith('usr_') ? row.createdBy : null);

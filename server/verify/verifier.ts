@@ -1,29 +1,20 @@
+import {
+  isWellFormedToken,
+  type PermissionQuery,
+  permissionAllows,
+  VERIFY_CODES,
+  type VerifyCode,
+} from '@latchkey/sdk/rules';
 import type { Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import type { Catalog } from '../catalog/catalog.ts';
 import type { Database } from '../db/schema.ts';
 import { resourceIdsOfOrg } from '../resources/resources.repository.ts';
-import { hashSecret, isWellFormedToken } from '../tokens/token-value.ts';
+import { hashSecret } from '../tokens/token-value.ts';
 import { type TokenForVerify, tokenLoaderForVerify } from '../tokens/tokens.repository.ts';
 import { addressInRanges, type IpRange, parseAddress, parseRange } from './cidr.ts';
 import type { RateLimitStore } from './rate-limiter.ts';
 import type { UsageRecorder } from './usage.ts';
-
-/** The answers of a refused verification (spec §3). */
-export const verifyCodes = [
-  'MALFORMED',
-  'NOT_FOUND',
-  'EXPIRED',
-  'REVOKED',
-  'FORBIDDEN',
-  'RESOURCE_FORBIDDEN',
-  'IP_NOT_ALLOWED',
-  'RATE_LIMITED',
-] as const;
-
-export type VerifyCode = (typeof verifyCodes)[number];
-
-export type PermissionQuery = string | { all: string[] } | { any: string[] };
 
 /** A token as verification sees it: effective permissions already bounded by its owner's role. */
 export interface VerifiedToken {
@@ -58,7 +49,7 @@ export interface VerifyInput {
 }
 
 const invalidBodies = Object.fromEntries(
-  verifyCodes.map((code) => [code, JSON.stringify({ valid: false, code })]),
+  VERIFY_CODES.map((code) => [code, JSON.stringify({ valid: false, code })]),
 ) as Record<VerifyCode, string>;
 
 const invalid = (code: VerifyCode) => ({ valid: false as const, code, body: invalidBodies[code] });
@@ -360,9 +351,7 @@ export class Verifier {
   }
 
   allows(token: VerifiedToken, query: PermissionQuery): boolean {
-    if (typeof query === 'string') return token.permissions.has(query);
-    if ('all' in query) return query.all.every((p) => token.permissions.has(p));
-    return query.any.some((p) => token.permissions.has(p));
+    return permissionAllows(token.permissions, query);
   }
 
   /** The org's resource ids: a token's resource must be one of them, even for an all-resources token. */

@@ -1,9 +1,10 @@
+import { VERIFY_CODES } from '@latchkey/sdk/rules';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { Deps } from '../context.ts';
 import { AppError } from '../errors.ts';
 import type { App } from '../http/app-type.ts';
-import { type VerifyOutcome, verifyCodes } from './verifier.ts';
+import type { VerifyOutcome } from './verifier.ts';
 
 const PermissionList = Type.Array(Type.String({ maxLength: 100 }), { minItems: 1, maxItems: 100 });
 
@@ -48,7 +49,7 @@ const VerifyAnswer = Type.Union([
   }),
   Type.Object({
     valid: Type.Literal(false),
-    code: Type.Union(verifyCodes.map((c) => Type.Literal(c))),
+    code: Type.Union(VERIFY_CODES.map((c) => Type.Literal(c))),
   }),
 ]);
 

@@ -1,31 +1,10 @@
 // Client-side checks that mirror the server's, so bad input is explained
 // before a round-trip. The server stays the authority.
+import { parseIpRange } from '@latchkey/sdk/rules';
 
-function isIPv4(value: string): boolean {
-  const parts = value.split('.');
-  return parts.length === 4 && parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255);
-}
-
-function isIPv6(value: string): boolean {
-  if (!value.includes(':') || !/^[0-9a-fA-F:.]+$/.test(value)) return false;
-  try {
-    new URL(`http://[${value}]/`);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** An address or CIDR block, IPv4 or IPv6. */
+/** An address or CIDR block, IPv4 or IPv6: exactly what the server accepts (the shared rule). */
 export function isCidr(value: string): boolean {
-  const [addr, bits, ...rest] = value.split('/');
-  if (rest.length > 0 || !addr) return false;
-  const v4 = isIPv4(addr);
-  const v6 = !v4 && isIPv6(addr);
-  if (!v4 && !v6) return false;
-  if (bits === undefined) return true;
-  if (!/^\d{1,3}$/.test(bits)) return false;
-  return Number(bits) <= (v4 ? 32 : 128);
+  return parseIpRange(value) !== null;
 }
 
 /** Splits a textarea of addresses (commas, spaces or new lines). */

@@ -1,9 +1,10 @@
+import { tokenCsv } from '@latchkey/sdk/rules';
 import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 import { OneTimeSecretDialog } from '../components/OneTimeSecretDialog';
 import { ErrorMessage } from '../components/ui';
 import { api } from '../lib/api';
-import { csvFileName, tokenCsv } from '../lib/csv';
+import { csvFileName } from '../lib/csv';
 import { absoluteTime } from '../lib/format';
 import type { Delivery, IssuedToken } from '../lib/types';
 

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { VerifiedToken, VerifyFailureCode } from './types.ts';
+import { ipAllowed } from './rules/ip.ts';
+import { permissionAllows } from './rules/permissions.ts';
+import type { VerifiedToken, VerifyFailureCode, VerifyOptions, VerifyResult } from './types.ts';
 
 /**
  * Options of the verification cache.
@@ -52,6 +54,41 @@ export type VerifyCacheEntry =
       result: { valid: false; code: VerifyFailureCode };
       recent: boolean;
     };
+
+const FAILURES = {
+  IP_NOT_ALLOWED: Object.freeze({ valid: false, code: 'IP_NOT_ALLOWED' }),
+  FORBIDDEN: Object.freeze({ valid: false, code: 'FORBIDDEN' }),
+  RESOURCE_FORBIDDEN: Object.freeze({ valid: false, code: 'RESOURCE_FORBIDDEN' }),
+} as const satisfies Record<string, VerifyResult>;
+
+/**
+ * What a cached valid record answers to a question, with the server's rules (`@latchkey/sdk/rules`),
+ * or `undefined` when only the server can tell: an address the record cannot judge (no address given
+ * for a token with an `allowedIps` list, unless the server approved the caller's own address), or a
+ * resource the server has not confirmed for this token (only it knows whether the resource exists in
+ * the token's org). Expiry is not judged here: an entry dies with its token or its value's grace.
+ *
+ * @example
+ * const hit = cache.get(value);
+ * const answer = hit?.valid ? answerFromEntry(hit, { permission: 'blocks:read' }) : hit?.result;
+ */
+export function answerFromEntry(
+  entry: Extract<VerifyCacheEntry, { valid: true }>,
+  options: VerifyOptions,
+): VerifyResult | undefined {
+  const { token } = entry;
+  const { permission, resource, ip } = options;
+  if (token.allowedIps !== null) {
+    if (ip !== undefined && token.allowedIps !== undefined) {
+      if (!ipAllowed(token.allowedIps, ip)) return FAILURES.IP_NOT_ALLOWED;
+    } else if (!entry.approvedIps.has(ip ?? '')) return undefined;
+  }
+  if (permission !== undefined && !permissionAllows(entry.permissions, permission)) return FAILURES.FORBIDDEN;
+  if (resource === undefined || entry.coveredResources.has(resource)) return entry.result;
+  if (entry.resources !== null && !entry.resources.has(resource)) return FAILURES.RESOURCE_FORBIDDEN;
+  // A resource not seen yet: only the server knows whether it exists in the token's org.
+  return undefined;
+}
 
 /**
  * A SHA-256 of a token value, for logs and metrics that must name a token without its value.

@@ -1,8 +1,9 @@
-import { VerifyCache, type VerifyCacheOptions } from './cache.ts';
+import { answerFromEntry, VerifyCache, type VerifyCacheOptions } from './cache.ts';
 import { LatchkeyError } from './errors.ts';
 import { type EventStream, subscribeEvents } from './events.ts';
 import { evaluateToken } from './permissions.ts';
-import { isWellFormedToken } from './token-format.ts';
+import { isVerifyCode } from './rules/verify-codes.ts';
+import { isWellFormedToken } from './rules/token-format.ts';
 import type {
   AddedMember,
   AuditEvent,
@@ -29,7 +30,6 @@ import type {
   TokenInfo,
   UpdateWebhookInput,
   VerifiedToken,
-  VerifyFailureCode,
   VerifyOptions,
   VerifyResult,
   Webhook,
@@ -117,16 +117,8 @@ function encode(segment: string): string {
 }
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-const FAILURE_CODES: ReadonlySet<string> = new Set<VerifyFailureCode>([
-  'MALFORMED',
-  'NOT_FOUND',
-  'EXPIRED',
-  'REVOKED',
-  'FORBIDDEN',
-  'RESOURCE_FORBIDDEN',
-  'IP_NOT_ALLOWED',
-  'RATE_LIMITED',
-]);
+
+const MALFORMED: VerifyResult = Object.freeze({ valid: false, code: 'MALFORMED' });
 
 /**
  * The Latchkey client: a typed method for every API call (SPEC §3), `verify()` with an optional
@@ -148,13 +140,6 @@ const FAILURE_CODES: ReadonlySet<string> = new Set<VerifyFailureCode>([
  * const result = await latchkey.verify(created.token, { permission: 'blocks:read' });
  * console.log(result.valid); // true
  */
-const MALFORMED: VerifyResult = Object.freeze({ valid: false, code: 'MALFORMED' });
-const FAILURES = {
-  IP_NOT_ALLOWED: Object.freeze({ valid: false, code: 'IP_NOT_ALLOWED' }),
-  FORBIDDEN: Object.freeze({ valid: false, code: 'FORBIDDEN' }),
-  RESOURCE_FORBIDDEN: Object.freeze({ valid: false, code: 'RESOURCE_FORBIDDEN' }),
-} as const satisfies Record<string, VerifyResult>;
-
 export class Latchkey {
   readonly baseUrl: string;
   /** The verification cache, when enabled. */
@@ -710,7 +695,7 @@ export class Latchkey {
     const response = await this.send('POST', '/v1/verify', { body });
     if (!response.ok) throw await this.toError(response);
     const answer = (await response.json()) as VerifyResult;
-    if (answer.valid !== true && !(answer.valid === false && FAILURE_CODES.has(answer.code))) {
+    if (answer.valid !== true && !(answer.valid === false && isVerifyCode(answer.code))) {
       throw new LatchkeyError('NETWORK_ERROR', 'Latchkey answered an unexpected verify body', {
         status: response.status,
         details: answer,
@@ -786,41 +771,7 @@ export class Latchkey {
     const hit = cache.get(token, now);
     if (hit === undefined) return undefined;
     if (!hit.valid) return hit.result;
-    if (!this.addressAnswerable(hit.token, hit.approvedIps, options.ip)) return undefined;
-    // Expiry is in `expires` already (the entry dies with the token or the value's grace).
-    const { permission, resource, ip } = options;
-    if (
-      ip !== undefined &&
-      Array.isArray(hit.token.allowedIps) &&
-      evaluateToken(hit.token, { ip }, now) !== null
-    ) {
-      return FAILURES.IP_NOT_ALLOWED;
-    }
-    if (permission !== undefined) {
-      const has = hit.permissions;
-      const ok =
-        typeof permission === 'string'
-          ? has.has(permission)
-          : 'all' in permission
-            ? permission.all.every((p) => has.has(p))
-            : permission.any.some((p) => has.has(p));
-      if (!ok) return FAILURES.FORBIDDEN;
-    }
-    if (resource === undefined || hit.coveredResources.has(resource)) return hit.result;
-    if (hit.resources !== null && !hit.resources.has(resource)) return FAILURES.RESOURCE_FORBIDDEN;
-    // A resource not seen yet: only the server knows whether it exists in the token's org.
-    return undefined;
-  }
-
-  /**
-   * Whether the cache can judge the address: a token without an address list always; one with a
-   * list when the record carries it and the address is given; otherwise only for an address the
-   * server already approved for it.
-   */
-  private addressAnswerable(token: VerifiedToken, approved: Set<string>, ip: string | undefined): boolean {
-    if (token.allowedIps === null) return true;
-    if (token.allowedIps !== undefined && ip !== undefined) return true;
-    return approved.has(ip ?? '');
+    return answerFromEntry(hit, options);
   }
 
   private decide(token: VerifiedToken, options: VerifyOptions): VerifyResult {

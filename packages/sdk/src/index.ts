@@ -13,11 +13,11 @@ export {
   authorizeRequest,
   type ErrorBody,
   type RequireTokenOptions,
-  readBearer,
   type ValueOrGetter,
 } from './middleware.ts';
 export { evaluateToken, hasPermission } from './permissions.ts';
-export { isWellFormedToken, tokenHint } from './token-format.ts';
+export { readBearer } from './rules/bearer.ts';
+export { isWellFormedToken, tokenHint } from './rules/token-format.ts';
 export type * from './types.ts';
 export {
   signWebhookBody,

@@ -1,5 +1,6 @@
 import type { Latchkey } from './client.ts';
 import { LatchkeyError } from './errors.ts';
+import { readBearer } from './rules/bearer.ts';
 import type { PermissionQuery, VerifiedToken } from './types.ts';
 
 /**
@@ -22,7 +23,11 @@ export interface RequireTokenOptions<Req> {
   client: Latchkey;
   /** The permission the route needs; omit to accept any valid token. */
   permission?: ValueOrGetter<PermissionQuery | undefined, Req>;
-  /** The resource id (`res_…`) the route touches; omit when the route touches none. */
+  /**
+   * The resource id (`res_…`) the route touches; omit when the route touches none. When set, a request
+   * for which it names no resource (a getter returning `undefined`, `null` or `''`) is refused with
+   * 403 (`details.reason: "RESOURCE_UNKNOWN"`), whatever the token.
+   */
   resource?: ValueOrGetter<string | undefined, Req>;
   /** The end client's address; default the framework's idea of it (mind `trustProxy`). */
   ip?: (request: Req) => string | undefined;
@@ -50,19 +55,6 @@ export type AuthorizeOutcome =
   | { ok: true; token: VerifiedToken }
   | { ok: false; status: number; headers: Record<string, string>; body: ErrorBody };
 
-/**
- * Reads the token of an `Authorization: Bearer <token>` header, or undefined.
- *
- * @example
- * readBearer('Bearer lk_abc'); // 'lk_abc'
- */
-export function readBearer(header: string | string[] | null | undefined): string | undefined {
-  const value = Array.isArray(header) ? header[0] : header;
-  if (!value) return undefined;
-  const match = /^Bearer[ \t]+([^ \t]+)[ \t]*$/i.exec(value);
-  return match?.[1];
-}
-
 function envelope(code: string, message: string, details: unknown = null): ErrorBody {
   return { error: { code, message, details } };
 }
@@ -79,7 +71,9 @@ async function resolve<T, Req>(
  * The framework-neutral core of the middleware: verify the bearer token of a request and decide the
  * answer. One 401 for a missing, malformed, unknown, expired or revoked token, or one used from an
  * address it does not allow, so a caller learns nothing about which; 403 when the token lacks the
- * permission or the resource; 429 when rate-limited; 503 when Latchkey cannot be reached.
+ * permission or the resource, or when the route asks for a resource (`resource` is set) and its
+ * getter names none (`undefined`, `null` or `''`: `details.reason` is `RESOURCE_UNKNOWN`); 429 when
+ * rate-limited; 503 when Latchkey cannot be reached (or a getter throws).
  *
  * @example
  * const outcome = await authorizeRequest({ client, permission: 'blocks:read' }, req.headers.authorization, req, ip);
@@ -110,12 +104,28 @@ export async function authorizeRequest<Req>(
   try {
     const permission = await resolve(options.permission, request);
     const resource = await resolve(options.resource, request);
+    // A route that asks for a resource (a getter, or a value) and cannot name one is refused: skipping
+    // the resource check would let a token limited to one resource through on any other.
+    const unnamed =
+      options.resource !== undefined && (resource === undefined || resource === null || resource === '');
     const result = await options.client.verify(token, {
       ...(permission === undefined ? {} : { permission }),
-      ...(resource === undefined ? {} : { resource }),
+      ...(unnamed || resource === undefined ? {} : { resource }),
       ...(ip === undefined ? {} : { ip }),
     });
-    if (result.valid) return { ok: true, token: result.token };
+    if (result.valid) {
+      if (!unnamed) return { ok: true, token: result.token };
+      return {
+        ok: false,
+        status: 403,
+        headers: { 'www-authenticate': `Bearer realm="${realm}", error="insufficient_scope"` },
+        body: envelope(
+          'FORBIDDEN',
+          'The resource this request touches could not be named, so no token is allowed on it',
+          { reason: 'RESOURCE_UNKNOWN' },
+        ),
+      };
+    }
     switch (result.code) {
       case 'FORBIDDEN':
       case 'RESOURCE_FORBIDDEN':

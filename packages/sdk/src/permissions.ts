@@ -1,49 +1,27 @@
-import { BlockList, isIP } from 'node:net';
-import type { PermissionQuery, VerifiedToken, VerifyFailureCode, VerifyOptions } from './types.ts';
+import { ipAllowed } from './rules/ip.ts';
+import { type PermissionQuery, permissionAllows } from './rules/permissions.ts';
+import type { VerifiedToken, VerifyFailureCode, VerifyOptions } from './types.ts';
 
 /**
- * Whether a set of permissions answers a permission question. A `*` entry grants everything.
+ * Whether a list of permissions answers a permission question, as the server judges it: a key is
+ * held only when listed (`'*'` is not a wildcard); `all` needs every key, `any` one of them; no
+ * question is always answered yes.
  *
  * @example
  * hasPermission(['blocks:read'], { any: ['blocks:read', 'chunks:read'] }); // true
  */
 export function hasPermission(granted: readonly string[], query: PermissionQuery | undefined): boolean {
   if (query === undefined) return true;
-  const has = (key: string) => granted.includes(key) || granted.includes('*');
-  if (typeof query === 'string') return has(query);
-  if ('all' in query) return query.all.every(has);
-  return query.any.some(has);
-}
-
-/** `::ffff:1.2.3.4`, as Node reports IPv4 clients on a dual-stack socket, is the IPv4 address. */
-function normalizeAddress(ip: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  return mapped?.[1] ?? ip;
-}
-
-function ipAllowed(allowed: readonly string[], rawIp: string): boolean {
-  const ip = normalizeAddress(rawIp);
-  const family = isIP(ip);
-  if (family === 0) return false;
-  const list = new BlockList();
-  for (const entry of allowed) {
-    const [rawAddress = '', bits] = entry.split('/');
-    const address = normalizeAddress(rawAddress);
-    const entryFamily = isIP(address);
-    if (entryFamily === 0) continue;
-    const type = entryFamily === 6 ? 'ipv6' : 'ipv4';
-    if (bits === undefined) list.addAddress(address, type);
-    else if (address !== rawAddress) list.addSubnet(address, Math.max(0, Number(bits) - 96), type);
-    else list.addSubnet(address, Number(bits), type);
-  }
-  return list.check(ip, family === 6 ? 'ipv6' : 'ipv4');
+  return permissionAllows({ has: (key) => granted.includes(key) }, query);
 }
 
 /**
  * Checks a verified token record against a question locally, the way the server does: the value's
  * own end (a rotation's grace), expiry, allowed addresses (when the record carries them and `ip` is
- * given; a list, even empty, restricts), permission, then resource. Returns `null` when the token
- * passes, or the failure code.
+ * given; a list, even empty, restricts), permission, then the token's resource list. Returns `null`
+ * when the token passes, or the failure code. Only the server knows whether a resource exists in the
+ * token's org: ask it (or use the client's cache, which does) for a resource the server has not
+ * confirmed.
  *
  * @example
  * const failure = evaluateToken(record, { permission: 'blocks:read', resource: 'res_1' });

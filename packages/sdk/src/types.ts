@@ -4,15 +4,11 @@
  * Fields the server may add later are not listed; the SDK passes them through untouched.
  */
 
-/**
- * A permission question: one key, every key of a list, or any key of a list.
- *
- * @example
- * const one: PermissionQuery = 'blocks:read';
- * const both: PermissionQuery = { all: ['blocks:read', 'chunks:read'] };
- * const either: PermissionQuery = { any: ['accounts:read', 'keys:read'] };
- */
-export type PermissionQuery = string | { all: string[] } | { any: string[] };
+import type { PermissionQuery } from './rules/permissions.ts';
+import type { VerifyCode } from './rules/verify-codes.ts';
+
+// The permission question and the verify codes are shared rules (`@latchkey/sdk/rules`).
+export type { PermissionQuery } from './rules/permissions.ts';
 
 /**
  * Why a token was refused by `POST /v1/verify`.
@@ -20,15 +16,7 @@ export type PermissionQuery = string | { all: string[] } | { any: string[] };
  * @example
  * const code: VerifyFailureCode = 'REVOKED';
  */
-export type VerifyFailureCode =
-  | 'MALFORMED'
-  | 'NOT_FOUND'
-  | 'EXPIRED'
-  | 'REVOKED'
-  | 'FORBIDDEN'
-  | 'RESOURCE_FORBIDDEN'
-  | 'IP_NOT_ALLOWED'
-  | 'RATE_LIMITED';
+export type VerifyFailureCode = VerifyCode;
 
 /**
  * The record of a verified token, as `POST /v1/verify` answers it.

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { readBearer } from '../src/middleware.ts';
-import { evaluateToken, hasPermission } from '../src/permissions.ts';
-import { isWellFormedToken, tokenHint } from '../src/token-format.ts';
+import { evaluateToken, hasPermission, isWellFormedToken, readBearer, tokenHint } from '../src/index.ts';
 import { fakeToken } from './helpers/tokens.ts';
 
 test('a token with the right shape and CRC-32 checksum is well-formed; a typo is caught locally', () => {
@@ -23,6 +21,22 @@ test('permission questions: one key, all of a list, any of a list', () => {
   assert.equal(hasPermission(['blocks:read'], { all: ['blocks:read', 'chunks:read'] }), false);
   assert.equal(hasPermission(['blocks:read'], { any: ['blocks:read', 'chunks:read'] }), true);
   assert.equal(hasPermission([], undefined), true);
+});
+
+test("'*' is a key like any other, not a wildcard: the SDK answers as the server does", () => {
+  assert.equal(hasPermission(['*'], 'blocks:read'), false);
+  assert.equal(hasPermission(['*'], { any: ['blocks:read'] }), false);
+  assert.equal(hasPermission(['blocks:read'], '*'), false);
+  const record = {
+    id: 'tok_1',
+    orgId: 'org_1',
+    kind: 'personal' as const,
+    ownerId: 'usr_1',
+    permissions: ['*'],
+    resourceIds: null,
+    expiresAt: null,
+  };
+  assert.equal(evaluateToken(record, { permission: 'tokens:write' }), 'FORBIDDEN');
 });
 
 test('a record is checked for expiry, addresses, permission and resource, in the server order', () => {
