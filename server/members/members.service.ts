@@ -1,17 +1,19 @@
 import { randomBytes } from 'node:crypto';
+import type { Transaction } from 'kysely';
 import { recordAudit } from '../audit/audit.service.ts';
 import { inviteHashOf } from '../auth/auth.service.ts';
 import { findUserByEmail } from '../auth/users.repository.ts';
 import type { Deps, RequestContext } from '../context.ts';
-import { conflict, invalid, notFound } from '../errors.ts';
+import type { Database } from '../db/schema.ts';
+import { conflict, notFound } from '../errors.ts';
 import { toPage } from '../http/page.ts';
 import { newId } from '../ids.ts';
 import { queueMail } from '../jobs/queue.ts';
 import { inviteMail } from '../mail/templates.ts';
-import { type OrgAccess, requirePermission, requireSession, requireWithin } from '../orgs/access.ts';
-import { findOrg } from '../orgs/orgs.repository.ts';
-import { rolePermissions } from '../roles/role-permissions.ts';
-import { findCustomRole } from '../roles/roles.repository.ts';
+import { type OrgAccess, requirePermission, requireSession } from '../orgs/access.ts';
+import { findOrg, lockOrgForMembershipChange } from '../orgs/orgs.repository.ts';
+import { actorOf, enforce, permissionsOfRole } from '../tokens/token-holding.ts';
+import { canManageMember } from '../tokens/token-policy.ts';
 import { activeTokenIdsOfOwner } from '../tokens/tokens.repository.ts';
 import { revokeTokensOfOwnerInTransaction } from '../tokens/tokens.service.ts';
 import {
@@ -56,14 +58,6 @@ export async function listMembers(
   return toPage(rows, page.limit, (row) => row.userId, memberView);
 }
 
-/** The permissions of a role in this org; unknown roles are bad input. */
-async function permissionsOfRole(deps: Deps, orgId: string, roleId: string): Promise<string[]> {
-  if (deps.catalog.builtInRoles.has(roleId)) return rolePermissions(deps.catalog, roleId, null);
-  const role = await findCustomRole(deps.db, orgId, roleId);
-  if (role === undefined) throw invalid('unknown roleId', { roleId });
-  return rolePermissions(deps.catalog, roleId, role.permissions);
-}
-
 export type AddMemberResult =
   | { added: true; member: MemberView }
   | {
@@ -84,7 +78,8 @@ export async function addMember(
 ): Promise<AddMemberResult> {
   requireSession(ctx.principal);
   requirePermission(access, 'members:write');
-  requireWithin(access, await permissionsOfRole(deps, access.orgId, input.roleId), 'the role');
+  const newRole = new Set(await permissionsOfRole(deps, access.orgId, input.roleId));
+  enforce(canManageMember(actorOf(access), { action: 'add', newRole }), 'member');
   const email = input.email.toLowerCase();
   const now = Date.now();
   const existing = await findUserByEmail(deps.db, email);
@@ -167,11 +162,27 @@ export async function addMember(
   };
 }
 
-async function refuseLosingLastAdmin(deps: Deps, orgId: string, currentRoleId: string): Promise<void> {
+/**
+ * Inside the transaction that changes the membership, after the org is locked: an org keeps at least
+ * one Organization Administrator.
+ */
+async function refuseLosingLastAdmin(
+  trx: Transaction<Database>,
+  orgId: string,
+  currentRoleId: string,
+): Promise<void> {
   if (currentRoleId !== 'rol_admin') return;
-  if ((await countMembersWithRole(deps.db, orgId, 'rol_admin')) <= 1) {
+  if ((await countMembersWithRole(trx, orgId, 'rol_admin')) <= 1) {
     throw conflict('an organization keeps at least one Organization Administrator');
   }
+}
+
+/** The policy's view of a member: who, and what their role holds. */
+async function memberFacts(deps: Deps, orgId: string, member: { userId: string; roleId: string }) {
+  return {
+    userId: member.userId,
+    rolePermissions: new Set(await permissionsOfRole(deps, orgId, member.roleId)),
+  };
 }
 
 export async function changeMemberRole(
@@ -183,23 +194,36 @@ export async function changeMemberRole(
 ): Promise<MemberView> {
   requireSession(ctx.principal);
   requirePermission(access, 'members:write');
-  requireWithin(access, await permissionsOfRole(deps, access.orgId, roleId), 'the role');
+  const newRole = new Set(await permissionsOfRole(deps, access.orgId, roleId));
   const member = await findMemberView(deps.db, access.orgId, userId);
   if (member === undefined) throw notFound('member');
-  if (member.roleId !== roleId) {
-    await refuseLosingLastAdmin(deps, access.orgId, member.roleId);
-    await deps.db.transaction().execute(async (trx) => {
-      await updateMemberRole(trx, access.orgId, userId, roleId);
-      await recordAudit(trx, ctx, {
-        orgId: access.orgId,
-        action: 'member.role_changed',
-        target: { type: 'user', id: userId },
-        details: { from: member.roleId, to: roleId },
-      });
+  enforce(
+    canManageMember(actorOf(access), {
+      action: 'change-role',
+      member: await memberFacts(deps, access.orgId, member),
+      newRole,
+    }),
+    'member',
+  );
+  const changed = await deps.db.transaction().execute(async (trx) => {
+    await lockOrgForMembershipChange(trx, deps.database.dialect, access.orgId);
+    const current = await findMembership(trx, access.orgId, userId);
+    if (current === undefined) throw notFound('member');
+    if (current.roleId === roleId) return false;
+    // The role read under the lock: a concurrent change may have moved it since the policy looked.
+    if (current.roleId !== member.roleId) throw conflict("the member's role changed meanwhile; try again");
+    await refuseLosingLastAdmin(trx, access.orgId, current.roleId);
+    await updateMemberRole(trx, access.orgId, userId, roleId);
+    await recordAudit(trx, ctx, {
+      orgId: access.orgId,
+      action: 'member.role_changed',
+      target: { type: 'user', id: userId },
+      details: { from: current.roleId, to: roleId },
     });
-    // The member's personal tokens shrink or grow with the role at their next verification.
-    deps.events.orgChanged(access.orgId);
-  }
+    return true;
+  });
+  // The member's personal tokens shrink or grow with the role at their next verification.
+  if (changed) deps.events.orgChanged(access.orgId);
   return memberView({ ...member, roleId });
 }
 
@@ -210,13 +234,24 @@ export async function removeMember(
   userId: string,
 ): Promise<void> {
   requireSession(ctx.principal);
-  const self = ctx.principal.user.id === userId;
-  if (!self) requirePermission(access, 'members:write');
   const member = await findMemberView(deps.db, access.orgId, userId);
-  if (member === undefined) throw notFound('member');
-  await refuseLosingLastAdmin(deps, access.orgId, member.roleId);
+  if (member === undefined) {
+    if (ctx.principal.user.id !== userId) requirePermission(access, 'members:write');
+    throw notFound('member');
+  }
+  enforce(
+    canManageMember(actorOf(access), {
+      action: 'remove',
+      member: await memberFacts(deps, access.orgId, member),
+    }),
+    'member',
+  );
   const by = ctx.principal.user.id;
   await deps.db.transaction().execute(async (trx) => {
+    await lockOrgForMembershipChange(trx, deps.database.dialect, access.orgId);
+    const current = await findMembership(trx, access.orgId, userId);
+    if (current === undefined) throw notFound('member');
+    await refuseLosingLastAdmin(trx, access.orgId, current.roleId);
     const tokens = await activeTokenIdsOfOwner(trx, access.orgId, userId);
     await revokeTokensOfOwnerInTransaction(
       trx,
@@ -230,7 +265,7 @@ export async function removeMember(
       orgId: access.orgId,
       action: 'member.removed',
       target: { type: 'user', id: userId },
-      details: { email: member.email, roleId: member.roleId, revokedTokens: tokens.length },
+      details: { email: member.email, roleId: current.roleId, revokedTokens: tokens.length },
     });
   });
   deps.events.orgChanged(access.orgId);

@@ -51,9 +51,3 @@ export function requireSession(
     throw new AppError('SESSION_REQUIRED', 'this action needs a signed-in person, not a token');
   }
 }
-
-/** Nobody grants what they do not hold. */
-export function requireWithin(access: OrgAccess, permissions: Iterable<string>, what: string): void {
-  const missing = [...permissions].filter((p) => !access.permissions.has(p));
-  if (missing.length > 0) throw forbidden(`${what} asks for permissions you do not hold`, { missing });
-}

@@ -39,3 +39,17 @@ export function orgsOfUser(db: Db, userId: string) {
     .orderBy('o.id')
     .execute();
 }
+
+/**
+ * Serializes changes to an org's membership inside a transaction: on PostgreSQL the org row is locked
+ * until the transaction ends, so two concurrent demotions cannot both see "another administrator is
+ * left". SQLite transactions are already serialized (one writer).
+ */
+export async function lockOrgForMembershipChange(
+  trx: Transaction<Database>,
+  dialect: 'sqlite' | 'postgres',
+  orgId: string,
+): Promise<void> {
+  if (dialect !== 'postgres') return;
+  await trx.selectFrom('orgs').select('id').where('id', '=', orgId).forUpdate().execute();
+}

@@ -5,7 +5,10 @@ import { conflict, forbidden, invalid, notFound } from '../errors.ts';
 import { toPage } from '../http/page.ts';
 import { newId } from '../ids.ts';
 import { countMembersWithRole } from '../members/members.repository.ts';
-import { type OrgAccess, requirePermission, requireSession, requireWithin } from '../orgs/access.ts';
+import { type OrgAccess, requirePermission, requireSession } from '../orgs/access.ts';
+import { actorOf, enforce } from '../tokens/token-holding.ts';
+import { canManageRole } from '../tokens/token-policy.ts';
+import { rolePermissions } from './role-permissions.ts';
 import {
   countActiveTokensWithRole,
   deleteRole,
@@ -75,12 +78,10 @@ export async function getRole(deps: Deps, access: OrgAccess, roleId: string): Pr
   return customRoleView(row);
 }
 
-function checkPermissions(deps: Deps, access: OrgAccess, permissions: string[]): string[] {
+function checkPermissions(deps: Deps, _access: OrgAccess, permissions: string[]): string[] {
   const unknown = permissions.filter((p) => !deps.catalog.keys.has(p));
   if (unknown.length > 0) throw invalid('unknown permissions', { unknown });
-  const unique = [...new Set(permissions)];
-  requireWithin(access, unique, 'the role');
-  return unique;
+  return [...new Set(permissions)];
 }
 
 export async function createRole(
@@ -90,8 +91,8 @@ export async function createRole(
   input: { name: string; description?: string; permissions: string[] },
 ): Promise<RoleView> {
   requireSession(ctx.principal);
-  requirePermission(access, 'roles:write');
   const permissions = checkPermissions(deps, access, input.permissions);
+  enforce(canManageRole(actorOf(access), null, new Set(permissions)), 'role');
   if (
     [...deps.catalog.builtInRoles.values()].some((r) => r.name.toLowerCase() === input.name.toLowerCase())
   ) {
@@ -134,6 +135,12 @@ export async function patchRole(
   const updated = await deps.db.transaction().execute(async (trx) => {
     const row = await findCustomRole(trx, access.orgId, roleId);
     if (row === undefined) throw notFound('role');
+    // Editing a role changes every member and token holding it: both sides within the editor.
+    const before = new Set(rolePermissions(deps.catalog, row.id, row.permissions));
+    enforce(
+      canManageRole(actorOf(access), before, permissions === undefined ? null : new Set(permissions)),
+      'role',
+    );
     if (input.name !== undefined && input.name !== row.name) {
       if (await findCustomRoleByName(trx, access.orgId, input.name))
         throw conflict('a role with this name exists');
@@ -169,6 +176,10 @@ export async function removeRole(
   await deps.db.transaction().execute(async (trx) => {
     const row = await findCustomRole(trx, access.orgId, roleId);
     if (row === undefined) throw notFound('role');
+    enforce(
+      canManageRole(actorOf(access), new Set(rolePermissions(deps.catalog, row.id, row.permissions)), null),
+      'role',
+    );
     const members = await countMembersWithRole(trx, access.orgId, roleId);
     const tokens = await countActiveTokensWithRole(trx, access.orgId, roleId);
     if (members > 0 || tokens > 0) {

@@ -92,12 +92,56 @@ export function listTokens(db: Db, filter: TokenListFilter): Promise<TokenRow[]>
   return query.orderBy('id', 'desc').limit(filter.limit).execute();
 }
 
-export async function updateTokenText(
+/** Writes edited text and grant columns of a token. */
+export async function updateTokenFields(
   db: Db,
   id: string,
-  changes: { name?: string; description?: string },
+  changes: Partial<
+    Pick<
+      TokenRow,
+      | 'name'
+      | 'description'
+      | 'access'
+      | 'permissions'
+      | 'roleId'
+      | 'resourceIds'
+      | 'allowedIps'
+      | 'rateLimit'
+      | 'rateLimitWindow'
+      | 'expiresAt'
+    >
+  >,
 ): Promise<void> {
+  if (Object.keys(changes).length === 0) return;
   await db.updateTable('tokens').set(changes).where('id', '=', id).execute();
+}
+
+/** When the last old value of a token stops working (the end of a rotation's grace), or null. */
+export async function latestGraceEnd(db: Db, tokenId: string, now: number): Promise<number | null> {
+  const row = await db
+    .selectFrom('tokenSecrets')
+    .select((eb) => eb.fn.max('notAfter').as('end'))
+    .where('tokenId', '=', tokenId)
+    .where('notAfter', '>', now)
+    .executeTakeFirst();
+  return row?.end === null || row?.end === undefined ? null : Number(row.end);
+}
+
+/** The grace ends of several tokens at once, for a page of a list. */
+export async function graceEndsOf(
+  db: Db,
+  tokenIds: readonly string[],
+  now: number,
+): Promise<Map<string, number>> {
+  if (tokenIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('tokenSecrets')
+    .select(['tokenId', (eb) => eb.fn.max('notAfter').as('end')])
+    .where('tokenId', 'in', tokenIds)
+    .where('notAfter', '>', now)
+    .groupBy('tokenId')
+    .execute();
+  return new Map(rows.map((r) => [r.tokenId, Number(r.end)]));
 }
 
 /** Revokes unless already revoked; answers whether this call did it. */

@@ -8,6 +8,7 @@ import {
   IssuedTokenSchema,
   ListTokensQuery,
   PatchTokenBody,
+  RevokeBody,
   RevokeQuery,
   RotateBody,
   TokenInfoSchema,
@@ -83,7 +84,7 @@ export function tokensRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
-        summary: 'Rename a token or edit its description',
+        summary: 'Rename a token, edit its description, or narrow or widen its grants within what you hold',
         params: TokenParams,
         body: PatchTokenBody,
         response: { 200: Type.Ref('TokenInfo'), ...errorResponses },
@@ -103,12 +104,15 @@ export function tokensRoutes(app: App, deps: Deps): void {
         summary: 'Revoke a token (the record stays, with status revoked)',
         params: TokenParams,
         querystring: RevokeQuery,
+        // A DELETE usually has no body: Fastify validates a missing one as null.
+        body: Type.Union([RevokeBody, Type.Null()]),
         response: { 200: Type.Ref('TokenInfo'), ...errorResponses },
       },
     },
     async (request) => {
       const { ctx, access } = await orgRequest(deps, request, request.params.org);
-      return revokeToken(deps, ctx, access, request.params.tok, request.query.reason ?? 'revoked');
+      const reason = request.body?.reason ?? request.query.reason ?? 'revoked';
+      return revokeToken(deps, ctx, access, request.params.tok, reason);
     },
   );
 

@@ -38,6 +38,10 @@ export const TokenInfoSchema = Type.Object(
     revokedBy: Nullable(Type.String()),
     revokedReason: Nullable(Type.String()),
     hint: Type.String(),
+    previousValueExpiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+      description:
+        'when the old value stops working after a rotation with a grace period; null when none does',
+    }),
   },
   { $id: 'TokenInfo' },
 );
@@ -95,14 +99,27 @@ export const ListTokensQuery = Type.Object(
 export const TokenParams = Type.Object({ org: Id('org'), tok: Id('tok') });
 
 export const PatchTokenBody = Type.Object(
-  { name: Type.Optional(Name), description: Type.Optional(Type.String({ maxLength: 1000 })) },
+  {
+    name: Type.Optional(Name),
+    description: Type.Optional(Type.String({ maxLength: 1000 })),
+    access: Type.Optional(Type.Union([Type.Literal('full'), Type.Literal('granular')])),
+    permissions: Type.Optional(Type.Array(PermissionKey, { maxItems: 500 })),
+    roleId: Type.Optional(Id('rol')),
+    resourceIds: Type.Optional(Nullable(Type.Array(Id('res'), { maxItems: 1000 }))),
+    allowedIps: Type.Optional(Nullable(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100 }))),
+    rateLimit: Type.Optional(Nullable(RateLimit)),
+    expiresAt: Type.Optional(
+      Type.String({ maxLength: 40, description: 'RFC 3339; only an earlier expiry than the current one' }),
+    ),
+  },
   { additionalProperties: false, minProperties: 1 },
 );
 
-export const RevokeQuery = Type.Object(
-  { reason: Type.Optional(Type.String({ maxLength: 200 })) },
-  { additionalProperties: false },
-);
+const Reason = Type.String({ minLength: 1, maxLength: 200 });
+
+export const RevokeQuery = Type.Object({ reason: Type.Optional(Reason) }, { additionalProperties: false });
+
+export const RevokeBody = Type.Object({ reason: Type.Optional(Reason) }, { additionalProperties: false });
 
 export const RotateBody = Type.Object(
   {

@@ -4,29 +4,40 @@ import { recordAudit, type SystemContext } from '../audit/audit.service.ts';
 import { findUserById } from '../auth/users.repository.ts';
 import type { Deps, RequestContext } from '../context.ts';
 import type { Database, TokenRow } from '../db/schema.ts';
-import { conflict, forbidden, invalid, notFound } from '../errors.ts';
+import { conflict, invalid, notFound } from '../errors.ts';
 import { toPage } from '../http/page.ts';
 import { newId } from '../ids.ts';
 import { queueMail } from '../jobs/queue.ts';
 import { leakedTokenMail, tokenValueMail } from '../mail/templates.ts';
-import { type OrgAccess, requirePermission } from '../orgs/access.ts';
+import type { OrgAccess } from '../orgs/access.ts';
 import { findOrg } from '../orgs/orgs.repository.ts';
 import { resourceIdsOfOrg } from '../resources/resources.repository.ts';
 import { rolePermissions } from '../roles/role-permissions.ts';
 import { findCustomRole } from '../roles/roles.repository.ts';
-import { parseRange } from '../verify/cidr.ts';
 import { parseDurationSeconds } from './durations.ts';
+import { actorOf, enforce, type Grants, grantsOfRow, holdingOf, ipRangesOf } from './token-holding.ts';
+import {
+  canChangeToken,
+  canCreateKind,
+  canEditGrants,
+  canMintToken,
+  canObtainValue,
+  canSeeToken,
+  tokenListScope,
+} from './token-policy.ts';
 import { generateTokenValue } from './token-value.ts';
 import {
   findActiveTokenByName,
   findToken,
+  graceEndsOf,
   insertToken,
+  latestGraceEnd,
   listTokens as listTokenRows,
   markExpired,
   replaceTokenSecret,
   revokeTokenRow,
+  updateTokenFields,
   updateTokenHint,
-  updateTokenText,
 } from './tokens.repository.ts';
 
 const DAY_MS = 86_400_000;
@@ -59,6 +70,8 @@ export interface TokenInfo {
   revokedBy: string | null;
   revokedReason: string | null;
   hint: string;
+  /** When the old value stops working after a rotation with a grace period; null when none does. */
+  previousValueExpiresAt: string | null;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
@@ -69,7 +82,11 @@ function statusOf(row: TokenRow, now: number): TokenStatus {
   return row.status;
 }
 
-export function tokenInfo(row: TokenRow, now = Date.now()): TokenInfo {
+export function tokenInfo(
+  row: TokenRow,
+  now = Date.now(),
+  previousValueEnd: number | null = null,
+): TokenInfo {
   return {
     id: row.id,
     orgId: row.orgId,
@@ -97,6 +114,7 @@ export function tokenInfo(row: TokenRow, now = Date.now()): TokenInfo {
     revokedBy: row.revokedBy,
     revokedReason: row.revokedReason,
     hint: row.hint,
+    previousValueExpiresAt: iso(previousValueEnd),
   };
 }
 
@@ -163,7 +181,8 @@ async function requestedPermissions(
 function resolveExpiry(
   input: CreateTokenInput,
   policy: { maxTtlDays: number; allowNoExpiry: boolean },
-  ceiling: number | null | undefined,
+  /** The creator's own end: the default lifetime never passes it (the policy refuses a later one). */
+  ceiling: number | null,
   now: number,
 ): number | null {
   if (input.expiresAt !== undefined && input.expiresIn !== undefined) {
@@ -190,13 +209,21 @@ function resolveExpiry(
   if (expiresAt !== null && expiresAt > maxAt + 60_000) {
     throw invalid(`the organization's policy allows tokens of at most ${policy.maxTtlDays} days`, { policy });
   }
-  if (ceiling !== undefined) {
-    // A token minting a token: never a later expiry than its own.
-    if (ceiling !== null && (expiresAt === null || expiresAt > ceiling)) {
-      throw forbidden('a token cannot create a token that expires after itself');
-    }
-  }
   return expiresAt;
+}
+
+/** Resource ids of this org, deduplicated; unknown ones are bad input naming the field. */
+async function knownResourceIds(
+  deps: Deps,
+  orgId: string,
+  resourceIds: readonly string[] | null,
+): Promise<string[] | null> {
+  if (resourceIds === null) return null;
+  const unique = [...new Set(resourceIds)];
+  const known = new Set(await resourceIdsOfOrg(deps.db, orgId));
+  const unknown = unique.filter((r) => !known.has(r));
+  if (unknown.length > 0) throw invalid('unknown resourceIds', { field: 'resourceIds', unknown });
+  return unique;
 }
 
 export async function createToken(
@@ -208,55 +235,35 @@ export async function createToken(
   const now = Date.now();
   const principal = ctx.principal;
   const kind = input.kind ?? 'personal';
-  if (principal.type === 'token') requirePermission(access, 'tokens:write');
-  if (kind === 'application') requirePermission(access, 'tokens:write');
+  const actor = actorOf(access);
+  enforce(canCreateKind(actor, kind));
   const ownerId = kind === 'personal' ? access.userId : null;
-  if (kind === 'personal' && ownerId === null) {
-    throw forbidden('an application token has no owner, so it can only create application tokens');
-  }
   const org = await findOrg(deps.db, access.orgId);
   if (org === undefined) throw notFound('organization');
 
   const requested = await requestedPermissions(deps, access.orgId, input);
-  // Nobody mints more than they hold. A session's personal `full` token is bounded by its owner at every
-  // verification, so it is allowed; anything else must fit inside the creator's own permissions.
-  const ownerBoundFull = principal.type === 'user' && kind === 'personal' && input.access === 'full';
-  if (!ownerBoundFull) {
-    if (principal.type === 'token' && input.access === 'full' && principal.token.access !== 'full') {
-      throw forbidden('only a full-access token can create a full-access token');
-    }
-    const missing = requested.effective.filter((p) => !access.permissions.has(p));
-    if (missing.length > 0) {
-      throw forbidden('the token asks for permissions you do not hold', { missing });
-    }
-  }
-
-  let resourceIds: string[] | null = input.resourceIds === undefined ? null : input.resourceIds;
-  if (resourceIds !== null) {
-    resourceIds = [...new Set(resourceIds)];
-    const known = new Set(await resourceIdsOfOrg(deps.db, access.orgId));
-    const unknown = resourceIds.filter((r) => !known.has(r));
-    if (unknown.length > 0) throw invalid('unknown resourceIds', { unknown });
-  }
-  if (principal.type === 'token' && principal.token.resourceIds !== null) {
-    const allowed = principal.token.resourceIds;
-    if (resourceIds === null || resourceIds.some((r) => !allowed.has(r))) {
-      throw forbidden('a token cannot create a token for resources beyond its own');
-    }
-  }
-
+  const resourceIds = await knownResourceIds(deps, access.orgId, input.resourceIds ?? null);
   const allowedIps = input.allowedIps ?? null;
-  if (allowedIps !== null) {
-    const bad = allowedIps.filter((ip) => parseRange(ip) === null);
-    if (bad.length > 0)
-      throw invalid('allowedIps holds entries that are neither an address nor a CIDR', { bad });
-  }
-
+  const ipRanges = ipRangesOf(allowedIps);
   const expiresAt = resolveExpiry(
     input,
     { maxTtlDays: org.maxTtlDays, allowNoExpiry: org.allowNoExpiry === 1 },
-    principal.type === 'token' ? principal.token.expiresAt : undefined,
+    actor.holding.notAfter,
     now,
+  );
+  // Nobody mints more than they hold, in any dimension (the token policy decides).
+  enforce(
+    canMintToken(actor, {
+      kind,
+      access: input.access,
+      holding: {
+        permissions: new Set(requested.effective),
+        resourceIds: resourceIds === null ? null : new Set(resourceIds),
+        ipRanges,
+        rateLimit: input.rateLimit ?? null,
+        notAfter: expiresAt,
+      },
+    }),
   );
 
   let deliverTo: string | null = null;
@@ -362,18 +369,6 @@ async function freeName(
   throw conflict('an active token with this name exists', { name });
 }
 
-/** Sessions see their own tokens, or every token with tokens:read; tokens need tokens:read. */
-function canSee(access: OrgAccess, row: TokenRow): boolean {
-  if (access.principal.type === 'token') return access.permissions.has('tokens:read');
-  return access.permissions.has('tokens:read') || (row.ownerId !== null && row.ownerId === access.userId);
-}
-
-/** Changing a token (rename, rotate, revoke, a leak report about it): its owner's session, or tokens:write. */
-export function canChange(access: OrgAccess, row: Pick<TokenRow, 'ownerId'>): boolean {
-  if (access.principal.type === 'token') return access.permissions.has('tokens:write');
-  return access.permissions.has('tokens:write') || (row.ownerId !== null && row.ownerId === access.userId);
-}
-
 export async function listTokens(
   deps: Deps,
   access: OrgAccess,
@@ -387,11 +382,15 @@ export async function listTokens(
     limit: number;
   },
 ): Promise<{ items: TokenInfo[]; nextCursor: string | null }> {
-  if (access.principal.type === 'token') requirePermission(access, 'tokens:read');
+  const scope = tokenListScope(actorOf(access));
+  if (!('scope' in scope)) {
+    enforce(scope);
+    return { items: [], nextCursor: null };
+  }
   let ownerId: string | undefined;
   if (query.owner === 'me') ownerId = access.userId ?? '';
   else if (query.owner !== undefined) ownerId = query.owner;
-  if (!access.permissions.has('tokens:read')) {
+  if (scope.scope === 'own') {
     if (ownerId !== undefined && ownerId !== access.userId) return { items: [], nextCursor: null };
     ownerId = access.userId ?? '';
   }
@@ -407,64 +406,191 @@ export async function listTokens(
     limit: query.limit + 1,
     now,
   });
+  const graceEnds = await graceEndsOf(
+    deps.db,
+    rows.slice(0, query.limit).map((r) => r.id),
+    now,
+  );
   return toPage(
     rows,
     query.limit,
     (row) => row.id,
-    (row) => tokenInfo(row, now),
+    (row) => tokenInfo(row, now, graceEnds.get(row.id) ?? null),
   );
 }
 
+/** The token, if the caller may see it; a token the caller may not know of is answered 404. */
 async function visibleToken(deps: Deps, access: OrgAccess, tokenId: string): Promise<TokenRow> {
   const row = await findToken(deps.db, access.orgId, tokenId);
-  if (row === undefined || !canSee(access, row)) {
-    if (row !== undefined && access.principal.type === 'token') requirePermission(access, 'tokens:read');
-    throw notFound('token');
-  }
+  if (row === undefined) throw notFound('token');
+  enforce(canSeeToken(actorOf(access), row));
   return row;
 }
 
 export async function getToken(deps: Deps, access: OrgAccess, tokenId: string): Promise<TokenInfo> {
-  return tokenInfo(await visibleToken(deps, access, tokenId));
+  const row = await visibleToken(deps, access, tokenId);
+  // Mailing a value hands it out (to the caller's mailbox): the same rule as rotation.
+  enforce(canObtainValue(actorOf(access), row, await holdingOf(deps, row.orgId, grantsOfRow(row))));
+  return tokenInfo(row, Date.now(), await previousValueEnd(deps, row.id));
 }
 
+/** The token, if the caller may revoke or rename it. */
 async function changeableToken(deps: Deps, access: OrgAccess, tokenId: string): Promise<TokenRow> {
   const row = await findToken(deps.db, access.orgId, tokenId);
   if (row === undefined) throw notFound('token');
-  if (!canChange(access, row)) {
-    if (canSee(access, row) || access.principal.type === 'token') {
-      throw forbidden('changing this token needs the tokens:write permission', { missing: ['tokens:write'] });
-    }
-    throw notFound('token');
-  }
+  enforce(canChangeToken(actorOf(access), row));
   return row;
 }
 
+/** Whether a leak report by this caller may revoke the token: the revoke rule itself. */
+export function mayRevoke(access: OrgAccess, row: Pick<TokenRow, 'ownerId' | 'kind'>): boolean {
+  return canChangeToken(actorOf(access), row).allowed;
+}
+
+export interface PatchTokenInput {
+  name?: string;
+  description?: string;
+  access?: 'full' | 'granular';
+  permissions?: string[];
+  roleId?: string;
+  resourceIds?: string[] | null;
+  allowedIps?: string[] | null;
+  rateLimit?: { limit: number; windowSeconds: number } | null;
+  expiresAt?: string;
+}
+
+const grantFields = [
+  'access',
+  'permissions',
+  'roleId',
+  'resourceIds',
+  'allowedIps',
+  'rateLimit',
+  'expiresAt',
+] as const;
+
+/**
+ * Renames a token, edits its description, or edits its grants. Grant edits go through the token
+ * policy: narrowing is always allowed to whoever may change the token, widening only within what the
+ * editor holds, and the expiry only moves earlier.
+ */
 export async function patchToken(
   deps: Deps,
   ctx: RequestContext,
   access: OrgAccess,
   tokenId: string,
-  input: { name?: string; description?: string },
+  input: PatchTokenInput,
 ): Promise<TokenInfo> {
   const row = await changeableToken(deps, access, tokenId);
   const now = Date.now();
+  const grantsChange = grantFields.some((f) => input[f] !== undefined);
+  let changes: Partial<TokenRow> = {};
+  let grantDetails: Record<string, unknown> = {};
+  if (grantsChange) {
+    if (statusOf(row, now) !== 'active') throw conflict(`a ${statusOf(row, now)} token cannot be edited`);
+    const before = grantsOfRow(row);
+    const next = await nextGrants(deps, row, before, input, now);
+    const [currentHolding, nextHolding] = await Promise.all([
+      holdingOf(deps, row.orgId, before),
+      holdingOf(deps, row.orgId, next),
+    ]);
+    enforce(canEditGrants(actorOf(access), row, currentHolding, nextHolding));
+    changes = {
+      access: next.access,
+      permissions: next.permissions === null ? null : JSON.stringify(next.permissions),
+      roleId: next.roleId,
+      resourceIds: next.resourceIds === null ? null : JSON.stringify(next.resourceIds),
+      allowedIps: next.allowedIps === null ? null : JSON.stringify(next.allowedIps),
+      rateLimit: next.rateLimit?.limit ?? null,
+      rateLimitWindow: next.rateLimit?.windowSeconds ?? null,
+      expiresAt: next.expiresAt,
+    };
+    grantDetails = { before: grantsView(before), after: grantsView(next) };
+  }
+  const text = {
+    ...(input.name !== undefined && { name: input.name }),
+    ...(input.description !== undefined && { description: input.description }),
+  };
   const updated = await deps.db.transaction().execute(async (trx) => {
     if (input.name !== undefined && input.name !== row.name && row.status === 'active') {
       await freeName(trx, row.orgId, row.nameScope, input.name, now, row.id);
     }
-    await updateTokenText(trx, row.id, input);
+    await updateTokenFields(trx, row.id, { ...text, ...changes });
     await recordAudit(trx, ctx, {
       orgId: row.orgId,
       action: 'token.updated',
       target: { type: 'token', id: row.id },
-      details: { ...input, previousName: row.name },
+      details: { ...text, previousName: row.name, ...grantDetails },
     });
-    return { ...row, ...input };
+    return { ...row, ...text, ...changes };
   });
+  // Cleared before answering: the next verification anywhere sees the new grants.
   deps.events.tokenChanged(row.orgId, row.id);
-  return tokenInfo(updated, now);
+  return tokenInfo(updated, now, await previousValueEnd(deps, row.id));
 }
+
+/** The grants a PATCH asks for, validated like a creation's; fields not given stay as they are. */
+async function nextGrants(
+  deps: Deps,
+  row: TokenRow,
+  before: Grants,
+  input: PatchTokenInput,
+  now: number,
+): Promise<Grants> {
+  let { access, permissions, roleId } = before;
+  if (input.access !== undefined || input.permissions !== undefined || input.roleId !== undefined) {
+    const nextAccess =
+      input.access ??
+      (input.permissions !== undefined || input.roleId !== undefined ? 'granular' : before.access);
+    const requested = await requestedPermissions(deps, row.orgId, {
+      name: row.name,
+      access: nextAccess,
+      ...(input.permissions !== undefined && { permissions: input.permissions }),
+      ...(input.roleId !== undefined && { roleId: input.roleId }),
+      ...(nextAccess === 'granular' &&
+        input.permissions === undefined &&
+        input.roleId === undefined &&
+        (before.roleId !== null
+          ? { roleId: before.roleId }
+          : { permissions: [...(before.permissions ?? [])] })),
+    });
+    access = nextAccess;
+    permissions = requested.permissions;
+    roleId = requested.roleId;
+  }
+  let expiresAt = before.expiresAt;
+  if (input.expiresAt !== undefined) {
+    const parsed = Date.parse(input.expiresAt);
+    if (Number.isNaN(parsed)) throw invalid('expiresAt is not an RFC 3339 date-time', { field: 'expiresAt' });
+    if (parsed <= now) throw invalid('expiresAt is in the past', { field: 'expiresAt' });
+    expiresAt = parsed;
+  }
+  const allowedIps = input.allowedIps === undefined ? before.allowedIps : input.allowedIps;
+  ipRangesOf(allowedIps);
+  return {
+    ...before,
+    access,
+    permissions,
+    roleId,
+    resourceIds:
+      input.resourceIds === undefined
+        ? before.resourceIds
+        : await knownResourceIds(deps, row.orgId, input.resourceIds),
+    allowedIps,
+    rateLimit: input.rateLimit === undefined ? before.rateLimit : input.rateLimit,
+    expiresAt,
+  };
+}
+
+const grantsView = (g: Grants) => ({
+  access: g.access,
+  permissions: g.permissions,
+  roleId: g.roleId,
+  resourceIds: g.resourceIds,
+  allowedIps: g.allowedIps,
+  rateLimit: g.rateLimit,
+  expiresAt: iso(g.expiresAt),
+});
 
 export async function revokeToken(
   deps: Deps,
@@ -513,6 +639,10 @@ async function revokeRow(
   return tokenInfo({ ...row, status: 'revoked', revokedAt: now, revokedBy: by, revokedReason: reason }, now);
 }
 
+/**
+ * A new value for the same token id. It hands out a value, so the token policy asks for the owner's
+ * session or a caller holding at least what the token holds, and never an old value in its grace.
+ */
 export async function rotateToken(
   deps: Deps,
   ctx: RequestContext,
@@ -521,14 +651,17 @@ export async function rotateToken(
   input: { gracePeriod?: string | number },
 ): Promise<IssuedToken> {
   const row = await changeableToken(deps, access, tokenId);
+  enforce(canObtainValue(actorOf(access), row, await holdingOf(deps, row.orgId, grantsOfRow(row))));
   const now = Date.now();
   const status = statusOf(row, now);
   if (status !== 'active') throw conflict(`a ${status} token cannot be rotated`);
   let graceSeconds = 0;
   if (input.gracePeriod !== undefined && input.gracePeriod !== 0 && input.gracePeriod !== '0') {
     const parsed = parseDurationSeconds(input.gracePeriod);
-    if (parsed === null) throw invalid('gracePeriod must be seconds or a number with s, m, h or d');
-    if (parsed > MAX_GRACE_SECONDS) throw invalid('gracePeriod is at most 7 days');
+    if (parsed === null) {
+      throw invalid('gracePeriod must be seconds or a number with s, m, h or d', { field: 'gracePeriod' });
+    }
+    if (parsed > MAX_GRACE_SECONDS) throw invalid('gracePeriod is at most 7 days', { field: 'gracePeriod' });
     graceSeconds = parsed;
   }
   const value = generateTokenValue(deps.config.tokenPrefix);
@@ -542,12 +675,25 @@ export async function rotateToken(
       orgId: row.orgId,
       action: 'token.rotated',
       target: { type: 'token', id: row.id },
-      details: { name: row.name, gracePeriodSeconds: graceSeconds },
+      details: {
+        name: row.name,
+        gracePeriodSeconds: graceSeconds,
+        previousValueExpiresAt: iso(graceUntil),
+      },
     });
   });
   deps.verifier.forgetUnknown(hash);
   deps.events.tokenRotated(row.orgId, row.id);
-  return { token: value, clientId: row.id, tokenInfo: tokenInfo({ ...row, hint }, now) };
+  return {
+    token: value,
+    clientId: row.id,
+    tokenInfo: tokenInfo({ ...row, hint }, now, await previousValueEnd(deps, row.id)),
+  };
+}
+
+/** When the last old value of a token stops working (a rotation's grace), or null. */
+async function previousValueEnd(deps: Deps, tokenId: string): Promise<number | null> {
+  return latestGraceEnd(deps.db, tokenId, Date.now());
 }
 
 export interface LeakResult {
@@ -632,6 +778,8 @@ export async function deliverTokenValue(
   value: string,
 ): Promise<{ delivery: { email: 'smtp' | 'outbox' | 'failed'; error?: string } }> {
   const row = await visibleToken(deps, access, tokenId);
+  // Mailing a value hands it out (to the caller's mailbox): the same rule as rotation.
+  enforce(canObtainValue(actorOf(access), row, await holdingOf(deps, row.orgId, grantsOfRow(row))));
   const resolved = await deps.verifier.resolve(value);
   if (typeof resolved === 'string' || resolved.id !== row.id) {
     throw invalid('this value does not belong to the token');

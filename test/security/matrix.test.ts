@@ -267,7 +267,7 @@ describe('authorization matrix: every route × every caller', () => {
 
   const fresh = {
     async token() {
-      const t = await createToken(admin, { permissions: ['blocks:read'], expiresIn: '1d' });
+      const t = await createToken(admin, { permissions: ['blocks:read'], expiresIn: '12h' });
       return { tokenId: t.id, tokenValue: t.token };
     },
     async roleId() {
