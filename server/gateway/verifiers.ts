@@ -42,7 +42,6 @@ export function inProcessVerifier(verifier: Verifier): GatewayVerifier {
       const outcome = await verifier.verify(
         {
           token,
-          ip: question.ip,
           ...(question.permission === undefined ? {} : { permission: question.permission }),
           ...(question.resource === undefined ? {} : { resource: question.resource }),
         },

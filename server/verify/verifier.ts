@@ -41,12 +41,28 @@ export type VerifyOutcome =
   | { valid: false; code: VerifyCode; body: string }
   | { throttled: true; retryAfterSeconds: number };
 
+/** The question. The body's `ip` is not part of it: the route turns it into {@link Vouched} for trusted callers. */
 export interface VerifyInput {
   token: string;
   permission?: PermissionQuery;
   resource?: string;
-  ip?: string;
 }
+
+/**
+ * An end client's address that a trusted caller vouches for (docs/security.md, "Who may name the end
+ * client"). It decides `allowedIps` for the tokens of `orgId` (null: of every org) and has a failure
+ * counter of its own; the caller's failures then count against its address under the trusted ceiling.
+ */
+export interface Vouched {
+  readonly ip: string;
+  readonly orgId: string | null;
+}
+
+/** Whether a verify caller's own credential is good, and for which org it vouches. */
+export type CredentialOutcome =
+  | { ok: true; orgId: string }
+  | { ok: false; code: VerifyCode }
+  | { throttled: true; retryAfterSeconds: number };
 
 const invalidBodies = Object.fromEntries(
   VERIFY_CODES.map((code) => [code, JSON.stringify({ valid: false, code })]),
@@ -64,6 +80,8 @@ export interface VerifierOptions {
   cacheSize: number;
   cacheTtlMs: number;
   failureLimit: number;
+  /** The ceiling on failures a trusted caller relays for its end clients, per minute. */
+  trustedFailureLimit: number;
   rateLimits: RateLimitStore;
   usage: UsageRecorder;
 }
@@ -271,43 +289,141 @@ export class Verifier {
     );
   }
 
+  private waitFor(key: string, limit: number, now: number): number {
+    const decision = this.options.rateLimits.exceeded(key, limit, FAILURE_WINDOW_MS, now);
+    return decision.allowed ? 0 : Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+  }
+
+  /**
+   * Seconds to wait, or 0. A caller on its own is judged by its address. A trusted caller naming an end
+   * client is judged by that client's counter and by its own address's trusted ceiling, so one bad end
+   * client is throttled without locking out every other client of the same API.
+   */
+  private throttled(callerIp: string, vouched: Vouched | undefined, now: number): number {
+    if (vouched === undefined) return this.throttledFor(callerIp, now);
+    return Math.max(
+      this.waitFor(`verify-failures:client:${vouched.ip}`, this.options.failureLimit, now),
+      this.waitFor(`verify-failures:trusted:${callerIp}`, this.options.trustedFailureLimit, now),
+    );
+  }
+
+  /** A failure always counts against the caller's address; a vouched-for end client's counter too. */
+  private countFailure(callerIp: string, vouched: Vouched | undefined, now: number): void {
+    if (vouched === undefined) {
+      this.recordFailure(callerIp, now);
+      return;
+    }
+    const { rateLimits, failureLimit, trustedFailureLimit } = this.options;
+    rateLimits.count(`verify-failures:client:${vouched.ip}`, failureLimit, FAILURE_WINDOW_MS, now);
+    rateLimits.count(`verify-failures:trusted:${callerIp}`, trustedFailureLimit, FAILURE_WINDOW_MS, now);
+  }
+
+  /** The address `allowedIps` and usage see: the vouched-for end client when the voucher covers the token's org. */
+  private addressFor(token: VerifiedToken, callerIp: string, vouched: Vouched | undefined): string {
+    if (vouched === undefined) return callerIp;
+    return vouched.orgId === null || vouched.orgId === token.orgId ? vouched.ip : callerIp;
+  }
+
+  /**
+   * Checks the credential a verify caller presents to vouch for `ip`: a usable token (not revoked,
+   * expired, past its grace, or used from outside its own allowedIps). Throttled and counted like any
+   * bearer guess; its own rate limit and usage are not touched. Undefined when memory cannot tell.
+   */
+  credentialFromMemory(value: string, callerIp: string, now: number): CredentialOutcome | undefined {
+    const retryAfterSeconds = this.throttledFor(callerIp, now);
+    if (retryAfterSeconds > 0) return { throttled: true, retryAfterSeconds };
+    if (!isWellFormedToken(value, this.options.tokenPrefix))
+      return this.credentialFailure('MALFORMED', callerIp, now);
+    if (!this.caching) return undefined;
+    const hash = this.hash(value);
+    const token = this.cache.get(hash);
+    if (token === undefined) {
+      return this.unknown.has(hash) ? this.credentialFailure('NOT_FOUND', callerIp, now) : undefined;
+    }
+    return this.credentialOf(token, callerIp, now);
+  }
+
+  /**
+   * The token a value stands for right now if it is still usable from this address (not revoked, its
+   * owner still a member, not expired, not past its grace, inside its allowedIps), else why not. For
+   * long-lived uses of a credential (an event stream) that check it again: nothing is counted.
+   */
+  async usableToken(value: string, callerIp: string): Promise<VerifiedToken | VerifyCode> {
+    const token = await this.resolve(value);
+    if (typeof token === 'string') return token;
+    return this.checkUsable(token, callerIp, Date.now()) ?? token;
+  }
+
+  /** {@link credentialFromMemory}, reading the database when it must. */
+  async credential(value: string, callerIp: string): Promise<CredentialOutcome> {
+    const now = Date.now();
+    const fast = this.credentialFromMemory(value, callerIp, now);
+    if (fast !== undefined) return fast;
+    const token = await this.resolve(value);
+    if (typeof token === 'string') return this.credentialFailure(token, callerIp, now);
+    return this.credentialOf(token, callerIp, now);
+  }
+
+  private credentialOf(token: VerifiedToken, callerIp: string, now: number): CredentialOutcome {
+    const unusable = this.checkUsable(token, callerIp, now);
+    if (unusable === 'NOT_FOUND') return this.credentialFailure(unusable, callerIp, now);
+    if (unusable !== null) return { ok: false, code: unusable };
+    return { ok: true, orgId: token.orgId };
+  }
+
+  private credentialFailure(
+    code: 'MALFORMED' | 'NOT_FOUND',
+    callerIp: string,
+    now: number,
+  ): CredentialOutcome {
+    this.recordFailure(callerIp, now);
+    return { ok: false, code };
+  }
+
   /**
    * The answer when memory alone can give it: a malformed value, a cached token or a cached unknown one.
    * Undefined when the database or a shared counter is needed; then call {@link verify}. Nothing is
    * counted before it decides, so falling back never counts twice.
    */
-  verifyFromMemory(input: VerifyInput, callerIp: string, now: number): VerifyOutcome | undefined {
-    const clientIp = input.ip ?? callerIp;
-    const retryAfterSeconds = this.throttledFor(clientIp, now);
+  verifyFromMemory(
+    input: VerifyInput,
+    callerIp: string,
+    now: number,
+    vouched?: Vouched,
+  ): VerifyOutcome | undefined {
+    const retryAfterSeconds = this.throttled(callerIp, vouched, now);
     if (retryAfterSeconds > 0) return { throttled: true, retryAfterSeconds };
     if (!isWellFormedToken(input.token, this.options.tokenPrefix))
-      return this.failure('MALFORMED', clientIp, now);
+      return this.failure('MALFORMED', callerIp, vouched, now);
     if (!this.caching) return undefined;
     const hash = this.hash(input.token);
     const token = this.cache.get(hash);
     if (token === undefined) {
-      return this.unknown.has(hash) ? this.failure('NOT_FOUND', clientIp, now) : undefined;
+      return this.unknown.has(hash) ? this.failure('NOT_FOUND', callerIp, vouched, now) : undefined;
     }
-    return this.judge(token, input, clientIp, now);
+    return this.judge(token, input, callerIp, vouched, now);
   }
 
-  /** Every verification, and every use of a token on the management API (then without a question). */
-  async verify(input: VerifyInput, callerIp: string): Promise<VerifyOutcome> {
+  /**
+   * Every verification, and every use of a token on the management API (then without a question).
+   * `callerIp` is who asks; `vouched` is the end client a trusted caller names (the route decides trust).
+   */
+  async verify(input: VerifyInput, callerIp: string, vouched?: Vouched): Promise<VerifyOutcome> {
     const now = Date.now();
-    const fast = this.verifyFromMemory(input, callerIp, now);
+    const fast = this.verifyFromMemory(input, callerIp, now, vouched);
     if (fast !== undefined) return fast;
     // Memory could not answer: the token needs a read, a shared rate counter, or the org's resources.
-    const clientIp = input.ip ?? callerIp;
     const token = await this.resolve(input.token);
-    if (typeof token === 'string') return this.failure(token, clientIp, now);
+    if (typeof token === 'string') return this.failure(token, callerIp, vouched, now);
     let rateCounted = false;
+    const clientIp = this.addressFor(token, callerIp, vouched);
     if (token.rateLimit !== null && this.checkUsable(token, clientIp, now) === null) {
       if (!(await this.withinRateLimit(token, now))) return this.refused(token, 'RATE_LIMITED', now);
       rateCounted = true;
     }
     const resources = input.resource === undefined ? undefined : await this.resourcesOf(token.orgId);
     // With the I/O done, judge always answers (a rate-limited token is either counted or unusable).
-    return this.judge(token, input, clientIp, now, { rateCounted, resources }) as VerifyOutcome;
+    return this.judge(token, input, callerIp, vouched, now, { rateCounted, resources }) as VerifyOutcome;
   }
 
   /**
@@ -317,12 +433,14 @@ export class Verifier {
   private judge(
     token: VerifiedToken,
     input: VerifyInput,
-    clientIp: string,
+    callerIp: string,
+    vouched: Vouched | undefined,
     now: number,
     io?: { rateCounted: boolean; resources: ReadonlySet<string> | undefined },
   ): VerifyOutcome | undefined {
+    const clientIp = this.addressFor(token, callerIp, vouched);
     const unusable = this.checkUsable(token, clientIp, now);
-    if (unusable === 'NOT_FOUND') return this.failure(unusable, clientIp, now);
+    if (unusable === 'NOT_FOUND') return this.failure(unusable, callerIp, vouched, now);
     if (unusable !== null) return this.refused(token, unusable, now);
     if (token.rateLimit !== null && !io?.rateCounted) return undefined;
     if (input.permission !== undefined && !this.allows(token, input.permission))
@@ -344,9 +462,14 @@ export class Verifier {
     return invalid(code);
   }
 
-  /** MALFORMED and NOT_FOUND count against the address. */
-  private failure(code: 'MALFORMED' | 'NOT_FOUND', clientIp: string, now: number): VerifyOutcome {
-    this.recordFailure(clientIp, now);
+  /** MALFORMED and NOT_FOUND count against the caller's address (and a vouched-for end client). */
+  private failure(
+    code: 'MALFORMED' | 'NOT_FOUND',
+    callerIp: string,
+    vouched: Vouched | undefined,
+    now: number,
+  ): VerifyOutcome {
+    this.countFailure(callerIp, vouched, now);
     return invalid(code);
   }
 

@@ -1,10 +1,11 @@
-import { VERIFY_CODES } from '@latchkey/sdk/rules';
+import { readBearer, VERIFY_CODES } from '@latchkey/sdk/rules';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { Deps } from '../context.ts';
-import { AppError } from '../errors.ts';
+import { AppError, invalid } from '../errors.ts';
 import type { App } from '../http/app-type.ts';
-import type { VerifyOutcome } from './verifier.ts';
+import { addressInRanges, type IpRange, parseAddress, parseRange } from './cidr.ts';
+import type { CredentialOutcome, VerifyOutcome, Vouched } from './verifier.ts';
 
 const PermissionList = Type.Array(Type.String({ maxLength: 100 }), { minItems: 1, maxItems: 100 });
 
@@ -20,7 +21,11 @@ export const VerifyBody = Type.Object(
     ),
     resource: Type.Optional(Type.String({ maxLength: 100 })),
     ip: Type.Optional(
-      Type.String({ maxLength: 64, description: 'the end client address the calling API saw' }),
+      Type.String({
+        maxLength: 64,
+        description:
+          'the end client address the calling API saw; honoured only from a trusted caller (see the description)',
+      }),
     ),
   },
   { additionalProperties: false },
@@ -53,6 +58,25 @@ const VerifyAnswer = Type.Union([
   }),
 ]);
 
+/** The answer to a verify caller whose own credential does not work. */
+function refusedCredential(outcome: Exclude<CredentialOutcome, { ok: true }>): AppError {
+  if ('throttled' in outcome) {
+    return new AppError(
+      'RATE_LIMITED',
+      'too many failed attempts from this address; retry later',
+      undefined,
+      {
+        'retry-after': String(outcome.retryAfterSeconds),
+      },
+    );
+  }
+  return new AppError(
+    'UNAUTHENTICATED',
+    "the Authorization token, which vouches for the body's ip, is not valid; send a valid token or no Authorization header",
+    { field: 'authorization' },
+  );
+}
+
 export function verifyRoutes(app: App, deps: Deps): void {
   const answer = (reply: FastifyReply, outcome: VerifyOutcome): FastifyReply => {
     if ('throttled' in outcome) {
@@ -70,6 +94,25 @@ export function verifyRoutes(app: App, deps: Deps): void {
     return reply.type('application/json; charset=utf-8').send(outcome.body);
   };
 
+  const trustedProxies = deps.config.verifyTrustedProxies
+    .map(parseRange)
+    .filter((range): range is IpRange => range !== null);
+  const fromTrustedProxy = (ip: string): boolean => {
+    if (trustedProxies.length === 0) return false;
+    const address = parseAddress(ip);
+    return address !== null && addressInRanges(address, trustedProxies);
+  };
+  let warnedIgnored = false;
+
+  /** The end client named by `ip`, once the caller is known to be trusted: a valid address, normalized. */
+  const vouchedFor = (ip: string, orgId: string | null): Vouched => {
+    const address = parseAddress(ip);
+    if (address === null) {
+      throw invalid('ip must be an IPv4 or IPv6 address', { field: 'ip' });
+    }
+    return { ip: address.toString(), orgId };
+  };
+
   app.post(
     '/v1/verify',
     {
@@ -79,15 +122,53 @@ export function verifyRoutes(app: App, deps: Deps): void {
       schema: {
         tags: ['verify'],
         summary: 'Is this token valid, and may it do this? Needs no credential besides the token.',
+        description:
+          '`ip` is honoured only from a trusted caller: one sending `Authorization: Bearer` with a valid token of ' +
+          "the verified token's org, or one at an address in VERIFY_TRUSTED_PROXIES. From anyone else it is " +
+          "ignored, and the caller's own address is judged (docs/security.md).",
         body: VerifyBody,
         response: { 200: VerifyAnswer, 429: Type.Ref('ErrorEnvelope') },
       },
     },
     (request, reply) => {
-      // Most verifications are answered from memory, synchronously; the rest wait for the database.
-      const fast = deps.verifier.verifyFromMemory(request.body, request.ip, Date.now());
-      if (fast !== undefined) return answer(reply, fast);
-      return deps.verifier.verify(request.body, request.ip).then((outcome) => answer(reply, outcome));
+      const { body } = request;
+      const authorization = request.headers.authorization;
+      const now = Date.now();
+      // Most verifications come without `ip`, or from a caller whose `ip` is not believed: answered as
+      // the caller's own, from memory when possible, with no extra step.
+      if (body.ip === undefined || (authorization === undefined && !fromTrustedProxy(request.ip))) {
+        if (body.ip !== undefined && !warnedIgnored) {
+          warnedIgnored = true;
+          request.log.warn(
+            { callerIp: request.ip },
+            'verify: ignoring "ip" from a caller that is not trusted (give the SDK or gateway a token, or list it in VERIFY_TRUSTED_PROXIES)',
+          );
+        }
+        const fast = deps.verifier.verifyFromMemory(body, request.ip, now);
+        if (fast !== undefined) return answer(reply, fast);
+        return deps.verifier.verify(body, request.ip).then((outcome) => answer(reply, outcome));
+      }
+      const ip = body.ip;
+      if (authorization === undefined) return answerVouched(vouchedFor(ip, null));
+      const value = readBearer(authorization);
+      if (value === undefined) {
+        throw new AppError('UNAUTHENTICATED', 'Authorization must be "Bearer <token>"', {
+          field: 'authorization',
+        });
+      }
+      const checked = deps.verifier.credentialFromMemory(value, request.ip, now);
+      if (checked !== undefined) return answerCredential(checked);
+      return deps.verifier.credential(value, request.ip).then(answerCredential);
+
+      function answerCredential(outcome: CredentialOutcome) {
+        if (!('ok' in outcome) || !outcome.ok) throw refusedCredential(outcome);
+        return answerVouched(vouchedFor(ip, fromTrustedProxy(request.ip) ? null : outcome.orgId));
+      }
+      function answerVouched(vouched: Vouched) {
+        const fast = deps.verifier.verifyFromMemory(body, request.ip, Date.now(), vouched);
+        if (fast !== undefined) return answer(reply, fast);
+        return deps.verifier.verify(body, request.ip, vouched).then((outcome) => answer(reply, outcome));
+      }
     },
   );
 }
