@@ -2,8 +2,8 @@ import { answerFromEntry, VerifyCache, type VerifyCacheOptions } from './cache.t
 import { LatchkeyError } from './errors.ts';
 import { type EventStream, subscribeEvents } from './events.ts';
 import { evaluateToken } from './permissions.ts';
-import { isVerifyCode } from './rules/verify-codes.ts';
 import { isWellFormedToken } from './rules/token-format.ts';
+import { isVerifyCode } from './rules/verify-codes.ts';
 import type {
   AddedMember,
   AuditEvent,

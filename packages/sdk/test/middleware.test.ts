@@ -22,12 +22,25 @@ interface RunningApp {
 interface Guard {
   client: Latchkey;
   resource: string;
+  /** Shard name → resource id, for GET /shards/:shard/blocks (the resource getter of docs/sdk.md). */
+  shards: Record<string, string>;
 }
 
 /** The same protected API in each framework: GET /shards/:shard/blocks needs blocks:read on the shard. */
 const frameworks: Record<string, (guard: Guard) => Promise<RunningApp>> = {
-  async fastify({ client, resource }) {
+  async fastify({ client, resource, shards }) {
     const app = Fastify({ trustProxy: '127.0.0.1' });
+    app.get(
+      '/shards/:shard/blocks',
+      {
+        preHandler: fastifyRequireToken({
+          client,
+          permission: 'blocks:read',
+          resource: (request) => shards[(request.params as { shard: string }).shard],
+        }),
+      },
+      async (request) => ({ caller: request.latchkey?.id }),
+    );
     app.get(
       '/blocks',
       { preHandler: fastifyRequireToken({ client, permission: 'blocks:read', resource }) },
@@ -41,9 +54,20 @@ const frameworks: Record<string, (guard: Guard) => Promise<RunningApp>> = {
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
     return { url, close: () => app.close() };
   },
-  async express({ client, resource }) {
+  async express({ client, resource, shards }) {
     const app = express();
     app.set('trust proxy', 'loopback');
+    app.get(
+      '/shards/:shard/blocks',
+      expressRequireToken({
+        client,
+        permission: 'blocks:read',
+        resource: (req) => shards[req.params.shard as string],
+      }),
+      (req, res) => {
+        res.json({ caller: req.latchkey?.id });
+      },
+    );
     app.get('/blocks', expressRequireToken({ client, permission: 'blocks:read', resource }), (req, res) => {
       res.json({ caller: req.latchkey?.id });
     });
@@ -61,8 +85,17 @@ const frameworks: Record<string, (guard: Guard) => Promise<RunningApp>> = {
       close: () => new Promise((resolve) => server.close(() => resolve())),
     };
   },
-  async hono({ client, resource }) {
+  async hono({ client, resource, shards }) {
     const app = new Hono<{ Variables: LatchkeyVariables }>();
+    app.get(
+      '/shards/:shard/blocks',
+      honoRequireToken({
+        client,
+        permission: 'blocks:read',
+        resource: (c) => shards[c.req.param('shard') ?? ''],
+      }),
+      (c) => c.json({ caller: c.get('latchkey').id }),
+    );
     // Hono has no proxy setting: an app behind a proxy passes the address itself.
     const ip = (c: Context) => c.req.header('x-forwarded-for');
     app.get('/blocks', honoRequireToken({ client, permission: 'blocks:read', resource, ip }), (c) =>
@@ -148,7 +181,11 @@ describe('requireToken middleware in a real app of each framework', () => {
             ...(cached ? { cache: { ttlMs: 60_000 } } : {}),
           });
           if (cached) await client.cacheReady();
-          app = await start({ client, resource: shard });
+          app = await start({
+            client,
+            resource: shard,
+            shards: { 'testnet-1': shard, 'testnet-2': otherShard },
+          });
         });
         after(async () => {
           client.close();
@@ -205,6 +242,28 @@ describe('requireToken middleware in a real app of each framework', () => {
           assert.equal(elsewhere.body.error?.code, 'FORBIDDEN');
         });
 
+        test('a resource getter that names no resource refuses with 403, whatever the token (rule 10)', async () => {
+          assert.equal((await call(`${app.url}/shards/testnet-2/blocks`, tokens.elsewhere)).status, 200);
+          const elsewhere = await call(`${app.url}/shards/testnet-1/blocks`, tokens.elsewhere);
+          assert.equal(elsewhere.status, 403);
+          assert.deepEqual(elsewhere.body.error?.details, {
+            reason: 'RESOURCE_FORBIDDEN',
+            permission: 'blocks:read',
+          });
+          for (const token of [tokens.elsewhere, tokens.reader]) {
+            const unknown = await call(`${app.url}/shards/nope/blocks`, token);
+            assert.equal(unknown.status, 403, 'a shard the getter cannot name is not "no resource"');
+            assert.equal(unknown.body.error?.code, 'FORBIDDEN');
+            assert.deepEqual(unknown.body.error?.details, { reason: 'RESOURCE_UNKNOWN' });
+            assert.match(unknown.wwwAuthenticate ?? '', /error="insufficient_scope"/);
+          }
+          // The token is still judged first: a bad one learns nothing about the resource.
+          const bad = await call(`${app.url}/shards/nope/blocks`, fakeToken());
+          assert.equal(bad.status, 401);
+          const write = await call(`${app.url}/shards/nope/blocks`, tokens.revoked);
+          assert.equal(write.status, 401);
+        });
+
         if (cached) {
           test('a revocation clears the cached entry within one second', async () => {
             const issued = await lk.client.tokens.create(lk.org, {
@@ -230,6 +289,7 @@ describe('requireToken middleware in a real app of each framework', () => {
     const app = await frameworks.fastify?.({
       client: new Latchkey({ baseUrl: 'http://127.0.0.1:1', timeoutMs: 1000 }),
       resource: shard,
+      shards: {},
     });
     assert.ok(app);
     try {

@@ -15,6 +15,7 @@ export {
   parseIpAddress,
   parseIpRange,
   parseIpRanges,
+  rangeWithin,
 } from './ip.ts';
 export {
   isPermissionKey,

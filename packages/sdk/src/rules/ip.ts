@@ -149,3 +149,17 @@ export function ipAllowed(list: readonly string[], ip: string): boolean {
   }
   return addressInRanges(address, parsed.ranges);
 }
+
+/**
+ * Whether every address of block `inner` lies in block `outer` (same family, at least as long a
+ * prefix, inside the network): what "at least as narrow" means for `allowedIps`.
+ *
+ * @example
+ * rangeWithin(parseIpRange('10.0.0.128/25')!, parseIpRange('10.0.0.0/24')!); // true
+ */
+export function rangeWithin(inner: IpRange, outer: IpRange): boolean {
+  const [innerAddress, innerBits] = inner;
+  const [outerAddress, outerBits] = outer;
+  if (innerAddress.kind() !== outerAddress.kind() || innerBits < outerBits) return false;
+  return innerAddress.match(outerAddress as never, outerBits);
+}

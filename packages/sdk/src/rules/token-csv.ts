@@ -7,7 +7,14 @@
  * @example
  * TOKEN_CSV_HEADER.join(','); // 'client_id,token,name,permissions,resources,expires_at'
  */
-export const TOKEN_CSV_HEADER = ['client_id', 'token', 'name', 'permissions', 'resources', 'expires_at'] as const;
+export const TOKEN_CSV_HEADER = [
+  'client_id',
+  'token',
+  'name',
+  'permissions',
+  'resources',
+  'expires_at',
+] as const;
 
 /**
  * What the CSV needs of a create or rotate answer (`{token, clientId, tokenInfo}`).

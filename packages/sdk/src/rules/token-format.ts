@@ -29,7 +29,7 @@ for (let n = 0; n < 256; n++) {
   CRC_TABLE[n] = c >>> 0;
 }
 
-let encoder: TextEncoder | undefined;
+const encoder = new TextEncoder();
 
 /**
  * CRC-32 (IEEE) of bytes, or of a string's UTF-8 encoding: the same number as Node's
@@ -44,7 +44,7 @@ export function crc32(data: string | Uint8Array): number {
     for (let i = 0; i < data.length; i++) {
       const code = data.charCodeAt(i);
       // Token characters are ASCII; anything else is hashed as its UTF-8 bytes, as zlib does.
-      if (code >= 0x80) return crc32((encoder ??= new TextEncoder()).encode(data));
+      if (code >= 0x80) return crc32(encoder.encode(data));
       crc = (CRC_TABLE[(crc ^ code) & 0xff] as number) ^ (crc >>> 8);
     }
   } else {
@@ -114,6 +114,8 @@ export function tokenHint(value: string): string {
   if (value.length < 8) return '…';
   const underscore = value.indexOf('_');
   const prefix =
-    underscore > 0 && TOKEN_PREFIX_PATTERN.test(value.slice(0, underscore)) ? value.slice(0, underscore + 1) : '';
+    underscore > 0 && TOKEN_PREFIX_PATTERN.test(value.slice(0, underscore))
+      ? value.slice(0, underscore + 1)
+      : '';
   return `${prefix}…${value.slice(-4)}`;
 }
