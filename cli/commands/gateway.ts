@@ -50,7 +50,7 @@ export function registerGatewayCommand(program: Command): void {
     )
     .option(
       '--token <token>',
-      "the gateway's own token, for the cache's revocation events (default: LATCHKEY_TOKEN)",
+      "the gateway's own token (a token of the org it protects): it vouches for client addresses on verify and feeds the cache's revocation events (default: LATCHKEY_TOKEN)",
     )
     .option('--no-cache', 'ask the Latchkey server on every request')
     .option(
@@ -117,6 +117,11 @@ export function registerGatewayCommand(program: Command): void {
       if (!running.cached) {
         log.warn(
           'verifying without a cache: every request asks the Latchkey server (give --token or LATCHKEY_TOKEN to cache)',
+        );
+      }
+      if (!running.server && !(options.token ?? token)) {
+        log.warn(
+          "without --token, Latchkey does not believe the client addresses the gateway sends: allowedIps are judged on the gateway's own address and every client's failed verifications count against it (unless it is in the server's VERIFY_TRUSTED_PROXIES)",
         );
       }
       log.info(
