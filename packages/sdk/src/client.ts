@@ -49,7 +49,12 @@ import type {
 export interface LatchkeyOptions {
   /** The server's address, without `/v1` (`http://127.0.0.1:4000`). */
   baseUrl: string;
-  /** A token used as `Authorization: Bearer` for management calls and the event stream. */
+  /**
+   * A token used as `Authorization: Bearer` for management calls, the event stream and `verify()`. On
+   * verify it is what makes the server believe the `ip` you pass (the end client's address): give a
+   * token of the org whose tokens you verify. Without it the server ignores `ip`, judges `allowedIps`
+   * on this process's own address and counts every failed verification against it (docs/security.md).
+   */
   token?: string;
   /** A console session cookie (`name=value`); set automatically by `auth.login()` and `auth.setup()`. */
   cookie?: string;
