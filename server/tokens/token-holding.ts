@@ -37,7 +37,7 @@ export function actorOf(access: OrgAccess): Actor {
     holding: {
       permissions: token.permissions,
       resourceIds: token.resourceIds,
-      ipRanges: token.ipRanges as readonly IpRange[] | null,
+      ipRanges: token.ipRanges,
       rateLimit:
         token.rateLimit === null
           ? null

@@ -1,7 +1,7 @@
 // The token policy as a table: each principal × action × target kind, and the rule behind each answer.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import ipaddr from 'ipaddr.js';
+import { parseIpRange } from '@latchkey/sdk/rules';
 import {
   type Actor,
   canChangeToken,
@@ -34,8 +34,9 @@ const ALL = [
   'roles:write',
 ];
 const range = (text: string): IpRange => {
-  const [address, bits] = ipaddr.parseCIDR(text);
-  return [address, bits];
+  const parsed = parseIpRange(text);
+  assert.ok(parsed, text);
+  return parsed;
 };
 
 type HoldingInput = Omit<Partial<Holding>, 'permissions'> & { permissions?: Iterable<string> };

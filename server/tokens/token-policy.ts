@@ -1,10 +1,9 @@
 // The token policy: every answer to "may this principal do this to this token, member or role?".
 // Pure functions over plain facts, no I/O: services gather the facts (token-holding.ts) and ask here.
 // The one rule behind most answers: nobody obtains more than they hold (docs/security.md).
-import type ipaddr from 'ipaddr.js';
+import { type IpRange, rangeWithin } from '@latchkey/sdk/rules';
 
-/** An address range, as `parseRange` reads `allowedIps` entries. */
-export type IpRange = [ipaddr.IPv4 | ipaddr.IPv6, number];
+export type { IpRange };
 
 export interface RateLimitFacts {
   readonly limit: number;
@@ -256,14 +255,6 @@ export function shortfallsOf(holder: Holding, wanted: Holding): Shortfall[] {
 function lifetimeWithin(inner: number | null, outer: number | null): boolean {
   if (outer === null) return true;
   return inner !== null && inner <= outer;
-}
-
-/** Whether every address of `inner` lies in `outer`. */
-export function rangeWithin(inner: IpRange, outer: IpRange): boolean {
-  const [innerAddress, innerBits] = inner;
-  const [outerAddress, outerBits] = outer;
-  if (innerAddress.kind() !== outerAddress.kind() || innerBits < outerBits) return false;
-  return innerAddress.match(outerAddress as never, outerBits);
 }
 
 function missingPermissions(shortfalls: readonly Shortfall[]): string[] {
