@@ -64,7 +64,8 @@ export function App() {
   }
 
   const first = current.orgs[0];
-  const match = /^\/orgs\/([^/]+)(?:\/([^/]+))?\/?$/.exec(path);
+  // /orgs/<org>/<page>, and /orgs/<org>/tokens/<token id> for one token's page.
+  const match = /^\/orgs\/([^/]+)(?:\/([^/]+)(?:\/([^/]+))?)?\/?$/.exec(path);
   if (!match) {
     if (!first) return <NoOrgPage />;
     return <Redirect to={orgPath(first.id, 'tokens')} />;
@@ -87,5 +88,6 @@ export function App() {
       </Centered>
     );
   }
-  return <Layout session={current} org={org} page={page} />;
+  const item = match[3] ? decodeURIComponent(match[3]) : undefined;
+  return <Layout session={current} org={org} page={page} item={item} />;
 }

@@ -12,6 +12,7 @@ import { OutboxPage } from '../pages/OutboxPage';
 import { ResourcesPage } from '../pages/ResourcesPage';
 import { RolesPage } from '../pages/RolesPage';
 import { SettingsPage } from '../pages/SettingsPage';
+import { TokenPage } from '../pages/TokenPage';
 import { TokensPage } from '../pages/TokensPage';
 import { WebhooksPage } from '../pages/WebhooksPage';
 import { Dialog, ErrorMessage } from './ui';
@@ -46,7 +47,18 @@ const TITLES: Record<string, string> = {
   outbox: 'Outbox',
 };
 
-export function Layout({ session, org, page }: { session: Session; org: SessionOrg; page: string }) {
+export function Layout({
+  session,
+  org,
+  page,
+  item,
+}: {
+  session: Session;
+  org: SessionOrg;
+  page: string;
+  /** The second path segment: a token id on /orgs/<org>/tokens/<id>. */
+  item?: string;
+}) {
   const queryClient = useQueryClient();
   const value = useMemo<OrgContextValue>(
     () => ({ session, org, can: (permission: string) => org.permissions.includes(permission) }),
@@ -168,7 +180,7 @@ export function Layout({ session, org, page }: { session: Session; org: SessionO
           </ul>
         </nav>
         <main id="main" className="main" tabIndex={-1}>
-          <PageFor page={page} />
+          <PageFor page={page} item={item} />
         </main>
       </div>
       <NewOrgDialog open={newOrgOpen} onOpenChange={setNewOrgOpen} />
@@ -176,8 +188,10 @@ export function Layout({ session, org, page }: { session: Session; org: SessionO
   );
 }
 
-function PageFor({ page }: { page: string }) {
-  switch (page) {
+function PageFor({ page, item }: { page: string; item: string | undefined }) {
+  // Only tokens have pages of their own.
+  if (item !== undefined && page === 'tokens') return <TokenPage key={item} tokenId={item} />;
+  switch (item === undefined ? page : 'not-found') {
     case 'tokens':
       return <TokensPage />;
     case 'members':

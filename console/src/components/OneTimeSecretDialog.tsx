@@ -3,9 +3,9 @@ import { CopyButton, Dialog } from './ui';
 
 /**
  * A secret shown exactly once (a token value, a webhook signing secret): a warning, the value in a
- * read-only field with a copy button, then `children`. Escape, the close button and "Done" close at once
- * only when the value was copied or `savedElsewhere`; otherwise they ask first. Clicking outside does
- * nothing.
+ * read-only field with a copy button (focused on opening, so Enter copies), then `children`. Escape, the
+ * close button, a click outside and "Done" close at once only when the value was copied or
+ * `savedElsewhere`; otherwise they ask first.
  */
 export function OneTimeSecretDialog({
   title,
@@ -40,6 +40,7 @@ export function OneTimeSecretDialog({
   const [copied, setCopied] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const goBackRef = useRef<HTMLButtonElement>(null);
+  const copyRef = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     if (confirming) goBackRef.current?.focus();
   }, [confirming]);
@@ -53,7 +54,14 @@ export function OneTimeSecretDialog({
       onOpenChange={(open) => {
         if (!open) requestClose();
       }}
-      onInteractOutside={(event) => event.preventDefault()}
+      onInteractOutside={(event) => {
+        event.preventDefault();
+        requestClose();
+      }}
+      onOpenAutoFocus={(event) => {
+        event.preventDefault();
+        copyRef.current?.focus();
+      }}
       title={title}
       description={description}
     >
@@ -71,7 +79,12 @@ export function OneTimeSecretDialog({
             onFocus={(event) => event.currentTarget.select()}
             spellCheck={false}
           />
-          <CopyButton text={value} onCopied={() => setCopied(true)} className="button button-primary" />
+          <CopyButton
+            text={value}
+            onCopied={() => setCopied(true)}
+            className="button button-primary"
+            buttonRef={copyRef}
+          />
         </div>
       </div>
       {children}

@@ -1,7 +1,7 @@
 import * as CheckboxPrimitive from '@radix-ui/react-checkbox';
 import * as DialogPrimitive from '@radix-ui/react-dialog';
 import * as DropdownMenu from '@radix-ui/react-dropdown-menu';
-import { type ReactNode, useEffect, useState } from 'react';
+import { type ReactNode, type Ref, useEffect, useState } from 'react';
 import { ApiError } from '../lib/api';
 import { absoluteTime, relativeTime } from '../lib/format';
 
@@ -11,13 +11,18 @@ export function errorText(error: unknown): string {
   return 'Something went wrong.';
 }
 
-/** The API's error message (and field details when given), announced to screen readers. */
+/**
+ * The API's error message, announced to screen readers, with its field problems (`details.fields`) listed
+ * when there are several; one problem is the message itself, so it is not said twice.
+ */
 export function ErrorMessage({ error, id }: { error: unknown; id?: string }) {
   if (!error) return null;
-  const details = error instanceof ApiError ? detailLines(error.details) : [];
+  const message = errorText(error);
+  const details =
+    error instanceof ApiError ? detailLines(error.details).filter((line) => line !== message) : [];
   return (
     <div className="alert alert-error" role="alert" id={id}>
-      <p>{errorText(error)}</p>
+      <p>{message}</p>
       {details.length > 0 && (
         <ul>
           {details.map((line) => (
@@ -30,22 +35,21 @@ export function ErrorMessage({ error, id }: { error: unknown; id?: string }) {
 }
 
 function detailLines(details: unknown): string[] {
-  if (!details) return [];
+  if (!details || typeof details !== 'object') return [];
+  const record = details as { fields?: unknown; issues?: unknown };
   const list = Array.isArray(details)
     ? details
-    : typeof details === 'object' &&
-        details !== null &&
-        Array.isArray((details as { issues?: unknown }).issues)
-      ? ((details as { issues: unknown[] }).issues ?? [])
-      : [];
+    : Array.isArray(record.fields)
+      ? record.fields
+      : Array.isArray(record.issues)
+        ? record.issues
+        : [];
   return list
     .map((item) => {
       if (typeof item === 'string') return item;
       if (typeof item === 'object' && item !== null) {
-        const rec = item as Record<string, unknown>;
-        const where = rec.path ?? rec.field ?? rec.instancePath;
-        const msg = rec.message;
-        if (typeof msg === 'string') return typeof where === 'string' && where ? `${where}: ${msg}` : msg;
+        const msg = (item as Record<string, unknown>).message;
+        if (typeof msg === 'string') return msg;
       }
       return '';
     })
@@ -79,6 +83,7 @@ export function Dialog({
   wide,
   onEscapeKeyDown,
   onInteractOutside,
+  onOpenAutoFocus,
 }: {
   open: boolean;
   onOpenChange: (open: boolean) => void;
@@ -88,6 +93,8 @@ export function Dialog({
   wide?: boolean;
   onEscapeKeyDown?: (event: KeyboardEvent) => void;
   onInteractOutside?: (event: Event) => void;
+  /** Where focus goes on opening: call `event.preventDefault()` and focus it (else the first control). */
+  onOpenAutoFocus?: (event: Event) => void;
 }) {
   return (
     <DialogPrimitive.Root open={open} onOpenChange={onOpenChange}>
@@ -97,6 +104,7 @@ export function Dialog({
           className={wide ? 'dialog dialog-wide' : 'dialog'}
           onEscapeKeyDown={onEscapeKeyDown}
           onInteractOutside={onInteractOutside}
+          onOpenAutoFocus={onOpenAutoFocus}
           {...(description ? {} : { 'aria-describedby': undefined })}
         >
           <div className="dialog-head">
@@ -128,6 +136,8 @@ export function ConfirmDialog({
   pending,
   error,
   children,
+  confirmDisabled = false,
+  onOpenAutoFocus,
 }: {
   open: boolean;
   onOpenChange: (open: boolean) => void;
@@ -138,16 +148,29 @@ export function ConfirmDialog({
   pending: boolean;
   error: unknown;
   children?: ReactNode;
+  confirmDisabled?: boolean;
+  onOpenAutoFocus?: (event: Event) => void;
 }) {
   return (
-    <Dialog open={open} onOpenChange={onOpenChange} title={title} description={body}>
+    <Dialog
+      open={open}
+      onOpenChange={onOpenChange}
+      title={title}
+      description={body}
+      onOpenAutoFocus={onOpenAutoFocus}
+    >
       {children}
       <ErrorMessage error={error} />
       <div className="dialog-actions">
         <button type="button" className="button" onClick={() => onOpenChange(false)}>
           Cancel
         </button>
-        <button type="button" className="button button-danger" onClick={onConfirm} disabled={pending}>
+        <button
+          type="button"
+          className="button button-danger"
+          onClick={onConfirm}
+          disabled={pending || confirmDisabled}
+        >
           {pending ? 'Working…' : confirmLabel}
         </button>
       </div>
@@ -163,6 +186,8 @@ export function Checkbox({
   label,
   hint,
   describedBy,
+  tabIndex,
+  onFocus,
 }: {
   id: string;
   checked: boolean;
@@ -171,6 +196,9 @@ export function Checkbox({
   label: ReactNode;
   hint?: ReactNode;
   describedBy?: string;
+  /** -1 keeps it out of the Tab order (a group that moves with arrow keys). */
+  tabIndex?: number;
+  onFocus?: () => void;
 }) {
   const hintId = hint ? `${id}-hint` : undefined;
   return (
@@ -181,6 +209,8 @@ export function Checkbox({
         checked={checked}
         onCheckedChange={(value) => onCheckedChange(value === true)}
         disabled={disabled}
+        tabIndex={tabIndex}
+        onFocus={onFocus}
         aria-describedby={[hintId, describedBy].filter(Boolean).join(' ') || undefined}
       >
         <CheckboxPrimitive.Indicator className="checkbox-indicator">
@@ -233,11 +263,13 @@ export function CopyButton({
   label = 'Copy',
   onCopied,
   className = 'button',
+  buttonRef,
 }: {
   text: string;
   label?: string;
   onCopied?: () => void;
   className?: string;
+  buttonRef?: Ref<HTMLButtonElement>;
 }) {
   const [state, setState] = useState<'idle' | 'copied' | 'failed'>('idle');
   useEffect(() => {
@@ -250,6 +282,7 @@ export function CopyButton({
       <button
         type="button"
         className={className}
+        ref={buttonRef}
         onClick={async () => {
           const ok = await copyText(text);
           setState(ok ? 'copied' : 'failed');
@@ -331,5 +364,26 @@ export function LoadMore({
     >
       {query.isFetchingNextPage ? 'Loading…' : 'Load more'}
     </button>
+  );
+}
+
+/** A short confirmation that goes away by itself (a polite live region: read without moving focus). */
+export function Toast({ message, onDone }: { message: string | null; onDone: () => void }) {
+  useEffect(() => {
+    if (!message) return;
+    const timer = window.setTimeout(onDone, 6000);
+    return () => window.clearTimeout(timer);
+  }, [message, onDone]);
+  return (
+    <div className="toast-region" role="status" aria-live="polite">
+      {message && (
+        <div className="toast">
+          <span>{message}</span>
+          <button type="button" className="icon-button" aria-label="Dismiss" onClick={onDone}>
+            <span aria-hidden="true">×</span>
+          </button>
+        </div>
+      )}
+    </div>
   );
 }

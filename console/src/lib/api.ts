@@ -12,11 +12,14 @@ import type {
   OrgPolicy,
   OutboxPage,
   Page,
+  PatchTokenBody,
   Permission,
   Resource,
   Role,
   Session,
   TokenInfo,
+  TokenLookup,
+  TokenUsage,
   WebhookBody,
   WebhookDelivery,
   WebhookEndpoint,
@@ -138,6 +141,8 @@ export interface TokenFilters {
   kind?: string;
   /** Tokens that may reach this resource: limited to it, or to every resource. */
   resource?: string;
+  /** Part of the name or hint, or the token id. */
+  q?: string;
   cursor?: string | null;
 }
 
@@ -146,6 +151,8 @@ export interface AddMemberAnswer {
   userId?: string;
   inviteUrl?: string;
   expiresAt?: string;
+  /** Where the invitation mail went. */
+  delivery?: { email: 'smtp' | 'outbox' };
 }
 
 export const api = {
@@ -178,10 +185,22 @@ export const api = {
     request<TokenInfo>('GET', `${org(orgId)}/tokens/${encodeURIComponent(tokenId)}`),
   createToken: (orgId: string, body: CreateTokenBody) =>
     request<IssuedToken>('POST', `${org(orgId)}/tokens`, body),
-  updateToken: (orgId: string, tokenId: string, body: { name?: string; description?: string }) =>
+  updateToken: (orgId: string, tokenId: string, body: PatchTokenBody) =>
     request<TokenInfo>('PATCH', `${org(orgId)}/tokens/${encodeURIComponent(tokenId)}`, body),
-  revokeToken: (orgId: string, tokenId: string) =>
-    request<unknown>('DELETE', `${org(orgId)}/tokens/${encodeURIComponent(tokenId)}`),
+  revokeToken: (orgId: string, tokenId: string, reason?: string) =>
+    request<TokenInfo>(
+      'DELETE',
+      `${org(orgId)}/tokens/${encodeURIComponent(tokenId)}`,
+      reason ? { reason } : undefined,
+    ),
+  tokenUsage: (orgId: string, tokenId: string, days: number) =>
+    request<TokenUsage>(
+      'GET',
+      withQuery(`${org(orgId)}/tokens/${encodeURIComponent(tokenId)}/usage`, { days }),
+    ),
+  /** Which token a value belongs to; the value goes in the body, never in a URL. */
+  lookupToken: (orgId: string, value: string) =>
+    request<TokenLookup>('POST', `${org(orgId)}/tokens/lookup`, { value }),
   /** E-mails a value the caller holds (it must be this token's) to the caller's own address. */
   deliverToken: (orgId: string, tokenId: string, token: string) =>
     request<{ delivery: Delivery }>('POST', `${org(orgId)}/tokens/${encodeURIComponent(tokenId)}/deliver`, {

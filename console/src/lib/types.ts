@@ -7,6 +7,7 @@ import type {
   OrgPolicy,
   RateLimit,
   IssuedToken as SdkIssuedToken,
+  TokenInfo as SdkTokenInfo,
   SessionOrg,
   TokenDelivery,
   TokenKind,
@@ -24,7 +25,6 @@ export type {
   Permission,
   RateLimit,
   SessionOrg,
-  TokenInfo,
   TokenKind,
   TokenStatus,
   User,
@@ -45,9 +45,51 @@ export interface Org {
 
 export type TokenAccess = 'full' | 'granular';
 
+/**
+ * A token as the API answers it; `previousValueExpiresAt` is when the value before a rotation with grace
+ * stops working (null or absent: no old value works).
+ */
+export interface TokenInfo extends SdkTokenInfo {
+  previousValueExpiresAt?: string | null;
+}
+
 /** The create and rotate answer; `delivery` when the value was e-mailed. */
-export interface IssuedToken extends SdkIssuedToken {
+export interface IssuedToken extends Omit<SdkIssuedToken, 'tokenInfo'> {
+  tokenInfo: TokenInfo;
   delivery?: Delivery;
+}
+
+/** The grant fields a PATCH may change (narrowing always; widening within what the editor holds). */
+export interface PatchTokenBody {
+  name?: string;
+  description?: string;
+  access?: TokenAccess;
+  permissions?: string[];
+  roleId?: string | null;
+  resourceIds?: string[] | null;
+  allowedIps?: string[] | null;
+  rateLimit?: RateLimit | null;
+  expiresAt?: string | null;
+}
+
+/** Verifications of a token on one UTC day. */
+export interface UsageDay {
+  date: string;
+  valid: number;
+  refused: number;
+}
+
+export interface TokenUsage {
+  tokenId: string;
+  days: UsageDay[];
+  totals: { valid: number; refused: number };
+}
+
+/** "Which token is this value?" */
+export interface TokenLookup {
+  token: TokenInfo;
+  match: 'current' | 'previous';
+  valueExpiresAt: string | null;
 }
 
 export type Delivery = TokenDelivery['delivery'];

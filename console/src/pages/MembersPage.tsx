@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useForm } from 'react-hook-form';
 import {
   ConfirmDialog,
@@ -12,6 +12,7 @@ import {
 } from '../components/ui';
 import { type AddMemberAnswer, ApiError, api } from '../lib/api';
 import { absoluteTime } from '../lib/format';
+import { Link, orgPath } from '../lib/router';
 import { BUILT_IN_ROLE_NAMES, sessionKey, useMembers, useOrg, useRoles } from '../lib/session';
 import type { Invite, Member, Role } from '../lib/types';
 
@@ -25,6 +26,8 @@ export function MembersPage() {
   const roles = useRoles(org.id, can('roles:read'));
   const writable = can('members:write');
   const [removing, setRemoving] = useState<Member | null>(null);
+  // A role change waits for a confirmation naming the person, the old and the new role.
+  const [changing, setChanging] = useState<{ member: Member; roleId: string } | null>(null);
   const [rowStatus, setRowStatus] = useState<{ userId: string; text: string; error?: unknown } | null>(null);
 
   const roleOptions: Pick<Role, 'id' | 'name'>[] =
@@ -35,6 +38,7 @@ export function MembersPage() {
     mutationFn: ({ member, roleId }: { member: Member; roleId: string }) =>
       api.updateMember(org.id, member.userId, { roleId }),
     onSuccess: (_data, { member, roleId }) => {
+      setChanging(null);
       setRowStatus({
         userId: member.userId,
         text: `${member.name || member.email} is now ${roleName(roleId)}.`,
@@ -42,7 +46,10 @@ export function MembersPage() {
       void queryClient.invalidateQueries({ queryKey: ['members', org.id] });
       if (member.userId === session.user.id) void queryClient.invalidateQueries({ queryKey: sessionKey });
     },
-    onError: (error, { member }) => setRowStatus({ userId: member.userId, text: '', error }),
+    onError: (error, { member }) => {
+      setChanging(null);
+      setRowStatus({ userId: member.userId, text: '', error });
+    },
   });
 
   const remove = useMutation({
@@ -95,21 +102,15 @@ export function MembersPage() {
                   <td data-label="Role">
                     {writable ? (
                       <>
-                        <label className="sr-only" htmlFor={`role-${m.userId}`}>
-                          Role of {who(m)}
-                        </label>
-                        <select
-                          id={`role-${m.userId}`}
-                          value={m.roleId}
+                        <RoleChooser
+                          member={m}
+                          roles={roleOptions}
                           disabled={changeRole.isPending}
-                          onChange={(e) => changeRole.mutate({ member: m, roleId: e.target.value })}
-                        >
-                          {roleOptions.map((r) => (
-                            <option key={r.id} value={r.id}>
-                              {r.name}
-                            </option>
-                          ))}
-                        </select>
+                          onChoose={(roleId) => {
+                            changeRole.reset();
+                            setChanging({ member: m, roleId });
+                          }}
+                        />
                         {rowStatus?.userId === m.userId && rowStatus.error ? (
                           <ErrorMessage error={rowStatus.error} />
                         ) : null}
@@ -147,6 +148,28 @@ export function MembersPage() {
       )}
       {can('members:read') && <PendingInvites roleName={roleName} />}
       <ConfirmDialog
+        open={changing !== null}
+        onOpenChange={(open) => !open && setChanging(null)}
+        title={
+          changing ? `Change the role of ${changing.member.name || changing.member.email}?` : 'Change role'
+        }
+        body={
+          changing ? (
+            <>
+              <strong>{who(changing.member)}</strong> goes from{' '}
+              <strong>{roleName(changing.member.roleId)}</strong> to{' '}
+              <strong>{roleName(changing.roleId)}</strong>. Their personal tokens never exceed their new role.
+            </>
+          ) : (
+            ''
+          )
+        }
+        confirmLabel="Change role"
+        pending={changeRole.isPending}
+        error={changeRole.error}
+        onConfirm={() => changing && changeRole.mutate(changing)}
+      />
+      <ConfirmDialog
         open={removing !== null}
         onOpenChange={(open) => !open && setRemoving(null)}
         title={`Remove ${removing?.name || removing?.email || 'member'}?`}
@@ -157,6 +180,60 @@ export function MembersPage() {
         onConfirm={() => removing && remove.mutate(removing)}
       />
     </>
+  );
+}
+
+/**
+ * A member's role as a select that only picks: nothing changes until "Change role…" is pressed and the
+ * change confirmed, so an arrow key on the focused select changes nobody's role.
+ */
+function RoleChooser({
+  member,
+  roles,
+  disabled,
+  onChoose,
+}: {
+  member: Member;
+  roles: Pick<Role, 'id' | 'name'>[];
+  disabled: boolean;
+  onChoose: (roleId: string) => void;
+}) {
+  const [picked, setPicked] = useState(member.roleId);
+  useEffect(() => setPicked(member.roleId), [member.roleId]);
+  return (
+    <div className="role-chooser">
+      <label className="sr-only" htmlFor={`role-${member.userId}`}>
+        Role of {who(member)}
+      </label>
+      <select id={`role-${member.userId}`} value={picked} onChange={(e) => setPicked(e.target.value)}>
+        {roles.map((r) => (
+          <option key={r.id} value={r.id}>
+            {r.name}
+          </option>
+        ))}
+      </select>
+      {picked !== member.roleId && (
+        <>
+          <button
+            type="button"
+            className="button button-small"
+            disabled={disabled}
+            onClick={() => onChoose(picked)}
+            aria-label={`Change the role of ${who(member)}…`}
+          >
+            Change role…
+          </button>
+          <button
+            type="button"
+            className="button button-small button-ghost"
+            onClick={() => setPicked(member.roleId)}
+            aria-label={`Keep the role of ${who(member)}`}
+          >
+            Keep
+          </button>
+        </>
+      )}
+    </div>
   );
 }
 
@@ -218,8 +295,16 @@ function InviteForm({ roles }: { roles: Pick<Role, 'id' | 'name'>[] }) {
           {answer.result.inviteUrl ? (
             <>
               <p>
-                Invitation for <strong>{answer.email}</strong> created and e-mailed. They appear among the
-                members once they accept. You can also share this link; it works once
+                Invitation for <strong>{answer.email}</strong> created.{' '}
+                {answer.result.delivery?.email === 'outbox' ? (
+                  <>
+                    No mail server is set up: the invitation mail was saved to the{' '}
+                    <Link href={orgPath(org.id, 'outbox')}>Outbox</Link>, not sent.
+                  </>
+                ) : (
+                  'The invitation mail is on its way.'
+                )}{' '}
+                They appear among the members once they accept. You can also share this link; it works once
                 {answer.result.expiresAt ? `, until ${absoluteTime(answer.result.expiresAt)}` : ''}:
               </p>
               <div className="reveal-row">

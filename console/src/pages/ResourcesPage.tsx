@@ -63,8 +63,8 @@ export function ResourcesPage() {
             <tbody>
               {resources.data.map((r) => (
                 <tr key={r.id}>
-                  <td data-label="Name" className="cell-title">
-                    {r.name}
+                  <td data-label="Name">
+                    <span className="cell-title">{r.name}</span>
                   </td>
                   <td data-label="Type">
                     <span className="badge">{r.type}</span>

@@ -6,6 +6,7 @@ import { ErrorMessage } from '../components/ui';
 import { api } from '../lib/api';
 import { csvFileName } from '../lib/csv';
 import { absoluteTime } from '../lib/format';
+import { Link, orgPath } from '../lib/router';
 import type { Delivery, IssuedToken } from '../lib/types';
 
 /**
@@ -31,7 +32,8 @@ export function RevealDialog({
     mutationFn: () => api.deliverToken(orgId, issued.clientId, issued.token),
     onSuccess: (answer) => setDelivery(answer.delivery),
   });
-  const mailed = delivery?.email === 'sent';
+  // A mail in the Outbox can be read there again: the value is not lost either way.
+  const mailed = delivery?.email === 'smtp' || delivery?.email === 'outbox';
 
   const download = () => {
     const blob = new Blob([tokenCsv(issued)], { type: 'text/csv;charset=utf-8' });
@@ -80,6 +82,16 @@ export function RevealDialog({
           <dt>Expires</dt>
           <dd>{info.expiresAt ? absoluteTime(info.expiresAt) : 'Never'}</dd>
         </div>
+        {rotated && (
+          <div>
+            <dt>Old value</dt>
+            <dd id="old-value-end">
+              {info.previousValueExpiresAt
+                ? `Keeps working until ${absoluteTime(info.previousValueExpiresAt)}`
+                : 'Stopped working now'}
+            </dd>
+          </div>
+        )}
       </dl>
       <div className="reveal-actions">
         <button type="button" className="button" onClick={download}>
@@ -93,7 +105,13 @@ export function RevealDialog({
             {send.isPending ? 'Sending…' : delivery ? 'Send to my e-mail again' : 'Send to my e-mail'}
           </button>
           <span role="status" aria-live="polite">
-            {delivery?.email === 'sent' && <span className="success-text">Sent to {email}.</span>}
+            {delivery?.email === 'smtp' && <span className="success-text">Sent to {email}.</span>}
+            {delivery?.email === 'outbox' && (
+              <span className="warning-text">
+                No mail server is set up: saved to the <Link href={orgPath(orgId, 'outbox')}>Outbox</Link>,
+                not sent to {email}.
+              </span>
+            )}
           </span>
         </div>
         {delivery?.email === 'failed' && (

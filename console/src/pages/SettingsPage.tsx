@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { Controller, useForm } from 'react-hook-form';
 import { Checkbox, ErrorMessage, Loading, PageHeader } from '../components/ui';
 import { api } from '../lib/api';
+import { useServerFieldErrors } from '../lib/field-errors';
 import { sessionKey, useOrg, useOrgDetails } from '../lib/session';
 
 interface SettingsForm {
@@ -19,9 +20,10 @@ export function SettingsPage() {
   const queryClient = useQueryClient();
   const details = useOrgDetails(org.id);
   const [saved, setSaved] = useState(false);
-  const { register, handleSubmit, control, formState, reset } = useForm<SettingsForm>({
+  const form = useForm<SettingsForm>({
     defaultValues: { name: org.name, maxTtlDays: '365', allowNoExpiry: false, notifyUnused: false },
   });
+  const { register, handleSubmit, control, formState, reset } = form;
   useEffect(() => {
     if (details.data) {
       reset({
@@ -48,6 +50,13 @@ export function SettingsPage() {
       void queryClient.invalidateQueries({ queryKey: ['org', org.id] });
       void queryClient.invalidateQueries({ queryKey: sessionKey });
     },
+  });
+  // The server's refusals go on their fields; editing a field clears the request's error.
+  const banner = useServerFieldErrors(form, save, {
+    name: 'name',
+    'policy.maxTtlDays': 'maxTtlDays',
+    'policy.allowNoExpiry': 'allowNoExpiry',
+    'policy.notifyUnused': 'notifyUnused',
   });
 
   return (
@@ -90,7 +99,11 @@ export function SettingsPage() {
                   validate: (v) => v.trim().length > 0 || 'The organization needs a name.',
                 })}
               />
-              {formState.errors.name && <p className="field-error">{formState.errors.name.message}</p>}
+              {formState.errors.name && (
+                <p className="field-error" id="org-name-error">
+                  {formState.errors.name.message}
+                </p>
+              )}
             </div>
             <fieldset className="field">
               <legend>Token policy</legend>
@@ -99,7 +112,7 @@ export function SettingsPage() {
                 <input
                   id="org-max-ttl"
                   inputMode="numeric"
-                  aria-describedby="org-max-ttl-hint"
+                  aria-describedby={formState.errors.maxTtlDays ? 'org-max-ttl-error' : 'org-max-ttl-hint'}
                   aria-invalid={formState.errors.maxTtlDays ? true : undefined}
                   {...register('maxTtlDays', {
                     validate: (v) =>
@@ -110,7 +123,9 @@ export function SettingsPage() {
                   New tokens cannot be created with a later expiry. Existing tokens keep theirs.
                 </p>
                 {formState.errors.maxTtlDays && (
-                  <p className="field-error">{formState.errors.maxTtlDays.message}</p>
+                  <p className="field-error" id="org-max-ttl-error">
+                    {formState.errors.maxTtlDays.message}
+                  </p>
                 )}
               </div>
               <Controller
@@ -144,7 +159,7 @@ export function SettingsPage() {
               />
             </fieldset>
           </fieldset>
-          <ErrorMessage error={save.error} />
+          <ErrorMessage error={banner} />
           <div className="form-footer">
             <button type="submit" className="button button-primary" disabled={save.isPending || !allowed}>
               {save.isPending ? 'Saving…' : 'Save settings'}
