@@ -12,6 +12,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import { type JsonRpcCall, parseJsonRpc, readCapped, rpcCodes, rpcErrorBody } from './jsonrpc.ts';
+import { type NormalizedTarget, normalizeTarget, type PathRefusal } from './path.ts';
 import {
   type CompiledRule,
   type GatewayRules,
@@ -106,6 +107,28 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     requestIdHeader: false,
     routerOptions: { maxParamLength: 16 * 1024 },
     return503OnClosing: true,
+    // Fastify's router refuses some paths before any handler (a "%" without two hex digits, encoded
+    // bytes that are not UTF-8): answered like every other refusal of the gateway.
+    frameworkErrors: (error, request, reply) => {
+      if (error.code === 'FST_ERR_BAD_URL') {
+        const target = normalizeTarget(request.raw.url ?? '/');
+        const refusal = target.ok
+          ? { reason: 'INVALID_PERCENT_ENCODING' as const, message: 'The request path cannot be decoded' }
+          : target;
+        return refuse(request, reply, pathRefused(refusal), null);
+      }
+      return refuse(
+        request,
+        reply,
+        {
+          status: error.statusCode ?? 400,
+          code: 'VALIDATION_FAILED',
+          rpcCode: rpcCodes.INVALID_REQUEST,
+          message: error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'The request path is too long' : error.message,
+        },
+        null,
+      );
+    },
   });
 
   // No parsing: the body stays a stream, forwarded as it arrives unless a JSON-RPC rule must read it.
@@ -140,6 +163,15 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     message,
     details,
     headers: { 'www-authenticate': `Bearer realm="${realm}", error="insufficient_scope"` },
+  });
+
+  /** A path the gateway will not guess at (path.ts): 400, whatever the rules say. */
+  const pathRefused = (refusal: { reason: PathRefusal; message: string }): Refusal => ({
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    rpcCode: rpcCodes.INVALID_REQUEST,
+    message: refusal.message,
+    details: { field: 'path', reason: refusal.reason },
   });
 
   function refusalOf(
@@ -285,16 +317,22 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     batch: boolean;
   }
 
+  /**
+   * Sends the request on: to exactly the normalized path the rules matched (under the upstream's
+   * prefix), with the query as the client sent it. Nothing is taken again from the raw URL.
+   */
   function forward(
     request: FastifyRequest,
     reply: FastifyReply,
+    target: NormalizedTarget,
     identity: { tokenId: string; orgId: string } | null,
     body: Buffer | undefined,
     rpc: RpcContext | null,
   ) {
-    const source = prefix + (request.raw.url ?? '/');
+    const source = prefix + target.path;
     const clientIp = request.ip;
     return reply.from(source, {
+      queryString: () => target.query ?? '',
       ...(body === undefined
         ? {}
         : { body, contentType: String(request.headers['content-type'] ?? 'application/json') }),
@@ -347,9 +385,10 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   }
 
   async function handle(request: FastifyRequest, reply: FastifyReply) {
-    const url = request.raw.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
+    // One reading of the path: the rules match it, and it alone is forwarded.
+    const target = normalizeTarget(request.raw.url ?? '/');
+    if (!target.ok) return refuse(request, reply, pathRefused(target), null);
+    const path = target.path;
     const matches = routeMatches(rules, request.method, path);
     const token = readToken(request.headers, rules.tokenHeader);
     const ip = request.ip;
@@ -372,7 +411,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
       }
       const decision = await decide([needOf(match, request.headers)], token, ip);
       if (!decision.ok) return refuse(request, reply, decision.refusal, null);
-      return forward(request, reply, decision.identity, undefined, null);
+      return forward(request, reply, target, decision.identity, undefined, null);
     }
 
     // A JSON-RPC rule applies: the body must be read to judge it, up to the cap.
@@ -421,7 +460,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     }
     const decision = await decide(needs, token, ip);
     if (!decision.ok) return refuse(request, reply, decision.refusal, rpc);
-    return forward(request, reply, decision.identity, body, rpc);
+    return forward(request, reply, target, decision.identity, body, rpc);
   }
 
   function needOf(match: RouteMatch, headers: IncomingHttpHeaders): Need {

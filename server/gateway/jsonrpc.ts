@@ -63,11 +63,78 @@ export function readCapped(stream: Readable, limit: number): Promise<Buffer | nu
   });
 }
 
-/** Parses a JSON-RPC request or batch into its calls; anything else is refused before it reaches a rule. */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The JSON-RPC 2.0 members of a call object, compared as Go's encoding/json compares names. */
+const CALL_MEMBERS = new Set(['jsonrpc', 'id', 'method', 'params']);
+
+/** Folds a member name as a case-insensitive decoder would (`ſ` is `s`, the Kelvin sign is `k`). */
+const fold = (name: string) => name.toUpperCase().toLowerCase();
+
+/**
+ * The first name that an object of a valid JSON text holds twice, or null. Names are compared once
+ * their escapes are decoded (`"method"` and `"\u006dethod"` are one name). In a call object (the
+ * top-level object, or an element of a top-level array) a JSON-RPC member name is also held twice when
+ * two names differ only by letter case (`"method"` and `"Method"`), since case-insensitive decoders
+ * (Go's encoding/json) read either. Pure; the text must already have parsed as JSON.
+ */
+export function duplicateKey(text: string): string | null {
+  // One frame per open object or array: the names an object has seen, and whether a name comes next.
+  const stack: Array<{ names: Set<string> | null; folded: Set<string> | null; expectName: boolean }> = [];
+  let topIsArray = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 123 /* { */) {
+      const isCall = stack.length === 0 || (stack.length === 1 && topIsArray);
+      stack.push({ names: new Set(), folded: isCall ? new Set() : null, expectName: true });
+    } else if (c === 91 /* [ */) {
+      if (stack.length === 0) topIsArray = true;
+      stack.push({ names: null, folded: null, expectName: false });
+    } else if (c === 125 /* } */ || c === 93 /* ] */) {
+      stack.pop();
+    } else if (c === 44 /* , */) {
+      const top = stack[stack.length - 1];
+      if (top?.names) top.expectName = true;
+    } else if (c === 34 /* " */) {
+      let end = i + 1;
+      let escaped = false;
+      while (text.charCodeAt(end) !== 34) {
+        if (text.charCodeAt(end) === 92 /* backslash */) {
+          escaped = true;
+          end += 2;
+        } else end += 1;
+      }
+      const top = stack[stack.length - 1];
+      if (top?.names && top.expectName) {
+        const name = escaped ? (JSON.parse(text.slice(i, end + 1)) as string) : text.slice(i + 1, end);
+        if (top.names.has(name)) return name;
+        top.names.add(name);
+        if (top.folded) {
+          const folded = fold(name);
+          if (CALL_MEMBERS.has(folded)) {
+            if (top.folded.has(folded)) return name;
+            top.folded.add(folded);
+          }
+        }
+        top.expectName = false;
+      }
+      i = end;
+    }
+  }
+  return null;
+}
+
+/**
+ * Parses a JSON-RPC request or batch into its calls; anything else is refused before it reaches a rule:
+ * a body that is not UTF-8 or not JSON, and a body naming a member twice (the gateway and the upstream
+ * could each read a different one).
+ */
 export function parseJsonRpc(body: Buffer): ParsedBody {
+  let text: string;
   let value: unknown;
   try {
-    value = JSON.parse(body.toString('utf8'));
+    text = utf8.decode(body);
+    value = JSON.parse(text);
   } catch {
     return {
       ok: false,
@@ -75,6 +142,16 @@ export function parseJsonRpc(body: Buffer): ParsedBody {
       rpcCode: rpcCodes.PARSE_ERROR,
       code: 'VALIDATION_FAILED',
       message: 'Parse error',
+    };
+  }
+  const twice = duplicateKey(text);
+  if (twice !== null) {
+    return {
+      ok: false,
+      status: 400,
+      rpcCode: rpcCodes.INVALID_REQUEST,
+      code: 'VALIDATION_FAILED',
+      message: `Invalid Request: the name ${JSON.stringify(twice)} appears twice in one object`,
     };
   }
   const batch = Array.isArray(value);

@@ -16,6 +16,11 @@ export type PathRefusal =
   | 'BACKSLASH'
   /** A segment that is `.` or `..` only once `%2E` is decoded. */
   | 'ENCODED_DOT_SEGMENT'
+  /**
+   * A segment some server reads as a dot segment: starting with `..` or `.;` (servlet containers read
+   * `..;x` as `..`), or ending with `..`.
+   */
+  | 'DOT_SEGMENT_LOOKALIKE'
   /** A control character, raw or encoded (`%00`–`%1F`, `%7F`). */
   | 'CONTROL_CHARACTER'
   /** A raw `#`: a fragment has no place in a request, and parsers cut the path there. */
@@ -43,6 +48,8 @@ const MESSAGES: Record<PathRefusal, string> = {
   BACKSLASH: 'The request path holds a backslash, which servers read as "/" or not',
   ENCODED_DOT_SEGMENT:
     'The request path holds a segment that is "." or ".." once %2E is decoded; write it plainly',
+  DOT_SEGMENT_LOOKALIKE:
+    'The request path holds a segment starting with ".." or ".;", or ending with "..", which some servers read as a dot segment',
   CONTROL_CHARACTER: 'The request path holds a control character',
   FRAGMENT: 'The request path holds a "#"',
   NON_ASCII: 'The request path holds a character outside ASCII; percent-encode it',
@@ -136,7 +143,8 @@ function normalizeSegment(raw: string): { segment: string; encodedDot: boolean }
  *   encoded (`{` → `%7B`);
  * - duplicate slashes are collapsed (`//a//b` → `/a/b`), then dot segments are resolved as RFC 3986
  *   §5.2.4 does (`/a/./b/../c` → `/a/c`, `/../a` → `/a`); a trailing slash is kept;
- * - refused: `%2F`, `%5C`, a raw `\`, a segment that is `.` or `..` only once `%2E` is decoded,
+ * - refused: `%2F`, `%5C`, a raw `\`, a segment that is `.` or `..` only once `%2E` is decoded, a
+ *   segment starting with `..` or `.;` or ending with `..` (`..;`, which servlet containers resolve),
  *   control characters raw or encoded, a raw `#` or non-ASCII character, a `%` without two hex
  *   digits, encoded bytes that are not UTF-8, and anything not starting with `/`.
  *
@@ -165,6 +173,9 @@ export function normalizePath(raw: string): NormalizedPath {
       // "/a/." and "/a/b/.." name a directory: the result ends in "/".
       trailingSlash = last;
       continue;
+    }
+    if (segment.startsWith('..') || segment.startsWith('.;') || segment.endsWith('..')) {
+      return refuse('DOT_SEGMENT_LOOKALIKE');
     }
     stack.push(segment);
     trailingSlash = false;

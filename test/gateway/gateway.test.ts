@@ -12,7 +12,16 @@ import { type RunningGateway, startGateway } from '../../server/gateway/start.ts
 import { type AdminSession, createResource, createToken, setupAdmin } from '../helpers/factories.ts';
 import { freePort } from '../helpers/processes.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
-import { deadUrl, type RestUpstream, startNearNode, startRestServer, type Upstream } from './upstreams.ts';
+import {
+  type AppUpstream,
+  deadUrl,
+  type RestUpstream,
+  startExpressApp,
+  startFastifyApp,
+  startNearNode,
+  startRestServer,
+  type Upstream,
+} from './upstreams.ts';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-gateway-'));
@@ -50,6 +59,48 @@ async function get(url: string, token?: string, headers: Record<string, string> 
 }
 
 const call = (method: string, params: unknown, id: unknown = 1) => ({ jsonrpc: '2.0', id, method, params });
+
+/**
+ * A request with its target sent byte for byte: fetch() would resolve "/./" and "%2e" itself (WHATWG
+ * URL), node:http sends the path as given.
+ */
+function send(
+  base: string,
+  target: string,
+  token?: string,
+  options: { method?: string; body?: string } = {},
+): Promise<{ status: number; body: any }> {
+  const url = new URL(base);
+  return new Promise((resolvePromise, reject) => {
+    const req = httpRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: target,
+        method: options.method ?? 'GET',
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => {
+          text += c.toString();
+        });
+        res.on('end', () => {
+          let body: any = text;
+          try {
+            body = JSON.parse(text);
+          } catch {}
+          resolvePromise({ status: res.statusCode ?? 0, body });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
 
 let server: TestServer;
 let admin: AdminSession;
@@ -216,6 +267,32 @@ describe('NEAR-style node behind the near-rpc preset', () => {
     assert.equal(((await response.json()) as any).error.code, -32700);
     const big = await rpc(gateway.url, call('block', { pad: 'x'.repeat(1100 * 1024) }), blocksOnly);
     assert.equal(big.status, 413);
+  });
+
+  test('a JSON-RPC body naming a member twice is refused whole; the node never sees it', async () => {
+    // The gateway would read one "method" (JSON.parse keeps the last), an upstream another (many keep
+    // the first; Go's encoding/json also takes "METHOD" for "method").
+    const bodies = [
+      '{"jsonrpc":"2.0","id":5,"method":"query","params":{"request_type":"view_account","account_id":"a"},"method":"block"}',
+      '{"jsonrpc":"2.0","id":5,"method":"query","\\u006dethod":"block"}',
+      '{"jsonrpc":"2.0","id":5,"method":"block","METHOD":"query","params":{"request_type":"view_account"}}',
+      '[{"jsonrpc":"2.0","id":5,"method":"block","params":{"finality":"final","finality":"optimistic"}}]',
+    ];
+    const before = node.requests.length;
+    for (const body of bodies) {
+      const response = await fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${blocksOnly}` },
+        body,
+      });
+      const answer = (await response.json()) as any;
+      assert.equal(response.status, 400, body);
+      const error = Array.isArray(answer) ? answer[0].error : answer.error;
+      assert.equal(error.code, -32600, body);
+      assert.equal(error.data.code, 'VALIDATION_FAILED');
+      assert.match(error.message, /appears twice/);
+    }
+    assert.equal(node.requests.length, before, 'no such body reached the node');
   });
 
   test('a revocation takes effect on the next request (events clear the cache)', async () => {
@@ -392,6 +469,172 @@ describe('a REST upstream', () => {
     assert.equal(response.status, 200);
     const body = Buffer.from(await response.arrayBuffer());
     assert.equal(body.length, 10 * 1024 * 1024);
+  });
+});
+
+describe('paths: the gateway matches the path it forwards (issue 12, rule 4)', () => {
+  const apps: AppUpstream[] = [];
+  const gatewayOf = new Map<AppUpstream, RunningGateway>();
+  let blocksReader: string;
+  let accountsReader: string;
+
+  before(async () => {
+    apps.push(await startFastifyApp(), await startExpressApp());
+    const rules = file(
+      'apps.yaml',
+      [
+        'rules:',
+        '  - match: { path: /admin/** }',
+        '    deny: true',
+        '  - match: { method: GET, path: /shards/:shard/accounts/** }',
+        '    permission: accounts:read',
+        '  - match: { method: GET, path: "/**" }',
+        '    permission: blocks:read',
+      ].join('\n'),
+    );
+    for (const app of apps) gatewayOf.set(app, await gatewayFor({ upstream: app.url, rulesFile: rules }));
+    blocksReader = (await createToken(admin, { permissions: ['blocks:read'] })).token;
+    accountsReader = (await createToken(admin, { permissions: ['accounts:read'] })).token;
+  });
+
+  after(async () => {
+    for (const app of apps) await app.close();
+  });
+
+  const gatewayUrl = (app: AppUpstream) => gatewayOf.get(app)?.url ?? assert.fail('no gateway');
+
+  test('each framework serves /admin/secret by other spellings, so the deny rule must see them', async () => {
+    const [fastify, express] = apps as [AppUpstream, AppUpstream];
+    assert.equal((await send(fastify.url, '/%61dmin/secret')).status, 200, 'Fastify decodes %61');
+    assert.equal((await send(express.url, '/ADMIN/secret')).status, 200, 'Express ignores letter case');
+  });
+
+  test('a deny rule holds against dot segments, duplicate slashes, encoded letters and letter case', async () => {
+    const targets = [
+      '/./admin/secret',
+      '/x/../admin/secret',
+      '/../admin/secret',
+      '//admin//secret',
+      '/admin/./secret/',
+      '/%61dmin/secret',
+      '/%41DMIN/secret',
+      '/ADMIN/secret',
+      '/Admin/Secret',
+    ];
+    for (const app of apps) {
+      const before = app.requests.length;
+      for (const target of targets) {
+        const answer = await send(gatewayUrl(app), target, blocksReader);
+        assert.equal(answer.status, 403, `${app.framework} ${target}: ${JSON.stringify(answer.body)}`);
+        assert.equal(answer.body.error.details.reason, 'DENIED', `${app.framework} ${target}`);
+      }
+      assert.equal(app.requests.length, before, `${app.framework} never saw any of them`);
+    }
+  });
+
+  test('ambiguous encodings are refused with 400 before any rule, and never reach the upstream', async () => {
+    const cases: Array<[string, string]> = [
+      ['/%2e/admin/secret', 'ENCODED_DOT_SEGMENT'],
+      ['/%2e%2e/admin/secret', 'ENCODED_DOT_SEGMENT'],
+      ['/shards/x/%2E%2E/%2e%2e/admin/secret', 'ENCODED_DOT_SEGMENT'],
+      ['/admin%2fsecret', 'ENCODED_SLASH'],
+      ['/x/..%2Fadmin/secret', 'ENCODED_SLASH'],
+      ['/admin%5csecret', 'ENCODED_BACKSLASH'],
+      ['/admin\\secret', 'BACKSLASH'],
+      ['/x/..;/admin/secret', 'DOT_SEGMENT_LOOKALIKE'],
+      ['/admin/%00secret', 'CONTROL_CHARACTER'],
+      ['/admin/secret%', 'INVALID_PERCENT_ENCODING'],
+      ['/admin/%zz', 'INVALID_PERCENT_ENCODING'],
+      ['/admin/%C0%AE', 'INVALID_UTF8'],
+      ['http://evil.test/admin/secret', 'NOT_ORIGIN_FORM'],
+    ];
+    for (const app of apps) {
+      const before = app.requests.length;
+      for (const [target, reason] of cases) {
+        const answer = await send(gatewayUrl(app), target, blocksReader);
+        assert.equal(answer.status, 400, `${app.framework} ${target}: ${JSON.stringify(answer.body)}`);
+        assert.equal(answer.body.error.code, 'VALIDATION_FAILED', target);
+        assert.deepEqual(answer.body.error.details, { field: 'path', reason }, target);
+        assert.equal(typeof answer.body.error.requestId, 'string');
+      }
+      assert.equal(app.requests.length, before, `${app.framework} never saw any of them`);
+    }
+  });
+
+  test('a blocks:read token does not reach accounts by another spelling of the path', async () => {
+    const targets = [
+      '/./shards/testnet-1/accounts/alice',
+      '/shards/testnet-1/./accounts/alice',
+      '/shards//testnet-1/accounts/alice',
+      '/shards/testnet-1/blocks/../accounts/alice',
+      '/shards/testnet-1/%61ccounts/alice',
+      '/shards/testnet-1/ACCOUNTS/alice',
+      '/SHARDS/testnet-1/Accounts/alice',
+    ];
+    for (const app of apps) {
+      const before = app.requests.length;
+      for (const target of targets) {
+        const answer = await send(gatewayUrl(app), target, blocksReader);
+        assert.equal(answer.status, 403, `${app.framework} ${target}: ${JSON.stringify(answer.body)}`);
+        assert.equal(answer.body.error.details.reason, 'FORBIDDEN', `${app.framework} ${target}`);
+      }
+      assert.equal(app.requests.length, before, `${app.framework} never saw any of them`);
+      // The token that holds accounts:read reaches the account by any spelling; the upstream gets one.
+      const allowed = await send(gatewayUrl(app), '/./shards//testnet-1/%61ccounts/alice', accountsReader);
+      assert.equal(allowed.status, 200, `${app.framework}: ${JSON.stringify(allowed.body)}`);
+      assert.deepEqual(allowed.body, { account: 'alice', shard: 'testnet-1' });
+      assert.equal(app.requests.at(-1)?.url, '/shards/testnet-1/accounts/alice');
+      // And blocks:read still reads blocks.
+      const blocks = await send(gatewayUrl(app), '/shards/testnet-1/blocks/7', blocksReader);
+      assert.deepEqual(blocks.body, { block: '7', shard: 'testnet-1' });
+    }
+  });
+
+  test('the upstream receives exactly the normalized path (under its prefix) and the query as sent', async () => {
+    const rules = file('echo.yaml', 'rules:\n  - match: { path: "/**" }\n    authenticated: true\n');
+    const gateway = await gatewayFor({ upstream: `${rest.url}/api`, rulesFile: rules });
+    const cases: Array<[string, string]> = [
+      ['/things/./7//detail/%7e%61?x=%2e&y=/../z', '/api/things/7/detail/~a?x=%2e&y=/../z'],
+      [`/things/7?q='"&r=%zz`, `/api/things/7?q='"&r=%zz`],
+      ['/Things/caf%c3%a9/%7Bx%7d{y}', '/api/Things/caf%C3%A9/%7Bx%7D%7By%7D'],
+      ['/things/7/', '/api/things/7/'],
+      ['/a/b/..', '/api/a/'],
+      ['//', '/api/'],
+    ];
+    for (const [target, expected] of cases) {
+      const answer = await send(gateway.url, target, blocksReader);
+      assert.equal(answer.status, 200, `${target}: ${JSON.stringify(answer.body)}`);
+      assert.equal(answer.body.url, expected, target);
+    }
+  });
+
+  test('caseInsensitivePaths: false matches letter case exactly (for upstreams that do too)', async () => {
+    const [fastify] = apps as [AppUpstream];
+    const rules = file(
+      'exact.yaml',
+      'caseInsensitivePaths: false\nrules:\n  - match: { path: /admin/** }\n    deny: true\n  - match: { path: "/**" }\n    permission: blocks:read\n',
+    );
+    const gateway = await gatewayFor({ upstream: fastify.url, rulesFile: rules });
+    assert.equal((await send(gateway.url, '/admin/secret', blocksReader)).status, 403);
+    assert.equal((await send(gateway.url, '/%61dmin/secret', blocksReader)).status, 403);
+    // Not /admin/** as written: passed on, and Fastify, which compares case too, has no such route.
+    const other = await send(gateway.url, '/ADMIN/secret', blocksReader);
+    assert.equal(other.status, 404);
+    assert.equal(fastify.requests.at(-1)?.url, '/ADMIN/secret');
+  });
+
+  test('caseInsensitivePaths must be true or false, named by its line', async () => {
+    const path = file(
+      'case.yaml',
+      'rules:\n  - match: { path: /x }\n    public: true\ncaseInsensitivePaths: "yes"\n',
+    );
+    await assert.rejects(
+      startGateway({ upstream: rest.url, rulesFile: path, latchkeyUrl: server.url, port: 0 }),
+      (error: unknown) => {
+        assert.match(String(error), /case\.yaml line 4: caseInsensitivePaths: must be true .* or false/);
+        return true;
+      },
+    );
   });
 });
 

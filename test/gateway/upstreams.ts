@@ -1,6 +1,8 @@
 // Real upstreams for the gateway tests: a JSON-RPC node shaped like NEAR's, and a small REST server.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import express from 'express';
+import Fastify from 'fastify';
 
 export interface Upstream {
   url: string;
@@ -134,6 +136,60 @@ export async function startRestServer(): Promise<RestUpstream> {
   });
   const url = await listen(server);
   return { url, requests, close: closer(server), uploadBytes: () => uploadBytes };
+}
+
+/**
+ * The same small API on a framework, as an application would write it: `GET /admin/secret` (what a
+ * deny rule keeps out), `GET /shards/:shard/accounts/:id` and `GET /shards/:shard/blocks/:n`. Each
+ * framework routes the way it does by default: Fastify decodes `%61` and compares letter case,
+ * Express ignores letter case.
+ */
+export interface AppUpstream extends Upstream {
+  framework: 'fastify' | 'express';
+}
+
+const appAnswers = {
+  secret: () => ({ secret: 'the admin area' }),
+  account: (shard: string, id: string) => ({ account: id, shard }),
+  block: (shard: string, n: string) => ({ block: n, shard }),
+};
+
+export async function startFastifyApp(): Promise<AppUpstream> {
+  const requests: Upstream['requests'] = [];
+  const app = Fastify();
+  app.addHook('onRequest', async (request) => {
+    requests.push({ method: request.method, url: request.raw.url ?? '', headers: request.headers, body: '' });
+  });
+  app.get('/admin/secret', async () => appAnswers.secret());
+  app.get<{ Params: { shard: string; id: string } }>('/shards/:shard/accounts/:id', async (request) =>
+    appAnswers.account(request.params.shard, request.params.id),
+  );
+  app.get<{ Params: { shard: string; n: string } }>('/shards/:shard/blocks/:n', async (request) =>
+    appAnswers.block(request.params.shard, request.params.n),
+  );
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  return { framework: 'fastify', url, requests, close: () => app.close() };
+}
+
+export async function startExpressApp(): Promise<AppUpstream> {
+  const requests: Upstream['requests'] = [];
+  const app = express();
+  app.use((req, _res, next) => {
+    requests.push({ method: req.method, url: req.originalUrl, headers: req.headers, body: '' });
+    next();
+  });
+  app.get('/admin/secret', (_req, res) => {
+    res.json(appAnswers.secret());
+  });
+  app.get('/shards/:shard/accounts/:id', (req, res) => {
+    res.json(appAnswers.account(String(req.params.shard), String(req.params.id)));
+  });
+  app.get('/shards/:shard/blocks/:n', (req, res) => {
+    res.json(appAnswers.block(String(req.params.shard), String(req.params.n)));
+  });
+  const server = createServer(app);
+  const url = await listen(server);
+  return { framework: 'express', url, requests, close: closer(server) };
 }
 
 /** A port nothing listens on. */
