@@ -180,7 +180,10 @@ if (chromiumOrSkip('console end to end in Chromium')) {
     assert.equal(header, 'client_id,token,name,permissions,resources,expires_at');
     assert.equal(rest, '');
     const expiresAt = row?.split(',').at(-1) ?? '';
-    assert.equal(row, `${clientId},${tokenValue},"indexer, testnet",blocks:read chunks:read,all,${expiresAt}`);
+    assert.equal(
+      row,
+      `${clientId},${tokenValue},"indexer, testnet",blocks:read chunks:read,all,${expiresAt}`,
+    );
     const days = (Date.parse(expiresAt) - Date.now()) / 86_400_000;
     assert.ok(days > 29 && days <= 30.01, `default lifetime is 30 days, got ${days}`);
 
