@@ -59,6 +59,7 @@ const ADDRESSES = [
 const UNKNOWN_KEYS = ['*', 'nope:read', 'contract.code:read', 'blocks:*', 'Blocks:read'];
 
 type Answer = VerifyFailureCode | null;
+type VerifyAnswer = { valid: true; token: VerifiedToken } | { valid: false; code: VerifyFailureCode };
 
 interface TokenSpec {
   kind: 'personal' | 'application';
@@ -118,9 +119,7 @@ for (const dialect of await testDialects()) {
       await server?.close();
     });
 
-    async function verify(
-      body: Record<string, unknown>,
-    ): Promise<{ valid: true; token: VerifiedToken } | { valid: false; code: VerifyFailureCode }> {
+    async function verify(body: Record<string, unknown>): Promise<VerifyAnswer> {
       const response = await fetch(`${server.url}/v1/verify`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -146,7 +145,10 @@ for (const dialect of await testDialects()) {
     }
 
     /** The token's verified record, as a client gets it: from a valid answer, at an address it allows. */
-    async function recordOf(value: string, allowedIps: string[] | null) {
+    async function recordOf(
+      value: string,
+      allowedIps: string[] | null,
+    ): Promise<{ record: VerifiedToken; ip: string | undefined } | undefined> {
       const candidates = allowedIps === null ? [undefined] : ADDRESSES;
       const answers = await Promise.all(
         candidates.map((ip) => verify({ token: value, ...(ip === undefined ? {} : { ip }) })),
@@ -235,7 +237,7 @@ for (const dialect of await testDialects()) {
               asking.map((question) => verify({ token: value, ...question })),
             );
             for (const [i, question] of asking.entries()) {
-              const answer = answers[i] as Awaited<ReturnType<typeof verify>>;
+              const answer = answers[i] as VerifyAnswer;
               const truth: Answer = answer.valid ? null : answer.code;
               seen.add(truth ?? 'valid');
               asked++;
