@@ -147,3 +147,34 @@ for (const dialect of await testDialects()) {
     });
   });
 }
+
+describe('token lookup is throttled like verify', () => {
+  let server: TestServer;
+  let admin: AdminSession;
+  before(async () => {
+    server = await startServer({ env: { VERIFY_FAILURE_LIMIT: '3' } });
+    admin = await setupAdmin(server.url);
+  });
+  after(() => server.close());
+
+  test('unknown values are 404 and count as failed verifications from the address; then 429', async () => {
+    const known = await createToken(admin);
+    const base = `/v1/orgs/${admin.orgId}/tokens/lookup`;
+    // A well-formed value nobody owns: take a real one's shape from another server's point of view.
+    const other = await startServer();
+    try {
+      const stranger = await createToken(await setupAdmin(other.url));
+      for (let i = 0; i < 3; i++) {
+        const answer = await admin.client.post(base, { value: stranger.token });
+        assert.equal(answer.status, 404, JSON.stringify(answer.body));
+      }
+    } finally {
+      await other.close();
+    }
+    const throttled = await admin.client.post(base, { value: known.token });
+    assert.equal(throttled.status, 429);
+    assert.ok(Number(throttled.headers.get('retry-after')) > 0);
+    // The same address is throttled on /v1/verify too: one counter.
+    assert.equal((await verify(server.url, { token: known.token })).status, 429);
+  });
+});
