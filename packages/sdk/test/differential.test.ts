@@ -241,9 +241,9 @@ for (const dialect of await testDialects()) {
               const truth: Answer = answer.valid ? null : answer.code;
               seen.add(truth ?? 'valid');
               asked++;
-              const where = `${JSON.stringify(question)} on ${JSON.stringify(tokenSpec)} (record ${JSON.stringify(found.record)})`;
+              const where: string = `${JSON.stringify(question)} on ${JSON.stringify(tokenSpec)} (record ${JSON.stringify(found.record)})`;
 
-              const record = found.record;
+              const record: VerifiedToken = found.record;
               const resourcePlaced =
                 question.resource === undefined ||
                 orgResources.has(question.resource) ||
