@@ -223,7 +223,9 @@ if (chromiumOrSkip('token pages end to end in Chromium')) {
     await openRowMenu('ci-leaky');
     await page.getByRole('menuitem', { name: 'Revoke…' }).click();
     const confirm = page.getByRole('dialog', { name: 'Revoke “ci-leaky”?' });
-    await confirm.getByLabel(/Reason/).fill('leaked in a CI log');
+    // Dialogs start on their first field, not on ×.
+    await page.waitForFunction(() => document.activeElement?.id === 'revoke-reason');
+    await page.keyboard.type('leaked in a CI log');
     await screenshots(page, 'revoke-reason');
     await confirm.getByRole('button', { name: 'Revoke token' }).click();
     await confirm.waitFor({ state: 'detached' });

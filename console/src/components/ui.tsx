@@ -74,6 +74,22 @@ export function Time({ iso, empty = '—' }: { iso: string | null | undefined; e
   );
 }
 
+/**
+ * Where a dialog's focus starts unless it says otherwise: its first field, so typing goes somewhere; without
+ * fields its first action (Cancel comes first in a confirmation, so Enter never destroys by accident);
+ * the close button only when there is nothing else.
+ */
+function focusFirstField(event: Event) {
+  const content = event.currentTarget instanceof HTMLElement ? event.currentTarget : null;
+  const target =
+    content?.querySelector<HTMLElement>(
+      'input:not([type="hidden"]):not([disabled]):not([readonly]), select:not([disabled]), textarea:not([disabled])',
+    ) ?? content?.querySelector<HTMLElement>('.dialog-actions button:not([disabled])');
+  if (!target) return;
+  event.preventDefault();
+  target.focus();
+}
+
 export function Dialog({
   open,
   onOpenChange,
@@ -104,7 +120,7 @@ export function Dialog({
           className={wide ? 'dialog dialog-wide' : 'dialog'}
           onEscapeKeyDown={onEscapeKeyDown}
           onInteractOutside={onInteractOutside}
-          onOpenAutoFocus={onOpenAutoFocus}
+          onOpenAutoFocus={onOpenAutoFocus ?? focusFirstField}
           {...(description ? {} : { 'aria-describedby': undefined })}
         >
           <div className="dialog-head">
