@@ -13,6 +13,8 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, { type FastifyServerOptions, LogController } from 'fastify';
 import { Gauge } from 'prom-client';
+import { deleteLapsedAccountLinks } from './accounts/accounts.repository.ts';
+import { accountsRoutes } from './accounts/accounts.routes.ts';
 import { auditRoutes } from './audit/audit.routes.ts';
 import { authRoutes } from './auth/auth.routes.ts';
 import { deleteLapsedSessions } from './auth/users.repository.ts';
@@ -297,6 +299,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.addSchema(ErrorEnvelope);
 
   authRoutes(app, deps);
+  accountsRoutes(app, deps);
   catalogRoutes(app, deps);
   orgsRoutes(app, deps);
   membersRoutes(app, deps);
@@ -331,6 +334,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       deleteLapsedSessions(database.db, now, now - config.sessionIdleMs),
       deleteLapsedInvites(database.db, now - 30 * 86_400_000),
       deleteLapsedSecrets(database.db, now),
+      // Kept a day past expiry: the per-hour mail limits count them.
+      deleteLapsedAccountLinks(database.db, now - 86_400_000),
       database.pool ? deleteLapsedRateCounters(database.db, now - 86_400_000) : undefined,
     ]).catch((error) => app.log.warn({ err: error }, 'cleanup failed'));
   }, CLEANUP_INTERVAL_MS);

@@ -1,6 +1,7 @@
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Deps } from '../context.ts';
+import { AppError } from '../errors.ts';
 import type { App } from '../http/app-type.ts';
 import {
   authenticate,
@@ -10,25 +11,39 @@ import {
   setSessionCookie,
 } from '../http/request-context.ts';
 import { created, Email, errorResponses, Name, noContent, Password } from '../http/schemas.ts';
+import { invitePreview } from '../members/invitations.service.ts';
 import {
   acceptInvite,
-  login,
+  checkPassword,
   logout,
   type NewSession,
   resolveSession,
   sessionView,
   setup,
   setupNeeded,
+  startSession,
 } from './auth.service.ts';
 
-const requestInfo = (request: { ip: string; id: string; headers: Record<string, unknown> }) => ({
+export const requestInfo = (request: { ip: string; id: string; headers: Record<string, unknown> }) => ({
   ip: request.ip,
   userAgent:
     typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'].slice(0, 500) : null,
   requestId: request.id,
 });
 
-async function signedIn(deps: Deps, reply: FastifyReply, session: NewSession) {
+/** The signed-in person when the request carries a valid session (and, being unsafe, its CSRF header). */
+async function optionalSession(deps: Deps, request: FastifyRequest) {
+  if (!request.cookies[sessionCookieName(deps)]) return null;
+  try {
+    const principal = await authenticate(deps, request);
+    return principal.type === 'user' ? principal : null;
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'UNAUTHENTICATED') return null;
+    throw error;
+  }
+}
+
+export async function signedIn(deps: Deps, reply: FastifyReply, session: NewSession) {
   setSessionCookie(deps, reply, session.sessionId);
   reply.header('cache-control', 'no-store');
   return sessionView(deps, { type: 'user', user: session.user, sessionHash: session.sessionHash });
@@ -89,7 +104,8 @@ export function authRoutes(app: App, deps: Deps): void {
     async (request, reply) => {
       // A fresh session id at every login: a cookie planted before sign-in is worthless after it.
       // The old session ends only once the new one exists: a failed attempt signs nobody out.
-      const session = await login(deps, request.body);
+      const user = await checkPassword(deps, request.body);
+      const session = await startSession(deps, user, requestInfo(request));
       const old = request.cookies[sessionCookieName(deps)];
       if (old) {
         const previous = await resolveSession(deps, old);
@@ -138,16 +154,63 @@ export function authRoutes(app: App, deps: Deps): void {
       config: loginLimit,
       schema: {
         tags,
-        summary: 'An invited person sets a password and is signed in',
+        summary:
+          'Accept an invitation by its link: a new account sets a password and name; an existing one must be signed in',
         body: Type.Object(
-          { inviteToken: Type.String({ minLength: 1, maxLength: 200 }), password: Password, name: Name },
+          {
+            inviteToken: Type.String({ minLength: 1, maxLength: 200 }),
+            proof: Type.Optional(
+              Type.String({
+                maxLength: 200,
+                description: "the mailed link's proof that the mail was opened",
+              }),
+            ),
+            password: Type.Optional(Password),
+            name: Type.Optional(Name),
+          },
           { additionalProperties: false },
         ),
         response: errorResponses,
       },
     },
     async (request, reply) => {
-      return signedIn(deps, reply, await acceptInvite(deps, request.body, requestInfo(request)));
+      const current = await optionalSession(deps, request);
+      const outcome = await acceptInvite(deps, request.body, requestInfo(request), current);
+      if ('sessionId' in outcome) return signedIn(deps, reply, outcome);
+      reply.header('cache-control', 'no-store');
+      return sessionView(deps, { type: 'user', user: outcome.user, sessionHash: outcome.sessionHash });
+    },
+  );
+
+  app.post(
+    '/v1/auth/invite-preview',
+    {
+      config: loginLimit,
+      schema: {
+        tags,
+        summary:
+          'What an invitation link is for: the org, who invited, the address; the same 404 for any wrong secret',
+        body: Type.Object(
+          { inviteToken: Type.String({ minLength: 1, maxLength: 200 }) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            email: Type.String(),
+            orgName: Type.String(),
+            inviterName: Type.Union([Type.String(), Type.Null()]),
+            roleId: Type.String(),
+            roleName: Type.String(),
+            expiresAt: Type.String(),
+            existingAccount: Type.Boolean(),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      return invitePreview(deps, request.body.inviteToken);
     },
   );
 }

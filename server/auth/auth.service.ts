@@ -1,19 +1,20 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { recordAudit } from '../audit/audit.service.ts';
 import type { Deps, Principal, RequestContext } from '../context.ts';
 import type { UserRow } from '../db/schema.ts';
-import { AppError, conflict, invalid } from '../errors.ts';
+import { AppError, conflict, forbidden, invalid } from '../errors.ts';
 import { newId } from '../ids.ts';
 import {
-  consumeInvite,
-  findInviteByHash,
-  findMembership,
-  insertMember,
-} from '../members/members.repository.ts';
+  joinByInvite,
+  mailboxProofMatches,
+  refuseUnprovedAccount,
+  usableInvite,
+} from '../members/invitations.service.ts';
 import { insertOrgWithAdmin, listOrgs, type OrgView } from '../orgs/orgs.service.ts';
 import { findToken } from '../tokens/tokens.repository.ts';
 import { type TokenInfo, tokenInfo } from '../tokens/tokens.service.ts';
+import { keyedDigest, sameSecret } from './keyed.ts';
 import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords.ts';
 import {
   anyUserExists,
@@ -33,21 +34,15 @@ export interface NewSession {
   user: UserRow;
 }
 
-const keyed = (deps: Deps, purpose: string, value: string) =>
-  createHmac('sha256', deps.secret).update(`${purpose}:${value}`).digest('base64url');
-
-export const sessionHashOf = (deps: Deps, sessionId: string) => keyed(deps, 'session', sessionId);
+export const sessionHashOf = (deps: Deps, sessionId: string) => keyedDigest(deps, 'session', sessionId);
 /** The CSRF token is derived from the session, so there is nothing more to store or to leak. */
-export const csrfTokenOf = (deps: Deps, sessionHash: string) => keyed(deps, 'csrf', sessionHash);
+export const csrfTokenOf = (deps: Deps, sessionHash: string) => keyedDigest(deps, 'csrf', sessionHash);
 
 export function csrfMatches(deps: Deps, sessionHash: string, presented: string | undefined): boolean {
-  if (presented === undefined) return false;
-  const expected = Buffer.from(csrfTokenOf(deps, sessionHash));
-  const actual = Buffer.from(presented);
-  return expected.length === actual.length && timingSafeEqual(expected, actual);
+  return sameSecret(csrfTokenOf(deps, sessionHash), presented);
 }
 
-async function startSession(deps: Deps, user: UserRow): Promise<NewSession> {
+export async function startSession(deps: Deps, user: UserRow, request: RequestInfo): Promise<NewSession> {
   const sessionId = randomBytes(32).toString('base64url');
   const now = Date.now();
   const sessionHash = sessionHashOf(deps, sessionId);
@@ -57,6 +52,8 @@ async function startSession(deps: Deps, user: UserRow): Promise<NewSession> {
     createdAt: now,
     lastSeenAt: now,
     expiresAt: now + deps.config.sessionTtlMs,
+    ip: request.ip,
+    userAgent: request.userAgent,
   });
   return { sessionId, sessionHash, user };
 }
@@ -64,6 +61,7 @@ async function startSession(deps: Deps, user: UserRow): Promise<NewSession> {
 export async function resolveSession(
   deps: Deps,
   sessionId: string,
+  seenFrom?: string,
 ): Promise<{ user: UserRow; sessionHash: string } | null> {
   const sessionHash = sessionHashOf(deps, sessionId);
   const row = await findSessionWithUser(deps.db, sessionHash);
@@ -74,7 +72,7 @@ export async function resolveSession(
     return null;
   }
   // Idle tracking needs minute precision at most; skipping most writes keeps reads cheap.
-  if (now - Number(row.lastSeenAt) > 60_000) await touchSession(deps.db, sessionHash, now);
+  if (now - Number(row.lastSeenAt) > 60_000) await touchSession(deps.db, sessionHash, now, seenFrom);
   const { idHash: _, lastSeenAt: __, expiresAt: ___, ...user } = row;
   return { user, sessionHash };
 }
@@ -83,10 +81,10 @@ export async function setupNeeded(deps: Deps): Promise<boolean> {
   return !(await anyUserExists(deps.db));
 }
 
-type RequestInfo = { ip: string; userAgent: string | null; requestId: string };
+export type RequestInfo = { ip: string; userAgent: string | null; requestId: string };
 
 /** The audit context of a person acting before they have a session (first run, accepting an invite). */
-function actingAs(user: UserRow, request: RequestInfo): RequestContext {
+export function actingAs(user: UserRow, request: RequestInfo): RequestContext {
   return { principal: { type: 'user', user, sessionHash: '' }, ...request };
 }
 
@@ -96,12 +94,17 @@ export async function setup(
   request: RequestInfo,
 ): Promise<NewSession> {
   const passwordHash = await hashPassword(input.password);
+  // The first user's address is as unproved as anyone's: they may verify it from their account page.
   const user: UserRow = {
     id: newId('usr'),
     email: input.email.toLowerCase(),
     name: input.name,
     passwordHash,
     createdAt: Date.now(),
+    emailVerifiedAt: null,
+    totpSecretSealed: null,
+    totpEnabledAt: null,
+    totpLastStep: null,
   };
   await deps.db.transaction().execute(async (trx) => {
     // Two first-run forms sent at once: only one may create the first user.
@@ -116,67 +119,105 @@ export async function setup(
       details: { name: org.name, setup: true },
     });
   });
-  return startSession(deps, user);
+  return startSession(deps, user, request);
 }
 
-export async function login(deps: Deps, input: { email: string; password: string }): Promise<NewSession> {
+/** The account behind an e-mail and password, or 401; an unknown address costs as long as a wrong password. */
+export async function checkPassword(
+  deps: Deps,
+  input: { email: string; password: string },
+): Promise<UserRow> {
   const user = await findUserByEmail(deps.db, input.email);
   const ok = await verifyPassword(input.password, user?.passwordHash ?? (await dummyPasswordHash()));
   if (user === undefined || !ok) throw new AppError('UNAUTHENTICATED', 'wrong e-mail or password');
-  return startSession(deps, user);
+  return user;
 }
 
 export async function logout(deps: Deps, sessionHash: string): Promise<void> {
   await deleteSession(deps.db, sessionHash);
 }
 
+/**
+ * Accepting an invitation by its link. Without an account for the invited address, the person names
+ * themselves and sets a password; the account's address counts as proved only with the mailed link's proof.
+ * With an account, they must be signed in as it (a password alone would skip its second factor), and the
+ * address must be proved (earlier, or by this very mail): rule 5 of docs/security.md.
+ */
 export async function acceptInvite(
   deps: Deps,
-  input: { inviteToken: string; password: string; name: string },
+  input: {
+    inviteToken: string;
+    proof?: string | undefined;
+    password?: string | undefined;
+    name?: string | undefined;
+  },
   request: RequestInfo,
-): Promise<NewSession> {
-  const invite = await findInviteByHash(deps.db, keyed(deps, 'invite', input.inviteToken));
-  const now = Date.now();
-  if (invite === undefined || invite.acceptedAt !== null || now >= Number(invite.expiresAt)) {
-    throw new AppError('NOT_FOUND', 'this invitation is unknown, used or expired');
-  }
+  signedIn: { user: UserRow; sessionHash: string } | null,
+): Promise<NewSession | { user: UserRow; sessionHash: string }> {
+  const invite = await usableInvite(deps, input.inviteToken);
+  const proved = mailboxProofMatches(deps, input.inviteToken, input.proof);
   const existing = await findUserByEmail(deps.db, invite.email);
-  if (existing !== undefined && !(await verifyPassword(input.password, existing.passwordHash))) {
-    throw new AppError('UNAUTHENTICATED', 'an account with this e-mail exists: enter its password');
+  if (existing !== undefined) {
+    if (signedIn === null) {
+      throw new AppError(
+        'UNAUTHENTICATED',
+        `an account for ${invite.email} exists: sign in to it, then open the invitation again`,
+        { reason: 'SIGN_IN_REQUIRED', email: invite.email },
+      );
+    }
+    if (signedIn.user.id !== existing.id) {
+      throw forbidden(`this invitation is for ${invite.email}; you are signed in as ${signedIn.user.email}`, {
+        reason: 'OTHER_ACCOUNT',
+      });
+    }
+    refuseUnprovedAccount(existing, proved);
+    await deps.db
+      .transaction()
+      .execute((trx) => joinByInvite(trx, actingAs(existing, request), invite, existing, proved));
+    deps.events.orgChanged(invite.orgId);
+    return signedIn;
   }
-  const member: UserRow = existing ?? {
+  if (input.password === undefined || input.name === undefined) {
+    const missing = [
+      ...(input.password === undefined ? ['password'] : []),
+      ...(input.name === undefined ? ['name'] : []),
+    ];
+    throw invalid(`a new account needs ${missing.join(' and ')}`, {
+      fields: Object.fromEntries(missing.map((f) => [f, `Enter your ${f}.`])),
+    });
+  }
+  const now = Date.now();
+  const member: UserRow = {
     id: newId('usr'),
     email: invite.email,
     name: input.name,
     passwordHash: await hashPassword(input.password),
     createdAt: now,
+    emailVerifiedAt: null,
+    totpSecretSealed: null,
+    totpEnabledAt: null,
+    totpLastStep: null,
   };
   await deps.db.transaction().execute(async (trx) => {
-    if (!(await consumeInvite(trx, invite.id, now)))
-      throw new AppError('NOT_FOUND', 'this invitation was used');
-    if (existing === undefined) await insertUser(trx, member);
-    if (await findMembership(trx, invite.orgId, member.id)) return;
-    await insertMember(trx, {
-      orgId: invite.orgId,
-      userId: member.id,
-      roleId: invite.roleId,
-      createdAt: now,
-    });
-    await recordAudit(trx, actingAs(member, request), {
-      orgId: invite.orgId,
-      action: 'member.added',
-      target: { type: 'user', id: member.id },
-      details: { roleId: invite.roleId, via: 'invite', inviteId: invite.id },
-    });
+    // Two accepts racing for a new address: the unique e-mail lets one account exist.
+    await insertUser(trx, member);
+    await joinByInvite(trx, actingAs(member, request), invite, member, proved);
   });
   deps.events.orgChanged(invite.orgId);
-  return startSession(deps, member);
+  const created = proved ? { ...member, emailVerifiedAt: now } : member;
+  return startSession(deps, created, request);
 }
 
-export const inviteHashOf = (deps: Deps, inviteToken: string) => keyed(deps, 'invite', inviteToken);
-
 export interface SessionView {
-  user: { id: string; email: string; name: string; createdAt: string } | null;
+  user: {
+    id: string;
+    email: string;
+    name: string;
+    createdAt: string;
+    /** Whether a link that reached the address was opened (docs/security.md, rule 5). */
+    emailVerified?: boolean;
+    twoFactorEnabled?: boolean;
+  } | null;
   orgs: OrgView[];
   csrfToken: string | null;
   token?: TokenInfo;
@@ -192,6 +233,8 @@ export async function sessionView(deps: Deps, principal: Principal): Promise<Ses
         email: user.email,
         name: user.name,
         createdAt: new Date(Number(user.createdAt)).toISOString(),
+        emailVerified: user.emailVerifiedAt !== null,
+        twoFactorEnabled: user.totpEnabledAt !== null,
       },
       orgs,
       csrfToken: csrfTokenOf(deps, principal.sessionHash),

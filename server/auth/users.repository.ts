@@ -1,5 +1,5 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { Database, UserRow } from '../db/schema.ts';
+import type { Insertable, Kysely, Transaction } from 'kysely';
+import type { Database, UserRow, UsersTable } from '../db/schema.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -11,7 +11,7 @@ export function findUserByEmail(db: Db, email: string): Promise<UserRow | undefi
   return db.selectFrom('users').selectAll().where('email', '=', email.toLowerCase()).executeTakeFirst();
 }
 
-export async function insertUser(db: Db, row: UserRow): Promise<void> {
+export async function insertUser(db: Db, row: Insertable<UsersTable>): Promise<void> {
   await db.insertInto('users').values(row).execute();
 }
 
@@ -22,7 +22,15 @@ export async function anyUserExists(db: Db): Promise<boolean> {
 
 export async function insertSession(
   db: Db,
-  row: { idHash: string; userId: string; createdAt: number; lastSeenAt: number; expiresAt: number },
+  row: {
+    idHash: string;
+    userId: string;
+    createdAt: number;
+    lastSeenAt: number;
+    expiresAt: number;
+    ip: string | null;
+    userAgent: string | null;
+  },
 ): Promise<void> {
   await db.insertInto('sessions').values(row).execute();
 }
@@ -40,13 +48,21 @@ export function findSessionWithUser(db: Db, idHash: string) {
       'u.name',
       'u.passwordHash',
       'u.createdAt',
+      'u.emailVerifiedAt',
+      'u.totpSecretSealed',
+      'u.totpEnabledAt',
+      'u.totpLastStep',
     ])
     .where('s.idHash', '=', idHash)
     .executeTakeFirst();
 }
 
-export async function touchSession(db: Db, idHash: string, at: number): Promise<void> {
-  await db.updateTable('sessions').set({ lastSeenAt: at }).where('idHash', '=', idHash).execute();
+export async function touchSession(db: Db, idHash: string, at: number, ip?: string): Promise<void> {
+  await db
+    .updateTable('sessions')
+    .set({ lastSeenAt: at, ...(ip !== undefined && { ip }) })
+    .where('idHash', '=', idHash)
+    .execute();
 }
 
 export async function deleteSession(db: Db, idHash: string): Promise<void> {

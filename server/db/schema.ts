@@ -10,6 +10,14 @@ export interface UsersTable {
   name: string;
   passwordHash: string;
   createdAt: Millis;
+  /** When a link that reached this address was opened; null while nobody proved the address. */
+  emailVerifiedAt: ColumnType<Millis | null, Millis | null | undefined, Millis | null>;
+  /** The TOTP secret, sealed (server/jobs/seal.ts); null without a second factor. */
+  totpSecretSealed: ColumnType<string | null, string | null | undefined, string | null>;
+  /** When the second factor was confirmed; a sealed secret without it is an enrolment in progress. */
+  totpEnabledAt: ColumnType<Millis | null, Millis | null | undefined, Millis | null>;
+  /** The last TOTP time step accepted: a code works once. */
+  totpLastStep: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface SessionsTable {
@@ -19,6 +27,9 @@ export interface SessionsTable {
   createdAt: Millis;
   lastSeenAt: Millis;
   expiresAt: Millis;
+  /** Where the session was last seen from, and the browser that opened it (the Sessions page). */
+  ip: ColumnType<string | null, string | null | undefined, string | null>;
+  userAgent: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface OrgsTable {
@@ -28,6 +39,8 @@ export interface OrgsTable {
   allowNoExpiry: number;
   /** 1: e-mail owners about tokens unused for 90 days (opt-in). */
   notifyUnused: ColumnType<number, number | undefined, number>;
+  /** 1: members without a second factor may only enrol one (docs/security.md). */
+  requireTwoFactor: ColumnType<number, number | undefined, number>;
   createdAt: Millis;
 }
 
@@ -120,6 +133,27 @@ export interface AuditEventsTable {
   details: Json | null;
 }
 
+/** A one-time link or challenge of an account: password reset, e-mail verification, sign-in second step. */
+export interface AccountLinksTable {
+  id: string;
+  userId: string;
+  purpose: 'password_reset' | 'verify_email' | 'sign_in';
+  secretHash: string;
+  email: string;
+  createdAt: Millis;
+  expiresAt: Millis;
+  usedAt: Millis | null;
+  attempts: ColumnType<number, number | undefined, number>;
+}
+
+/** Ten one-time recovery codes per user with a second factor, stored as HMACs. */
+export interface RecoveryCodesTable {
+  userId: string;
+  codeHash: string;
+  createdAt: Millis;
+  usedAt: Millis | null;
+}
+
 export interface RateCountersTable {
   key: string;
   windowStart: Millis;
@@ -190,6 +224,8 @@ export interface Database {
   webhookEndpoints: WebhookEndpointsTable;
   notices: NoticesTable;
   tokenUsageDaily: TokenUsageDailyTable;
+  accountLinks: AccountLinksTable;
+  recoveryCodes: RecoveryCodesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

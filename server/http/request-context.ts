@@ -55,7 +55,7 @@ export async function authenticate(deps: Deps, request: FastifyRequest): Promise
   }
   const sessionId = request.cookies[sessionCookieName(deps)];
   if (sessionId === undefined || sessionId === '') throw unauthenticated();
-  const session = await resolveSession(deps, sessionId);
+  const session = await resolveSession(deps, sessionId, request.ip);
   if (session === null) throw unauthenticated();
   if (unsafe.has(request.method)) checkBrowserOrigin(deps, request, session.sessionHash);
   return { type: 'user', user: session.user, sessionHash: session.sessionHash };

@@ -10,7 +10,9 @@ export type MailKind =
   | 'token.expiring'
   | 'token.unused'
   | 'token.leaked'
-  | 'webhook.disabled';
+  | 'webhook.disabled'
+  | 'account.password_reset'
+  | 'account.verify_email';
 
 export interface MailMessage {
   to: string;

@@ -77,6 +77,9 @@ export function outboxRoutes(app: App, deps: Deps): void {
                 .join(', ');
         const orgId = header(parsed.headers.get('x-latchkey-org'));
         const kind = header(parsed.headers.get('x-latchkey-kind'));
+        // Account mails (password reset, address verification) prove a mailbox: the console never shows them;
+        // without SMTP the operator reads them from the outbox folder (docs/security.md, rule 5).
+        if (kind?.startsWith('account.')) continue;
         const own = to.toLowerCase() === user.email.toLowerCase();
         const asAdmin = orgId !== null && administered.has(orgId) && kind !== 'token.value';
         if (!own && !asAdmin) continue;
@@ -91,7 +94,8 @@ export function outboxRoutes(app: App, deps: Deps): void {
           date: parsed.date ? parsed.date.toISOString() : null,
           orgId,
           kind,
-          text: parsed.text ?? '',
+          // An invitation's mailbox proof is for the mailbox only, not for whoever reads the outbox.
+          text: (parsed.text ?? '').replace(/&proof=[A-Za-z0-9_-]+/g, ''),
         });
       }
       const last = items[items.length - 1];

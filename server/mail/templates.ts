@@ -165,3 +165,33 @@ export function webhookDisabledMail(input: {
     { orgId: input.orgId, kind: 'webhook.disabled' },
   );
 }
+
+/** Account mails carry no org: they are about a person, and only their mailbox (or the server host) reads them. */
+export function passwordResetMail(input: { to: string; name: string; url: string; expiresAt: Date }) {
+  return mail(
+    input.to,
+    'Reset your Latchkey password',
+    [
+      `Hello ${input.name},`,
+      'Someone (hopefully you) asked to reset the password of your Latchkey account.',
+      `The link works once, until ${input.expiresAt.toUTCString()}. Setting a new password signs you out everywhere else.`,
+      'If you did not ask for this, ignore this mail: your password stays as it is.',
+    ],
+    { url: input.url, label: 'Choose a new password' },
+    { kind: 'account.password_reset' },
+  );
+}
+
+export function verifyEmailMail(input: { to: string; name: string; url: string; expiresAt: Date }) {
+  return mail(
+    input.to,
+    'Confirm your e-mail address for Latchkey',
+    [
+      `Hello ${input.name},`,
+      `Open the link below to confirm that ${input.to} is yours. Invitations to other organizations can be accepted from your console once it is confirmed.`,
+      `The link works once, until ${input.expiresAt.toUTCString()}.`,
+    ],
+    { url: input.url, label: 'Confirm my address' },
+    { kind: 'account.verify_email' },
+  );
+}

@@ -109,3 +109,37 @@ export async function deleteInvite(db: Db, orgId: string, id: string): Promise<b
     .executeTakeFirst();
   return Number(result.numDeletedRows) > 0;
 }
+
+export function findInviteById(db: Db, id: string): Promise<InviteRow | undefined> {
+  return db.selectFrom('invites').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Gives a pending invitation a new secret and lifetime: the old link stops working. */
+export async function replaceInviteSecret(
+  db: Db,
+  id: string,
+  tokenHash: string,
+  expiresAt: number,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('invites')
+    .set({ tokenHash, expiresAt })
+    .where('id', '=', id)
+    .where('acceptedAt', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** Pending invitations addressed to one e-mail address, with their org's name. */
+export function invitesForEmail(db: Db, email: string, now: number) {
+  return db
+    .selectFrom('invites as i')
+    .innerJoin('orgs as o', 'o.id', 'i.orgId')
+    .select(['i.id', 'i.orgId', 'o.name as orgName', 'i.roleId', 'i.invitedBy', 'i.createdAt', 'i.expiresAt'])
+    .where('i.email', '=', email)
+    .where('i.acceptedAt', 'is', null)
+    .where('i.expiresAt', '>', now)
+    .orderBy('i.id', 'desc')
+    .limit(100)
+    .execute();
+}

@@ -67,7 +67,8 @@ export function membersRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
-        summary: 'Add a user by e-mail, or invite one who has no account (the answer holds inviteUrl)',
+        summary:
+          'Invite a person by e-mail, with or without an account; they join by accepting (the answer holds inviteUrl)',
         params: OrgParams,
         body: Type.Object({ email: Email, roleId: Id('rol') }, { additionalProperties: false }),
         response: { ...created, ...errorResponses },
@@ -77,7 +78,6 @@ export function membersRoutes(app: App, deps: Deps): void {
       const { ctx, access } = await orgRequest(deps, request, request.params.org);
       const result = await addMember(deps, ctx, access, request.body);
       reply.code(201);
-      if (result.added) return result.member;
       // The invite link is a credential: keep it out of caches.
       reply.header('cache-control', 'no-store');
       return result;

@@ -1,29 +1,24 @@
-import { randomBytes } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import { recordAudit } from '../audit/audit.service.ts';
-import { inviteHashOf } from '../auth/auth.service.ts';
 import { findUserByEmail } from '../auth/users.repository.ts';
 import type { Deps, RequestContext } from '../context.ts';
 import type { Database } from '../db/schema.ts';
 import { conflict, notFound } from '../errors.ts';
 import { toPage } from '../http/page.ts';
-import { newId } from '../ids.ts';
-import { queueMail } from '../jobs/queue.ts';
-import { inviteMail } from '../mail/templates.ts';
 import { type OrgAccess, requirePermission, requireSession } from '../orgs/access.ts';
-import { findOrg, lockOrgForMembershipChange } from '../orgs/orgs.repository.ts';
+import { lockOrgForMembershipChange } from '../orgs/orgs.repository.ts';
 import { actorOf, enforce, permissionsOfRole } from '../tokens/token-holding.ts';
 import { canManageMember } from '../tokens/token-policy.ts';
 import { activeTokenIdsOfOwner } from '../tokens/tokens.repository.ts';
 import { revokeTokensOfOwnerInTransaction } from '../tokens/tokens.service.ts';
+import { type IssuedInvite, issueInvite } from './invitations.service.ts';
 import {
   countMembersWithRole,
   deleteInvite,
   deleteMember,
+  findInviteById,
   findMembership,
   findMemberView,
-  insertInvite,
-  insertMember,
   listMembers as listMemberRows,
   listPendingInvites,
   updateMemberRole,
@@ -58,17 +53,23 @@ export async function listMembers(
   return toPage(rows, page.limit, (row) => row.userId, memberView);
 }
 
-export type AddMemberResult =
-  | { added: true; member: MemberView }
-  | {
-      added: false;
-      invited: true;
-      email: string;
-      roleId: string;
-      inviteUrl: string;
-      expiresAt: string;
-      delivery: { email: 'smtp' | 'outbox' };
-    };
+/**
+ * Adding someone is always an invitation, whether or not they have an account (issue 12 rule 5): an
+ * existing user joins only by accepting it, signed in, with a proved address (invitations.service.ts).
+ */
+export interface AddMemberResult {
+  added: false;
+  invited: true;
+  inviteId: string;
+  email: string;
+  roleId: string;
+  /** Whether an account with this address exists: it accepts from its console or the mailed link. */
+  existingAccount: boolean;
+  /** Lets whoever holds it accept; it proves no mailbox (only the mailed link does). */
+  inviteUrl: string;
+  expiresAt: string;
+  delivery: { email: 'smtp' | 'outbox' };
+}
 
 export async function addMember(
   deps: Deps,
@@ -81,85 +82,82 @@ export async function addMember(
   const newRole = new Set(await permissionsOfRole(deps, access.orgId, input.roleId));
   enforce(canManageMember(actorOf(access), { action: 'add', newRole }), 'member');
   const email = input.email.toLowerCase();
-  const now = Date.now();
   const existing = await findUserByEmail(deps.db, email);
-  if (existing !== undefined) {
-    await deps.db.transaction().execute(async (trx) => {
-      if (await findMembership(trx, access.orgId, existing.id)) throw conflict('already a member');
-      await insertMember(trx, {
-        orgId: access.orgId,
-        userId: existing.id,
-        roleId: input.roleId,
-        createdAt: now,
-      });
-      await recordAudit(trx, ctx, {
-        orgId: access.orgId,
-        action: 'member.added',
-        target: { type: 'user', id: existing.id },
-        details: { email, roleId: input.roleId },
-      });
-    });
-    deps.events.orgChanged(access.orgId);
-    return {
-      added: true,
-      member: memberView({
-        userId: existing.id,
-        email,
-        name: existing.name,
-        roleId: input.roleId,
-        createdAt: now,
-      }),
-    };
+  if (existing !== undefined && (await findMembership(deps.db, access.orgId, existing.id))) {
+    throw conflict(`${email} is already a member`);
   }
-  const inviteToken = randomBytes(32).toString('base64url');
-  const expiresAt = now + deps.config.inviteTtlMs;
-  const inviteId = newId('inv');
-  // The secret travels in the fragment, which browsers never send to a server or write to its logs.
-  const inviteUrl = `${deps.publicUrl()}/accept-invite#token=${inviteToken}`;
-  const org = await findOrg(deps.db, access.orgId);
-  await deps.db.transaction().execute(async (trx) => {
-    await insertInvite(trx, {
-      id: inviteId,
-      tokenHash: inviteHashOf(deps, inviteToken),
-      orgId: access.orgId,
-      email,
-      roleId: input.roleId,
-      invitedBy: ctx.principal.type === 'user' ? ctx.principal.user.id : '',
-      createdAt: now,
-      expiresAt,
-      acceptedAt: null,
-    });
+  const issued = await deps.db.transaction().execute(async (trx) => {
+    const invite = await issueInvite(deps, trx, ctx, { orgId: access.orgId, email, roleId: input.roleId });
     await recordAudit(trx, ctx, {
       orgId: access.orgId,
       action: 'member.invited',
-      target: { type: 'invite', id: inviteId },
-      details: { email, roleId: input.roleId, expiresAt: new Date(expiresAt).toISOString() },
+      target: { type: 'invite', id: invite.inviteId },
+      details: {
+        email,
+        roleId: input.roleId,
+        existingAccount: existing !== undefined,
+        expiresAt: new Date(invite.expiresAt).toISOString(),
+      },
     });
-    // Queued with the invite (sealed: it holds the invite secret), so the answer does not wait on SMTP.
-    await queueMail(
-      trx,
-      deps.sealers.mail,
-      inviteMail({
-        to: email,
-        orgId: access.orgId,
-        orgName: org?.name ?? access.orgId,
-        inviterName: ctx.principal.type === 'user' ? ctx.principal.user.name : 'An administrator',
-        url: inviteUrl,
-        expiresAt: new Date(expiresAt),
-      }),
-      now,
-    );
+    return invite;
   });
+  return inviteAnswer(deps, issued, { email, roleId: input.roleId, existingAccount: existing !== undefined });
+}
+
+function inviteAnswer(
+  deps: Deps,
+  issued: IssuedInvite,
+  facts: { email: string; roleId: string; existingAccount: boolean },
+): AddMemberResult {
   return {
     added: false,
     invited: true,
-    email,
-    roleId: input.roleId,
-    inviteUrl,
-    expiresAt: new Date(expiresAt).toISOString(),
+    inviteId: issued.inviteId,
+    ...facts,
+    inviteUrl: issued.inviteUrl,
+    expiresAt: new Date(issued.expiresAt).toISOString(),
     // Queued with the invite: `smtp` goes to the mail server, `outbox` waits in the Outbox (no SMTP set up).
     delivery: { email: deps.mailer.transport },
   };
+}
+
+/** "Send a new link": a pending invitation gets a new secret and lifetime; the old link stops working. */
+export async function resendInvite(
+  deps: Deps,
+  ctx: RequestContext,
+  access: OrgAccess,
+  inviteId: string,
+): Promise<AddMemberResult> {
+  requireSession(ctx.principal);
+  requirePermission(access, 'members:write');
+  const invite = await findInviteById(deps.db, inviteId);
+  if (invite === undefined || invite.orgId !== access.orgId || invite.acceptedAt !== null) {
+    throw notFound('invitation');
+  }
+  // Re-sending hands out a way into the role: the sender must be allowed to give that role.
+  const role = new Set(await permissionsOfRole(deps, access.orgId, invite.roleId));
+  enforce(canManageMember(actorOf(access), { action: 'add', newRole: role }), 'member');
+  const issued = await deps.db.transaction().execute(async (trx) => {
+    const renewed = await issueInvite(deps, trx, ctx, {
+      orgId: access.orgId,
+      email: invite.email,
+      roleId: invite.roleId,
+      replace: invite,
+    });
+    await recordAudit(trx, ctx, {
+      orgId: access.orgId,
+      action: 'member.invite_resent',
+      target: { type: 'invite', id: invite.id },
+      details: { email: invite.email, expiresAt: new Date(renewed.expiresAt).toISOString() },
+    });
+    return renewed;
+  });
+  const existing = await findUserByEmail(deps.db, invite.email);
+  return inviteAnswer(deps, issued, {
+    email: invite.email,
+    roleId: invite.roleId,
+    existingAccount: existing !== undefined,
+  });
 }
 
 /**

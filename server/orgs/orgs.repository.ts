@@ -14,7 +14,9 @@ export function findOrg(db: Db, id: string): Promise<OrgRow | undefined> {
 export async function updateOrg(
   db: Db,
   id: string,
-  changes: Partial<Pick<OrgRow, 'name' | 'maxTtlDays' | 'allowNoExpiry' | 'notifyUnused'>>,
+  changes: Partial<
+    Pick<OrgRow, 'name' | 'maxTtlDays' | 'allowNoExpiry' | 'notifyUnused' | 'requireTwoFactor'>
+  >,
 ): Promise<void> {
   await db.updateTable('orgs').set(changes).where('id', '=', id).execute();
 }
@@ -31,6 +33,7 @@ export function orgsOfUser(db: Db, userId: string) {
       'o.maxTtlDays',
       'o.allowNoExpiry',
       'o.notifyUnused',
+      'o.requireTwoFactor',
       'o.createdAt',
       'm.roleId',
       'r.permissions',

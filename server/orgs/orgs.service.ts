@@ -56,6 +56,7 @@ export async function insertOrgWithAdmin(
     maxTtlDays: input.policy?.maxTtlDays ?? defaultPolicy.maxTtlDays,
     allowNoExpiry: (input.policy?.allowNoExpiry ?? defaultPolicy.allowNoExpiry) ? 1 : 0,
     notifyUnused: (input.policy?.notifyUnused ?? defaultPolicy.notifyUnused) ? 1 : 0,
+    requireTwoFactor: 0,
     createdAt: now,
   };
   await insertOrg(trx, row);
@@ -97,6 +98,7 @@ export async function listOrgs(deps: Deps, principal: Principal): Promise<OrgVie
         maxTtlDays: r.maxTtlDays,
         allowNoExpiry: r.allowNoExpiry,
         notifyUnused: r.notifyUnused,
+        requireTwoFactor: r.requireTwoFactor,
         createdAt: r.createdAt,
       },
       r.roleId,
