@@ -28,8 +28,8 @@ export const utcDay = (at: number): number => Math.floor(at / DAY_MS);
  */
 export class UsageRecorder {
   private pending = new Map<string, PendingUsage>();
-  /** Keyed by `<day>:<token id>`. */
-  private daily = new Map<string, DailyUsage>();
+  /** Per UTC day, per token: no string is built per verification. */
+  private daily = new Map<number, Map<string, DailyUsage>>();
   private prunedDay = -1;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
@@ -64,11 +64,15 @@ export class UsageRecorder {
 
   private dayOf(tokenId: string, at: number): DailyUsage {
     const day = utcDay(at);
-    const key = `${day}:${tokenId}`;
-    let entry = this.daily.get(key);
+    let perToken = this.daily.get(day);
+    if (perToken === undefined) {
+      perToken = new Map();
+      this.daily.set(day, perToken);
+    }
+    let entry = perToken.get(tokenId);
     if (entry === undefined) {
       entry = { tokenId, day, valid: 0, refused: 0 };
-      this.daily.set(key, entry);
+      perToken.set(tokenId, entry);
     }
     return entry;
   }
@@ -97,7 +101,7 @@ export class UsageRecorder {
         // Bounded statements: parameters per statement stay far below both databases' limits.
         for (let i = 0; i < usages.length; i += BATCH_ROWS)
           await addTokenUsage(trx, usages.slice(i, i + BATCH_ROWS));
-        const days = [...daily.values()];
+        const days = [...daily.values()].flatMap((perToken) => [...perToken.values()]);
         for (let i = 0; i < days.length; i += BATCH_ROWS)
           await addDailyUsage(trx, days.slice(i, i + BATCH_ROWS));
         if (this.prunedDay !== today) await deleteDailyUsageBefore(trx, today - USAGE_RETENTION_DAYS);
@@ -110,10 +114,9 @@ export class UsageRecorder {
         if (newer === undefined) this.pending.set(tokenId, usage);
         else newer.count += usage.count;
       }
-      for (const [key, counts] of daily) {
-        const newer = this.daily.get(key);
-        if (newer === undefined) this.daily.set(key, counts);
-        else {
+      for (const perToken of daily.values()) {
+        for (const counts of perToken.values()) {
+          const newer = this.dayOf(counts.tokenId, counts.day * DAY_MS);
           newer.valid += counts.valid;
           newer.refused += counts.refused;
         }
