@@ -96,17 +96,11 @@ export function duplicateKey(text: string): string | null {
       const top = stack[stack.length - 1];
       if (top?.names) top.expectName = true;
     } else if (c === 34 /* " */) {
-      let end = i + 1;
-      let escaped = false;
-      while (text.charCodeAt(end) !== 34) {
-        if (text.charCodeAt(end) === 92 /* backslash */) {
-          escaped = true;
-          end += 2;
-        } else end += 1;
-      }
+      const end = stringEnd(text, i);
       const top = stack[stack.length - 1];
       if (top?.names && top.expectName) {
-        const name = escaped ? (JSON.parse(text.slice(i, end + 1)) as string) : text.slice(i + 1, end);
+        const token = text.slice(i, end + 1);
+        const name = token.includes('\\') ? (JSON.parse(token) as string) : token.slice(1, -1);
         if (top.names.has(name)) return name;
         top.names.add(name);
         if (top.folded) {
@@ -122,6 +116,19 @@ export function duplicateKey(text: string): string | null {
     }
   }
   return null;
+}
+
+/** The index of the quote that closes the string opening at `start` (the text is valid JSON). */
+function stringEnd(text: string, start: number): number {
+  let quote = text.indexOf('"', start + 1);
+  while (quote !== -1) {
+    // A quote preceded by an odd number of backslashes is escaped.
+    let backslashes = 0;
+    while (text.charCodeAt(quote - 1 - backslashes) === 92) backslashes++;
+    if (backslashes % 2 === 0) return quote;
+    quote = text.indexOf('"', quote + 1);
+  }
+  return text.length;
 }
 
 /**

@@ -87,6 +87,11 @@ function isUnreserved(code: number): boolean {
 /** What a segment may hold as written besides unreserved: sub-delims, ":" and "@" (RFC 3986 §3.3). */
 const RAW_PCHAR = new Set("!$&'()*+,;=:@".split('').map((c) => c.charCodeAt(0)));
 
+/** A segment of unreserved characters, sub-delims, ":" and "@" only: canonical as it is. */
+const PLAIN_SEGMENT = /^[A-Za-z0-9\-._~!$&'()*+,;=:@]*$/;
+/** The same characters, and slashes. */
+const PLAIN_PATH = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
+
 const SLASH = 47;
 const PERCENT = 37;
 const DOT = 46;
@@ -96,6 +101,8 @@ const DOT = 46;
  * byte that is not a raw pchar percent-encoded in upper case.
  */
 function normalizeSegment(raw: string): { segment: string; encodedDot: boolean } | PathRefusal {
+  // Most segments are already canonical: nothing to decode or encode.
+  if (PLAIN_SEGMENT.test(raw)) return { segment: raw, encodedDot: false };
   let out = '';
   let encodedDot = false;
   for (let i = 0; i < raw.length; i++) {
@@ -153,6 +160,11 @@ function normalizeSegment(raw: string): { segment: string; encodedDot: boolean }
  */
 export function normalizePath(raw: string): NormalizedPath {
   if (raw.charCodeAt(0) !== SLASH) return refuse('NOT_ORIGIN_FORM');
+  // Most paths are already canonical: plain characters, no empty segment, nothing that starts with a dot
+  // and no "..".
+  if (PLAIN_PATH.test(raw) && !raw.includes('//') && !raw.includes('/.') && !raw.includes('..')) {
+    return { ok: true, path: raw };
+  }
   const parts = raw.split('/');
   const stack: string[] = [];
   let trailingSlash = false;
