@@ -16,7 +16,12 @@ export interface Config {
   /** False when publicUrl was derived from HOST and PORT, so the bound address may replace it. */
   readonly publicUrlConfigured: boolean;
   readonly logLevel: string;
-  readonly trustProxy: boolean;
+  /**
+   * TRUST_PROXY: which X-Forwarded-For hops are believed, as Fastify's `trustProxy` takes it: `false`,
+   * a number of proxy hops in front (`true` is one), or the proxies' addresses/CIDRs. Never "every hop":
+   * the left end of X-Forwarded-For is whatever the client wrote there.
+   */
+  readonly trustProxy: false | string[] | TrustHops;
   /** Failed verifications (MALFORMED, NOT_FOUND) allowed per client address per minute. */
   readonly verifyFailureLimit: number;
   /**
@@ -96,6 +101,26 @@ function cidrList(env: Env, name: string): string[] {
   return entries;
 }
 
+/**
+ * `true` (or `1`) trusts the one proxy in front, which appends the address it saw; a number trusts that
+ * many hops; a list trusts hops from those addresses. Believing every hop (Fastify's `true`) would let a
+ * client pick its own address by sending X-Forwarded-For, escaping every per-address limit.
+ */
+function trustProxyOf(env: Env): false | string[] | TrustHops {
+  const raw = (env.TRUST_PROXY ?? '').trim();
+  if (raw === '' || raw === 'false' || raw === '0') return false;
+  if (raw === 'true') return trustHops(1);
+  if (/^\d+$/.test(raw)) return trustHops(integer(env, 'TRUST_PROXY', 1, 1, 20));
+  return cidrList(env, 'TRUST_PROXY');
+}
+
+/** Trusts the `hops` nearest X-Forwarded-For hops (Fastify takes a hop count as a function). */
+export type TrustHops = ((address: string, hop: number) => boolean) & { readonly hops: number };
+
+function trustHops(hops: number): TrustHops {
+  return Object.assign((_address: string, hop: number) => hop < hops, { hops });
+}
+
 function flag(env: Env, name: string): boolean {
   const raw = env[name];
   if (raw === undefined || raw === '' || raw === 'false' || raw === '0') return false;
@@ -145,7 +170,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     publicUrl,
     publicUrlConfigured: Boolean(env.PUBLIC_URL),
     logLevel: env.LOG_LEVEL || 'info',
-    trustProxy: env.TRUST_PROXY === 'true' || env.TRUST_PROXY === '1',
+    trustProxy: trustProxyOf(env),
     verifyFailureLimit,
     verifyTrustedProxies: Object.freeze(cidrList(env, 'VERIFY_TRUSTED_PROXIES')),
     verifyTrustedFailureLimit: integer(

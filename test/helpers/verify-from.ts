@@ -16,6 +16,7 @@ export function verifyFrom(
   from: string,
   body: Record<string, unknown>,
   credential?: string,
+  headers: Record<string, string> = {},
 ): Promise<VerifyAnswer> {
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
@@ -27,6 +28,7 @@ export function verifyFrom(
         agent: false,
         headers: {
           'content-type': 'application/json',
+          ...headers,
           ...(credential === undefined ? {} : { authorization: `Bearer ${credential}` }),
         },
       },

@@ -36,7 +36,12 @@ for (const dialect of await testDialects()) {
       });
       proxied = await startServer({
         dialect: dialect.name,
-        env: { VERIFY_FAILURE_LIMIT: '5', VERIFY_TRUSTED_PROXIES: '127.0.0.9/32, 10.0.0.0/8' },
+        // Behind one reverse proxy too (TRUST_PROXY=true): requests without X-Forwarded-For are direct.
+        env: {
+          VERIFY_FAILURE_LIMIT: '5',
+          VERIFY_TRUSTED_PROXIES: '127.0.0.9/32, 10.0.0.0/8',
+          TRUST_PROXY: 'true',
+        },
       });
       admin = await setupAdmin(server.url, `${unique('admin')}@example.com`);
       apiCredential = (await createToken(admin, { permissions: ['blocks:read'] })).token;
@@ -132,6 +137,23 @@ for (const dialect of await testDialects()) {
         (await verifyFrom(proxied, '127.0.0.8', { token, ip: '203.0.113.7' })).body.code,
         'IP_NOT_ALLOWED',
         'a caller outside the list is judged on its own address',
+      );
+    });
+
+    test('behind TRUST_PROXY=true, what a client writes in X-Forwarded-For does not choose its address', async () => {
+      // The proxy (127.0.0.10 here) appends the address it saw, 203.0.113.66, to whatever the client sent.
+      const viaProxy = (client: string, spoofed: string) =>
+        verifyFrom(proxied, '127.0.0.10', { token: junk() }, undefined, {
+          'x-forwarded-for': `${spoofed}, ${client}`,
+        });
+      for (let i = 0; i < 5; i++) {
+        assert.equal((await viaProxy('203.0.113.66', `198.51.100.${i + 1}`)).body.code, 'NOT_FOUND');
+      }
+      assert.equal((await viaProxy('203.0.113.66', '198.51.100.77')).status, 429);
+      assert.equal(
+        (await viaProxy('203.0.113.67', '198.51.100.77')).status,
+        200,
+        'another client is not affected',
       );
     });
   });
