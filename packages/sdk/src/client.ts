@@ -28,6 +28,7 @@ import type {
   Session,
   TokenDelivery,
   TokenInfo,
+  UpdateTokenInput,
   UpdateWebhookInput,
   VerifiedToken,
   VerifyOptions,
@@ -482,16 +483,19 @@ export class Latchkey {
       this.paginate((cursor) => this.tokens.list(org, { ...params, cursor })),
     get: (org: string, tokenId: string): Promise<TokenInfo> =>
       this.call('GET', `/v1/orgs/${encode(org)}/tokens/${encode(tokenId)}`),
-    update: (
-      org: string,
-      tokenId: string,
-      input: { name?: string; description?: string | null },
-    ): Promise<TokenInfo> =>
+    /**
+     * Renames, re-describes, or edits the grants (`PATCH`): narrowing always; widening only within
+     * what the caller holds (else `403 FORBIDDEN` with `details.missing`); `expiresAt` only earlier.
+     */
+    update: (org: string, tokenId: string, input: UpdateTokenInput): Promise<TokenInfo> =>
       this.call('PATCH', `/v1/orgs/${encode(org)}/tokens/${encode(tokenId)}`, { body: input }),
-    /** Revokes; the record stays with status `revoked`, and is answered. */
+    /**
+     * Revokes; the record stays with status `revoked`, and is answered. `reason` (1–200 characters,
+     * default `revoked`) is kept as `revokedReason`. An already revoked token is answered unchanged.
+     */
     revoke: (org: string, tokenId: string, input: { reason?: string } = {}): Promise<TokenInfo> =>
       this.call('DELETE', `/v1/orgs/${encode(org)}/tokens/${encode(tokenId)}`, {
-        query: { reason: input.reason },
+        ...(input.reason === undefined ? {} : { body: { reason: input.reason } }),
       }),
     /** A new value for the same id; the old one keeps working for `gracePeriod` (`"1h"`, at most 7 days). */
     rotate: (

@@ -124,6 +124,30 @@ export interface TokenInfo {
   revokedBy: string | null;
   revokedReason: string | null;
   hint: string;
+  /** After a rotation with a grace period: when the old value stops working (null when none does). */
+  previousValueExpiresAt?: string | null;
+}
+
+/**
+ * The body of `PATCH /v1/orgs/{org}/tokens/{tok}`: a new name or description, and the grants.
+ * Narrowing is always allowed to whoever may edit the token; widening only within what the editor
+ * holds; `expiresAt` only earlier than now set. `null` lifts a limit (`resourceIds: null` = every
+ * resource, `allowedIps: null` = any address, `rateLimit: null` = none).
+ *
+ * @example
+ * const narrowed: UpdateTokenInput = { permissions: ['blocks:read'], resourceIds: ['res_1'], rateLimit: { limit: 100, windowSeconds: 60 } };
+ * await latchkey.tokens.update('org_1', 'tok_1', narrowed);
+ */
+export interface UpdateTokenInput {
+  name?: string;
+  description?: string | null;
+  access?: 'full' | 'granular';
+  permissions?: string[];
+  roleId?: string;
+  resourceIds?: string[] | null;
+  allowedIps?: string[] | null;
+  rateLimit?: RateLimit | null;
+  expiresAt?: string;
 }
 
 /**
