@@ -84,7 +84,11 @@ export function registerGatewayCommand(program: Command): void {
     };
     try {
       if (options.check) {
-        const rules = loadRules(options);
+        const rules = loadRules({
+          rulesFile: options.rules,
+          preset: options.preset,
+          resource: options.resource,
+        });
         process.stdout.write(`rules OK: ${rules.rules.length} rules\n`);
         return;
       }
