@@ -102,7 +102,9 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
 
   const app = Fastify({
     logger: options.logger ?? false,
-    trustProxy: options.trustProxy ?? false,
+    // --trust-proxy believes the one hop in front (the address it appended), never the left end of
+    // X-Forwarded-For, which the client writes: the address goes to verify as the end client's `ip`.
+    trustProxy: options.trustProxy ? (_address: string, hop: number) => hop < 1 : false,
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
     routerOptions: { maxParamLength: 16 * 1024 },

@@ -4,9 +4,14 @@
 // address, and allowedIps is judged on it. Callers speak from distinct loopback addresses (127.0.0.x)
 // so that an attacker and an API are different clients, as they would be.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Latchkey } from '../../packages/sdk/src/client.ts';
+import { startGateway } from '../../server/gateway/start.ts';
 import { generateTokenValue } from '../../server/tokens/token-value.ts';
+import { startRestServer } from '../gateway/upstreams.ts';
 import { testDialects } from '../helpers/dialects.ts';
 import { type AdminSession, createToken, setupAdmin, unique } from '../helpers/factories.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
@@ -155,6 +160,41 @@ for (const dialect of await testDialects()) {
         200,
         'another client is not affected',
       );
+    });
+
+    test('a gateway with --trust-proxy sends the address its proxy appended, not one the client wrote', async () => {
+      const upstream = await startRestServer();
+      const rules = join(tmpdir(), `${unique('rules')}.yaml`);
+      writeFileSync(
+        rules,
+        'rules:\n  - match: { method: GET, path: "/things/**" }\n    permission: blocks:read\n',
+      );
+      const gateway = await startGateway({
+        upstream: upstream.url,
+        rulesFile: rules,
+        port: 0,
+        trustProxy: true,
+        latchkeyUrl: server.url,
+        token: apiCredential,
+        cache: false,
+      });
+      try {
+        const { token } = await createToken(admin, { allowedIps: ['203.0.113.0/24'] });
+        const get = (forwardedFor: string) =>
+          fetch(`${gateway.url}/things/1`, {
+            headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': forwardedFor },
+          });
+        // The proxy in front of the gateway appended the client's real address last.
+        assert.equal((await get('203.0.113.7, 198.51.100.20')).status, 401, 'a written allowlisted address');
+        assert.equal(
+          (await get('198.51.100.20, 203.0.113.7')).status,
+          200,
+          'the appended allowlisted address',
+        );
+      } finally {
+        await gateway.close();
+        await upstream.close();
+      }
     });
   });
 }
