@@ -16,6 +16,9 @@ interface PendingUsage {
   count: number;
   lastUsedAt: number;
   lastUsedIp: string;
+  /** The UTC day of `dayCount`: the valid uses of this day not yet in `daily`. */
+  day: number;
+  dayCount: number;
 }
 
 /** Days since 1970-01-01 in UTC. */
@@ -45,29 +48,36 @@ export class UsageRecorder {
     this.timer.unref();
   }
 
-  /** A valid verification (or use of the token on the management API). */
+  /** A valid verification (or use of the token on the management API). One map lookup, as before days. */
   record(tokenId: string, ip: string, at: number): void {
+    const day = utcDay(at);
     const entry = this.pending.get(tokenId);
-    if (entry === undefined) this.pending.set(tokenId, { count: 1, lastUsedAt: at, lastUsedIp: ip });
-    else {
-      entry.count++;
-      entry.lastUsedAt = at;
-      entry.lastUsedIp = ip;
+    if (entry === undefined) {
+      this.pending.set(tokenId, { count: 1, lastUsedAt: at, lastUsedIp: ip, day, dayCount: 1 });
+      return;
     }
-    this.dayOf(tokenId, at).valid++;
+    entry.count++;
+    entry.lastUsedAt = at;
+    entry.lastUsedIp = ip;
+    if (entry.day !== day) {
+      // Midnight (UTC) inside one flush interval: the earlier day's count moves to the day rows.
+      this.dayOf(this.daily, tokenId, entry.day).valid += entry.dayCount;
+      entry.day = day;
+      entry.dayCount = 0;
+    }
+    entry.dayCount++;
   }
 
   /** A verification of a known token that was refused (expired, revoked, forbidden, rate limited, …). */
   refuse(tokenId: string, at: number): void {
-    this.dayOf(tokenId, at).refused++;
+    this.dayOf(this.daily, tokenId, utcDay(at)).refused++;
   }
 
-  private dayOf(tokenId: string, at: number): DailyUsage {
-    const day = utcDay(at);
-    let perToken = this.daily.get(day);
+  private dayOf(daily: Map<number, Map<string, DailyUsage>>, tokenId: string, day: number): DailyUsage {
+    let perToken = daily.get(day);
     if (perToken === undefined) {
       perToken = new Map();
-      this.daily.set(day, perToken);
+      daily.set(day, perToken);
     }
     let entry = perToken.get(tokenId);
     if (entry === undefined) {
@@ -94,10 +104,19 @@ export class UsageRecorder {
     const daily = this.daily;
     this.pending = new Map();
     this.daily = new Map();
+    for (const [tokenId, usage] of batch) {
+      this.dayOf(daily, tokenId, usage.day).valid += usage.dayCount;
+      usage.dayCount = 0;
+    }
     const today = utcDay(Date.now());
     try {
       await this.db.transaction().execute(async (trx) => {
-        const usages = [...batch].map(([tokenId, usage]) => ({ tokenId, ...usage }));
+        const usages = [...batch].map(([tokenId, { count, lastUsedAt, lastUsedIp }]) => ({
+          tokenId,
+          count,
+          lastUsedAt,
+          lastUsedIp,
+        }));
         // Bounded statements: parameters per statement stay far below both databases' limits.
         for (let i = 0; i < usages.length; i += BATCH_ROWS)
           await addTokenUsage(trx, usages.slice(i, i + BATCH_ROWS));
@@ -116,7 +135,7 @@ export class UsageRecorder {
       }
       for (const perToken of daily.values()) {
         for (const counts of perToken.values()) {
-          const newer = this.dayOf(counts.tokenId, counts.day * DAY_MS);
+          const newer = this.dayOf(this.daily, counts.tokenId, counts.day);
           newer.valid += counts.valid;
           newer.refused += counts.refused;
         }
