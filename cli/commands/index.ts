@@ -9,13 +9,14 @@ import { registerOutboxCommands } from './outbox.ts';
 import { registerResourceCommands } from './resources.ts';
 import { registerRoleCommands } from './roles.ts';
 import { registerTokenCommands } from './tokens.ts';
+import { registerUserCommands } from './users.ts';
 import { registerVerifyCommand } from './verify.ts';
 import { registerWebhookCommands } from './webhooks.ts';
 
 /**
  * Adds the client commands to the `latchkey` program built by cli/main.ts (which owns `serve` and
  * `migrate`): login, logout, whoami, tokens, verify, orgs, members, invites, roles, resources, webhooks,
- * outbox, permissions, audit.
+ * outbox, permissions, audit, users (operator commands on the server host).
  */
 export function registerCommands(program: Command): void {
   registerAuthCommands(program);
@@ -30,4 +31,5 @@ export function registerCommands(program: Command): void {
   registerOutboxCommands(program);
   registerCatalogCommands(program);
   registerGatewayCommand(program);
+  registerUserCommands(program);
 }

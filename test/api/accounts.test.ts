@@ -99,7 +99,9 @@ for (const dialect of await testDialects()) {
       await server.deps.jobs.drain();
       const outbox = await claimed.client.get('/v1/outbox?limit=100');
       const copy = outbox.body.items.find(
-        (m: { to: string; kind: string }) =>
+        (m: { to: string; kind: string; orgId: string }) =>
+          m.to === cfo && m.kind === 'invite' && m.orgId === admin.orgId,
+      ); kind: string }) =>
           m.to === cfo &&
           m.text.includes(admin.orgId) === false &&
           m.kind === 'invite' &&
