@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { crc32 } from 'node:zlib';
+import { tokenChecksum } from '@latchkey/sdk/rules';
 import pg from 'pg';
 import { type Fixture, setupFixture } from './lib/api.ts';
 import { hasWrk, type LoadOptions, type LoadResult, runLoad } from './lib/load.ts';
@@ -551,14 +551,7 @@ function unknownToken(): string {
 }
 
 function tokenWithChecksum(random: string): string {
-  const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-  let value = crc32(random);
-  let sum = '';
-  for (let i = 0; i < 6; i++) {
-    sum = alphabet[value % 62] + sum;
-    value = Math.floor(value / 62);
-  }
-  return `lk_${random}${sum}`;
+  return `lk_${random}${tokenChecksum(random)}`;
 }
 
 function runSdk(

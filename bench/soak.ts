@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { crc32 } from 'node:zlib';
+import { TOKEN_ALPHABET, tokenChecksum } from '@latchkey/sdk/rules';
 import { freePort, rssMb, sleep, spawnServer, waitReady } from './lib/proc.ts';
 
 const argv = process.argv.slice(2);
@@ -23,16 +23,9 @@ const intervalSeconds = option('interval', 60);
 const concurrency = option('concurrency', 8);
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 function unknownToken(): string {
-  const body = Array.from(randomBytes(30), (b) => BASE62[b % 62]).join('');
-  let n = crc32(body);
-  let sum = '';
-  for (let i = 0; i < 6; i++) {
-    sum = BASE62[n % 62] + sum;
-    n = Math.floor(n / 62);
-  }
-  return `lk_${body}${sum}`;
+  const body = Array.from(randomBytes(30), (b) => TOKEN_ALPHABET[b % 62]).join('');
+  return `lk_${body}${tokenChecksum(body)}`;
 }
 
 class Window {
