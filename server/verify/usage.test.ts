@@ -1,0 +1,51 @@
+// The batched usage flush: daily valid and refused counts per token, across a UTC midnight, in one write.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { connectDatabase, type DatabaseHandle, migrateToLatest } from '../db/connect.ts';
+import { dailyUsageOf } from '../tokens/token-insights.repository.ts';
+import { UsageRecorder, utcDay } from './usage.ts';
+
+let handle: DatabaseHandle;
+let dir: string;
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'latchkey-usage-'));
+  handle = connectDatabase({ dataDir: dir });
+  await migrateToLatest(handle);
+});
+after(async () => {
+  await handle.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('valid and refused verifications land on their UTC day, and later flushes add to the same rows', async () => {
+  const recorder = new UsageRecorder(handle.db, 60_000, (error) => assert.fail(String(error)));
+  const midnight = utcDay(Date.now()) * 86_400_000;
+  recorder.record('tok_a', '10.0.0.1', midnight - 1000);
+  recorder.record('tok_a', '10.0.0.1', midnight - 500);
+  recorder.refuse('tok_a', midnight - 100);
+  recorder.record('tok_a', '10.0.0.2', midnight + 1000);
+  recorder.refuse('tok_b', midnight + 2000);
+  await recorder.flush();
+  const day = utcDay(midnight);
+  assert.deepEqual(
+    (await dailyUsageOf(handle.db, 'tok_a', day - 1)).map((r) => [r.day, Number(r.valid), Number(r.refused)]),
+    [
+      [day - 1, 2, 1],
+      [day, 1, 0],
+    ],
+  );
+  recorder.record('tok_a', '10.0.0.2', midnight + 3000);
+  await recorder.stop();
+  const rows = await dailyUsageOf(handle.db, 'tok_a', day);
+  assert.deepEqual(
+    rows.map((r) => [r.day, Number(r.valid), Number(r.refused)]),
+    [[day, 2, 0]],
+  );
+  assert.deepEqual(
+    (await dailyUsageOf(handle.db, 'tok_b', day)).map((r) => Number(r.refused)),
+    [1],
+  );
+});
