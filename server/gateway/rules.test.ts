@@ -108,3 +108,25 @@ describe('path patterns are written as normalized paths', () => {
     assert.deepEqual(routeMatches(rules, 'GET', '/caf%C3%A9/a%20b')[0]?.params, { x: 'a b' });
   });
 });
+
+describe('permission keys in a rules file follow the catalog grammar (@latchkey/sdk/rules)', () => {
+  const withKey = (key: string) =>
+    `rules:\n  - name: code\n    match: { path: /code }\n    permission: ${JSON.stringify(key)}\n`;
+
+  test('every key the catalog accepts loads, contract.code:read included', () => {
+    for (const key of ['blocks:read', 'contract-code:read', 'contract.code:read', 'a_b:c-d']) {
+      const rules = parseRules(yaml(withKey(key)));
+      assert.deepEqual(
+        rules.permissions.map((p) => p.key),
+        [key],
+      );
+    }
+  });
+
+  test('what the catalog refuses is a problem with its line', () => {
+    for (const key of ['blocks', 'a:b:c', 'Blocks:read', '*']) {
+      const [problem] = problems(withKey(key));
+      assert.match(problem ?? '', /line 4: .*is not a permission key/, key);
+    }
+  });
+});
