@@ -1,11 +1,26 @@
 // The token format (SPEC §2 "Format", §5): `<prefix>_<30 base62 chars><6 base62 chars of their CRC-32>`.
 // Pure functions without I/O or Node built-ins, so the server, the SDK, the CLI and the console share them.
 
-/** The base62 alphabet of token values and checksums: `0-9A-Za-z`. */
+/**
+ * The base62 alphabet of token values and checksums: `0-9A-Za-z`.
+ *
+ * @example
+ * TOKEN_ALPHABET[61]; // 'z'
+ */
 export const TOKEN_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-/** Random characters of a value, after `<prefix>_`. */
+/**
+ * Random characters of a value, after `<prefix>_`.
+ *
+ * @example
+ * const random = value.slice(prefix.length + 1, prefix.length + 1 + TOKEN_RANDOM_LENGTH);
+ */
 export const TOKEN_RANDOM_LENGTH = 30;
-/** Checksum characters, after the random part. */
+/**
+ * Checksum characters, after the random part.
+ *
+ * @example
+ * const checksum = value.slice(-TOKEN_CHECKSUM_LENGTH);
+ */
 export const TOKEN_CHECKSUM_LENGTH = 6;
 /**
  * A deployment's token prefix: 2–10 characters of `[a-z0-9]`, starting with a letter (default `lk`).
