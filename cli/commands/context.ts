@@ -4,7 +4,7 @@ import { Latchkey } from '../../packages/sdk/src/client.ts';
 import { LatchkeyError } from '../../packages/sdk/src/errors.ts';
 import { type CliConfig, readConfig } from './config.ts';
 import { resolveOrgRef } from './resolve.ts';
-import { explainValidation, type FlagTable } from './validation.ts';
+import { explainValidation, type FlagTable, shortfallFlags } from './validation.ts';
 
 /** Options every command takes. */
 export interface CommonOptions {
@@ -173,9 +173,13 @@ const cellText = (cell: string | number | null | undefined) =>
 const longestLine = (text: string) => Math.max(0, ...text.split('\n').map((line) => line.length));
 const longestWord = (text: string) => Math.max(0, ...text.split(/\s+/).map((word) => word.length));
 
-/** How a table fits the width: which columns go first when it does not (indexes, first dropped first). */
+/**
+ * How a table fits the width: which columns go first when it does not (indexes, first dropped
+ * first), and which are never narrowed (ids, which are copied whole).
+ */
 export interface TableFit {
   drop?: number[];
+  keep?: number[];
 }
 
 /**
@@ -205,7 +209,7 @@ export function printTable(
   const least = head.map((title, i) =>
     Math.min(
       natural[i] ?? 0,
-      Math.max(title.length, 6, Math.min(30, ...cells.map((row) => longestWord(row[i] ?? '')))),
+      Math.max(title.length, 6, Math.min(30, Math.max(0, ...cells.map((row) => longestWord(row[i] ?? ''))))),
     ),
   );
   const hidden: string[] = [];
@@ -214,8 +218,19 @@ export function printTable(
     shown = shown.filter((i) => i !== index);
     hidden.push(head[index] ?? '');
   }
-  // Share the room left among the columns that want more, narrowest need first.
   const widths = new Map(shown.map((i) => [i, least[i] ?? 0]));
+  // Still too wide: narrow the widest columns that may be narrowed (their words break), down to 8.
+  const total = () => shown.reduce((sum, i) => sum + (widths.get(i) ?? 0) + 3, 1);
+  const narrowable = shown.filter((i) => !(fit.keep ?? []).includes(i));
+  while (total() > width) {
+    const widest = narrowable.reduce<number | undefined>(
+      (best, i) => (best === undefined || (widths.get(i) ?? 0) > (widths.get(best) ?? 0) ? i : best),
+      undefined,
+    );
+    if (widest === undefined || (widths.get(widest) ?? 0) <= 8) break;
+    widths.set(widest, (widths.get(widest) ?? 0) - 1);
+  }
+  // Share the room left among the columns that want more, narrowest need first.
   let room = width - shown.reduce((sum, i) => sum + (widths.get(i) ?? 0) + 3, 1);
   const wanting = shown.filter((i) => (natural[i] ?? 0) > (widths.get(i) ?? 0));
   wanting.sort((a, b) => (natural[a] ?? 0) - (least[a] ?? 0) - ((natural[b] ?? 0) - (least[b] ?? 0)));
@@ -296,6 +311,12 @@ function printError(error: unknown, json: boolean, flags: FlagTable): number {
     const [first, ...more] = explainValidation(message, details, flags);
     process.stderr.write(`error: ${code}: ${first}\n`);
     for (const line of more) process.stderr.write(`  ${line}\n`);
+    return exitCode;
+  }
+  const shortfalls = shortfallFlags(details, flags);
+  if (shortfalls !== null) {
+    // "Asks for more than you hold": the message says what; the flags say where it came from.
+    process.stderr.write(`error: ${code}: ${message}${shortfalls ? ` (${shortfalls})` : ''}\n`);
     return exitCode;
   }
   process.stderr.write(`error: ${code}: ${message}\n`);

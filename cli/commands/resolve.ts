@@ -133,6 +133,15 @@ export async function listResources(context: Context, org: string): Promise<Reso
   );
 }
 
+/** `type/name` of each resource by id; empty when the caller may not read resources. */
+export async function resourceNames(context: Context, org: string): Promise<Map<string, string>> {
+  try {
+    return new Map((await listResources(context, org)).map((r) => [r.id, `${r.type}/${r.name}`]));
+  } catch {
+    return new Map();
+  }
+}
+
 /** A resource by id, as `type/name` (`shard/testnet-1`), or by its name alone when one type has it. */
 export function pickResource(resources: Resource[], ref: string): string {
   if (/^res_/.test(ref)) return ref;

@@ -9,6 +9,7 @@ import type {
   TokenInfo,
   TokenKind,
   TokenStatus,
+  UpdateTokenInput,
 } from '../../packages/sdk/src/types.ts';
 import { parseDurationSeconds } from '../../server/tokens/durations.ts';
 import {
@@ -28,24 +29,16 @@ import {
   withCommon,
 } from './context.ts';
 import { deliveryLine } from './mail.ts';
-import { resolveResources, resolveRole, resolveToken, resolveUser, roleNames, userNames } from './resolve.ts';
+import {
+  resolveResources,
+  resolveRole,
+  resolveToken,
+  resolveUser,
+  resourceNames,
+  roleNames,
+  userNames,
+} from './resolve.ts';
 import type { FlagTable } from './validation.ts';
-
-/**
- * The body of `PATCH /v1/orgs/{org}/tokens/{tok}`: a rename, a new description, and the grants
- * (narrowing always; widening only within what the editor holds; an expiry only earlier).
- */
-export interface UpdateTokenBody {
-  name?: string;
-  description?: string | null;
-  access?: 'full' | 'granular';
-  permissions?: string[];
-  roleId?: string;
-  resourceIds?: string[] | null;
-  allowedIps?: string[] | null;
-  rateLimit?: RateLimit | null;
-  expiresAt?: string;
-}
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 
@@ -61,28 +54,52 @@ export function parseRateLimit(text: string): RateLimit {
   return { limit, windowSeconds };
 }
 
-/** Fields the server adds to a token that this SDK version may not type yet. */
-type Lifecycle = TokenInfo & { previousValueExpiresAt?: string | null };
-
-/** Names of roles and people, to show instead of ids; empty maps when the caller may not read them. */
+/** Names of roles, people, tokens and resources, to show instead of ids; empty where the caller may not read them. */
 interface Names {
   roles: Map<string, string>;
   users: Map<string, string>;
+  /** A token that acted (created or revoked another): `the token cli-admin of Ada <ada@…>`. */
+  tokens: Map<string, string>;
+  resources: Map<string, string>;
 }
 
 async function namesFor(context: Context, org: string, items: TokenInfo[]): Promise<Names> {
-  const needsRoles = items.some((t) => t.roleId);
-  const needsUsers = items.some((t) => t.ownerId || t.createdBy || t.revokedBy);
-  const [roles, users] = await Promise.all([
-    needsRoles ? roleNames(context, org) : new Map<string, string>(),
-    needsUsers ? userNames(context, org) : new Map<string, string>(),
+  const actors = new Set(
+    items.flatMap((t) => [t.createdBy, t.revokedBy]).filter((id): id is string => !!id && /^tok_/.test(id)),
+  );
+  const [roles, users, resources, actorTokens] = await Promise.all([
+    items.some((t) => t.roleId) ? roleNames(context, org) : new Map<string, string>(),
+    items.some((t) => t.ownerId || t.createdBy || t.revokedBy)
+      ? userNames(context, org)
+      : new Map<string, string>(),
+    items.some((t) => t.resourceIds && t.resourceIds.length > 0)
+      ? resourceNames(context, org)
+      : new Map<string, string>(),
+    Promise.all(
+      [...actors].map(
+        (id) => items.find((t) => t.id === id) ?? context.client.tokens.get(org, id).catch(() => null),
+      ),
+    ),
   ]);
-  return { roles, users };
+  const tokens = new Map<string, string>();
+  for (const t of actorTokens) {
+    if (!t) continue;
+    const owner = t.ownerId ? (users.get(t.ownerId) ?? t.ownerId) : null;
+    tokens.set(t.id, `the token ${t.name}${owner ? ` of ${owner}` : ''}`);
+  }
+  return { roles, users, tokens, resources };
 }
 
-const NO_NAMES: Names = { roles: new Map(), users: new Map() };
+const NO_NAMES: Names = { roles: new Map(), users: new Map(), tokens: new Map(), resources: new Map() };
 
-const who = (names: Names, id: string | null) => (id ? (names.users.get(id) ?? id) : null);
+const who = (names: Names, id: string | null) =>
+  id ? (names.users.get(id) ?? names.tokens.get(id) ?? id) : null;
+
+const resourcesOf = (info: TokenInfo, names: Names, all: string) =>
+  formatList(
+    info.resourceIds?.map((id) => names.resources.get(id) ?? id),
+    all,
+  );
 
 function permissionsOf(info: TokenInfo, names: Names = NO_NAMES): string {
   if (info.access === 'full') return 'full access';
@@ -91,14 +108,14 @@ function permissionsOf(info: TokenInfo, names: Names = NO_NAMES): string {
 }
 
 /** When the value replaced by a rotation stops working, while it still works. */
-function previousValueNote(info: Lifecycle, now = Date.now()): string | null {
+function previousValueNote(info: TokenInfo, now = Date.now()): string | null {
   const until = info.previousValueExpiresAt;
   if (!until || info.status !== 'active' || Date.parse(until) <= now) return null;
   return `the previous value works until ${formatDate(until)}`;
 }
 
 /** The token's state in words: `active`, `expired on …`, `revoked on … by … (why)`. */
-export function lifecycleOf(info: Lifecycle, names: Names = NO_NAMES): string {
+export function lifecycleOf(info: TokenInfo, names: Names = NO_NAMES): string {
   if (info.status === 'revoked') {
     const by = who(names, info.revokedBy);
     const why = info.revokedReason ? ` (${info.revokedReason})` : '';
@@ -110,7 +127,7 @@ export function lifecycleOf(info: Lifecycle, names: Names = NO_NAMES): string {
 }
 
 function describe(
-  info: Lifecycle,
+  info: TokenInfo,
   names: Names = NO_NAMES,
 ): Array<[string, string | number | null | undefined]> {
   return [
@@ -122,7 +139,7 @@ function describe(
     ['Kind', info.kind],
     ['Owner', who(names, info.ownerId) ?? (info.kind === 'application' ? 'the organization' : null)],
     ['Permissions', permissionsOf(info, names)],
-    ['Resources', formatList(info.resourceIds, 'all resources')],
+    ['Resources', resourcesOf(info, names, 'all resources')],
     ['Allowed IPs', info.allowedIps === null ? 'any' : info.allowedIps.join(', ')],
     ['Rate limit', info.rateLimit ? `${info.rateLimit.limit} per ${info.rateLimit.windowSeconds}s` : 'none'],
     // A revoked token does not expire any more: its expiry is history, said so.
@@ -199,6 +216,7 @@ const EDIT_FLAGS: FlagTable = {
   permissions: '--permissions',
   resourceIds: '--resources',
   allowedIps: '--allowed-ips',
+  expiresAt: '--expires-at/--expires-in',
 };
 
 interface CreateOptions extends CommonOptions {
@@ -230,13 +248,13 @@ interface ListOptions extends CommonOptions {
   all?: boolean;
 }
 
-function tokenRows(items: Lifecycle[], names: Names) {
+function tokenRows(items: TokenInfo[], names: Names) {
   return items.map((t) => [
     t.id,
     t.name,
     lifecycleOf(t, names),
     permissionsOf(t, names),
-    formatList(t.resourceIds),
+    resourcesOf(t, names, 'all'),
     t.status === 'active' ? formatDate(t.expiresAt) : '—',
     formatDate(t.lastUsedAt),
     t.kind,
@@ -275,7 +293,7 @@ interface EditOptions extends CommonOptions {
 }
 
 /** The PATCH body of `tokens edit`: only what was asked to change, with names resolved to ids. */
-async function editBody(context: Context, org: string, options: EditOptions): Promise<UpdateTokenBody> {
+async function editBody(context: Context, org: string, options: EditOptions): Promise<UpdateTokenInput> {
   const grants = [options.full, options.role !== undefined, options.permissions !== undefined].filter(
     Boolean,
   );
@@ -285,7 +303,7 @@ async function editBody(context: Context, org: string, options: EditOptions): Pr
   if (options.expiresAt !== undefined && options.expiresIn !== undefined) {
     throw new CliError('VALIDATION_FAILED', 'Give --expires-at or --expires-in, not both');
   }
-  const body: UpdateTokenBody = {};
+  const body: UpdateTokenInput = {};
   if (options.name !== undefined) body.name = options.name;
   if (options.description !== undefined) body.description = options.description;
   if (options.full) body.access = 'full';
@@ -497,7 +515,7 @@ export function registerTokenCommands(program: Command): void {
       printTable(
         ['ID', 'NAME', 'STATUS', 'PERMISSIONS', 'RESOURCES', 'EXPIRES', 'LAST USED', 'KIND', 'HINT'],
         tokenRows(items, names),
-        { drop: [8, 7, 6, 4] },
+        { drop: [8, 7, 6, 4], keep: [0] },
       );
       if (nextCursor) process.stdout.write(`More: latchkey tokens list --cursor ${nextCursor}\n`);
     }, TOKEN_FLAGS),

@@ -6,6 +6,8 @@
  * from it is named as its flag would be (`maxTtlDays` → `--max-ttl-days`).
  */
 
+import { fieldLabel } from '../../server/http/error-handler.ts';
+
 /** API field (without `body.`/`params.`/`querystring.`, array indexes dropped) → the flag or argument. */
 export type FlagTable = Readonly<Record<string, string>>;
 
@@ -142,16 +144,22 @@ function problemsOf(details: unknown): Problem[] {
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** Replaces the API's field names a server sentence mentions (`expiresAt is in the past`) by flags. */
+/**
+ * Replaces the API's field names a server sentence mentions (`expiresAt is in the past`, any case) by
+ * flags. Only names no English sentence holds (camelCase or dotted: `expiresAt`, `policy.maxTtlDays`):
+ * "name" or "access" in a sentence stay words.
+ */
 function withFlags(sentence: string, flags: FlagTable): string {
   let out = sentence;
-  const fields = Object.keys(flags).sort((a, b) => b.length - a.length);
+  const fields = Object.keys(flags)
+    .filter((field) => /[A-Z.]/.test(field))
+    .sort((a, b) => b.length - a.length);
   for (const field of fields) {
     const flag = flags[field];
     if (!flag) continue;
     const pattern = new RegExp(
       `(^|[^\\w.-])(?:(?:body|params|querystring)\\.)?${escapeRegExp(field)}(?![\\w])`,
-      'g',
+      'gi',
     );
     out = out.replace(pattern, (_, before: string) => `${before}${flag}`);
   }
@@ -162,7 +170,7 @@ function withFlags(sentence: string, flags: FlagTable): string {
 function sentence(problem: Problem, flags: FlagTable): string {
   const params = problem.params ?? {};
   let field = problem.field ?? '';
-  let message = problem.message ?? 'is not valid';
+  const message = (problem.message ?? 'is not valid').trim().replace(/\.$/, '');
   if (typeof params.missingProperty === 'string') {
     field = field ? `${field}.${params.missingProperty}` : params.missingProperty;
     return `${flagFor(field, flags)} is required`;
@@ -172,13 +180,27 @@ function sentence(problem: Problem, flags: FlagTable): string {
   }
   if (!field) return capitalize(withFlags(message, flags));
   const flag = flagFor(field, flags);
-  // A server message may start with the field's own name ("maxTtlDays must be …"): say the flag once.
-  const path = fieldPath(field);
-  const names = [field, path, path.split('.').pop() ?? ''].filter(Boolean).map(escapeRegExp);
-  message = message.replace(new RegExp(`^(?:${names.join('|')})\\s+`), '');
-  return `${flag} ${withFlags(plainMessage(message, params), flags)}`;
+  // The server's sentence names the field by its label ("Max TTL days must be …") or its API name
+  // ("expiresAt is in the past"): the flag takes that place. Otherwise the flag leads the sentence.
+  const label = fieldLabel(fieldPath(field));
+  if (message.toLowerCase().startsWith(`${label.toLowerCase()} `)) {
+    return `${flag} ${plainMessage(message.slice(label.length + 1), params)}`;
+  }
+  const name = fieldPath(field).split('.').pop() ?? '';
+  const mention = new RegExp(`(^|[^\\w-])${escapeRegExp(name)}(?![\\w])`, 'i');
+  if (name && mention.test(message)) {
+    return capitalize(
+      withFlags(
+        message.replace(mention, (_, before: string) => `${before}${flag}`),
+        flags,
+      ),
+    );
+  }
+  return `${flag} ${withFlags(plainMessage(lowerFirst(message), params), flags)}`;
 }
 
+const lowerFirst = (text: string) =>
+  /^[A-Z][a-z]/.test(text) ? `${text[0]?.toLowerCase()}${text.slice(1)}` : text;
 const capitalize = (text: string) => (text ? text[0]?.toUpperCase() + text.slice(1) : text);
 
 /**
@@ -191,4 +213,28 @@ export function explainValidation(message: string, details: unknown, flags: Flag
   const unique = [...new Set(sentences)];
   if (unique.length > 0) return unique;
   return [capitalize(withFlags(message, flags))];
+}
+
+/** The token field each dimension of a `403`'s `details.shortfalls` is about (server/tokens/token-policy.ts). */
+const DIMENSION_FIELDS: Record<string, string> = {
+  permissions: 'permissions',
+  resources: 'resourceIds',
+  allowedIps: 'allowedIps',
+  rateLimit: 'rateLimit',
+  lifetime: 'expiresAt',
+};
+
+/**
+ * For a refusal that says where the request asks for more than the caller holds
+ * (`details.shortfalls: [{dimension}]`), the flags behind it (`--permissions, --expires-at`); null
+ * when the details are not such a list.
+ */
+export function shortfallFlags(details: unknown, flags: FlagTable): string | null {
+  const shortfalls = (details as { shortfalls?: unknown } | null)?.shortfalls;
+  if (!Array.isArray(shortfalls)) return null;
+  const named = shortfalls
+    .map((s) => (s && typeof s === 'object' ? (s as { dimension?: unknown }).dimension : undefined))
+    .filter((d): d is string => typeof d === 'string')
+    .map((d) => flagFor(DIMENSION_FIELDS[d] ?? d, flags));
+  return [...new Set(named)].join(', ');
 }
