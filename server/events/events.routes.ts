@@ -1,10 +1,12 @@
 import { readBearer } from '@latchkey/sdk/rules';
 import type { FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
+import { Type } from 'typebox';
 import { resolveSession } from '../auth/auth.service.ts';
 import type { Deps, Principal } from '../context.ts';
 import type { App } from '../http/app-type.ts';
 import { authenticate, sessionCookieName } from '../http/request-context.ts';
+import { refusals } from '../http/schemas.ts';
 import { type OrgAccess, orgAccess } from '../orgs/access.ts';
 import { listOrgs } from '../orgs/orgs.service.ts';
 import { actorOf } from '../tokens/token-holding.ts';
@@ -82,12 +84,21 @@ export function eventsRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags: ['events'],
+        operationId: 'streamEvents',
         summary:
           "Server-Sent Events of token changes in the caller's orgs: token.revoked, token.rotated, token.changed, org.changed",
         description:
           'A token event names its token only to a subscriber who may see that token (the token policy); others ' +
           "get org.changed for the token's org instead. The stream ends when its credential stops working: a " +
           'token revoked, expired or whose owner left; a session signed out or removed from an org (docs/api.md).',
+        response: {
+          200: {
+            description: 'An event stream: `event: <type>` and `data: <JSON>` per change',
+            content: { 'text/event-stream': { schema: Type.String() } },
+          },
+          401: refusals[401],
+          429: refusals[429],
+        },
       },
     },
     async (request, reply) => {
@@ -161,7 +172,7 @@ export function eventsRoutes(app: App, deps: Deps): void {
       function armExpiry() {
         clearTimeout(expiry);
         const at = endOf(scope.principal);
-        if (at !== null) expiry = setTimeout(check, Math.min(Math.max(at - Date.now(), 0), MAX_TIMER_MS));
+        if (at !== null) expiry = setTimeout(check, Math.min(Math.max(at - Date.now() + 1, 0), MAX_TIMER_MS));
       }
 
       const unsubscribe = deps.events.subscribe((event: TokenEvent) => {

@@ -28,35 +28,38 @@ export const VerifyBody = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'VerifyRequest' },
 );
 
-const VerifyAnswer = Type.Union([
-  Type.Object({
-    valid: Type.Literal(true),
-    token: Type.Object({
-      id: Type.String(),
-      orgId: Type.String(),
-      kind: Type.String(),
-      ownerId: Type.Union([Type.String(), Type.Null()]),
-      permissions: Type.Array(Type.String()),
-      resourceIds: Type.Union([Type.Array(Type.String()), Type.Null()]),
-      expiresAt: Type.Union([Type.String(), Type.Null()]),
-      allowedIps: Type.Union([Type.Array(Type.String()), Type.Null()]),
-      rateLimit: Type.Union([
-        Type.Object({ limit: Type.Integer(), windowSeconds: Type.Integer() }),
-        Type.Null(),
-      ]),
-      valueExpiresAt: Type.Union([Type.String(), Type.Null()], {
-        description: 'when this value stops working: the end of a rotation grace period',
+const VerifyAnswer = Type.Union(
+  [
+    Type.Object({
+      valid: Type.Literal(true),
+      token: Type.Object({
+        id: Type.String(),
+        orgId: Type.String(),
+        kind: Type.String(),
+        ownerId: Type.Union([Type.String(), Type.Null()]),
+        permissions: Type.Array(Type.String()),
+        resourceIds: Type.Union([Type.Array(Type.String()), Type.Null()]),
+        expiresAt: Type.Union([Type.String(), Type.Null()]),
+        allowedIps: Type.Union([Type.Array(Type.String()), Type.Null()]),
+        rateLimit: Type.Union([
+          Type.Object({ limit: Type.Integer(), windowSeconds: Type.Integer() }),
+          Type.Null(),
+        ]),
+        valueExpiresAt: Type.Union([Type.String(), Type.Null()], {
+          description: 'when this value stops working: the end of a rotation grace period',
+        }),
       }),
     }),
-  }),
-  Type.Object({
-    valid: Type.Literal(false),
-    code: Type.Union(VERIFY_CODES.map((c) => Type.Literal(c))),
-  }),
-]);
+    Type.Object({
+      valid: Type.Literal(false),
+      code: Type.Union(VERIFY_CODES.map((c) => Type.Literal(c))),
+    }),
+  ],
+  { title: 'VerifyResult' },
+);
 
 /** The answer to a verify caller whose own credential does not work. */
 function refusedCredential(outcome: Exclude<CredentialOutcome, { ok: true }>): AppError {
@@ -116,18 +119,24 @@ export function verifyRoutes(app: App, deps: Deps): void {
   app.post(
     '/v1/verify',
     {
-      // The hot path: no request log lines (see quietRequests in app.ts), no helmet headers, and the
-      // answer is pre-serialized per token.
-      helmet: false,
+      // The hot path: no request log lines (see quietRequests in app.ts); registered in a scope without
+      // the cookie and helmet plugins (app.ts); the answer is a string put together from cached parts.
       schema: {
         tags: ['verify'],
+        operationId: 'verifyToken',
+        security: [],
         summary: 'Is this token valid, and may it do this? Needs no credential besides the token.',
         description:
           '`ip` is honoured only from a trusted caller: one sending `Authorization: Bearer` with a valid token of ' +
           "the verified token's org, or one at an address in VERIFY_TRUSTED_PROXIES. From anyone else it is " +
           "ignored, and the caller's own address is judged (docs/security.md).",
         body: VerifyBody,
-        response: { 200: VerifyAnswer, 429: Type.Ref('ErrorEnvelope') },
+        response: {
+          200: VerifyAnswer,
+          400: Type.Ref('ErrorEnvelope'),
+          401: Type.Ref('ErrorEnvelope'),
+          429: Type.Ref('ErrorEnvelope'),
+        },
       },
     },
     (request, reply) => {
