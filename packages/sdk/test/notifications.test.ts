@@ -67,7 +67,13 @@ describe('notifications through the SDK against a real server', () => {
   before(async () => {
     receiver = await startReceiver();
     lk = await startLatchkey({
-      env: { WORKER_INTERVAL_MS: '50', RETRY_BACKOFF_BASE_MS: '50', LOGIN_ATTEMPTS_PER_MINUTE: '1000' },
+      env: {
+        WORKER_INTERVAL_MS: '50',
+        RETRY_BACKOFF_BASE_MS: '50',
+        LOGIN_ATTEMPTS_PER_MINUTE: '1000',
+        // The webhook receivers of these tests listen on 127.0.0.1 (issue 12 rule 9 refuses it by default).
+        WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+      },
     });
   });
   after(async () => {
