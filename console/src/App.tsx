@@ -6,9 +6,12 @@ import { api } from './lib/api';
 import { navigate, orgPath, useLocation } from './lib/router';
 import { useSessionQuery } from './lib/session';
 import { AcceptInvitePage } from './pages/AcceptInvitePage';
+import { ForgotPasswordPage } from './pages/ForgotPasswordPage';
 import { LoginPage } from './pages/LoginPage';
 import { NoOrgPage } from './pages/NoOrgPage';
+import { ResetPasswordPage } from './pages/ResetPasswordPage';
 import { SetupPage } from './pages/SetupPage';
+import { VerifyEmailPage } from './pages/VerifyEmailPage';
 
 function Redirect({ to }: { to: string }) {
   useEffect(() => navigate(to, { replace: true }), [to]);
@@ -25,7 +28,10 @@ export function App() {
   const signedOut = session.isSuccess && session.data === null;
   const setup = useQuery({ queryKey: ['setup'], queryFn: api.setupNeeded, enabled: signedOut });
 
+  // Pages of mailed links: they work signed in or not.
   if (path === '/accept-invite') return <AcceptInvitePage />;
+  if (path === '/reset-password') return <ResetPasswordPage />;
+  if (path === '/verify-email') return <VerifyEmailPage />;
   if (session.isPending)
     return (
       <Centered>
@@ -55,6 +61,7 @@ export function App() {
         </Centered>
       );
     if (setup.data === true) return path === '/setup' ? <SetupPage /> : <Redirect to="/setup" />;
+    if (path === '/forgot-password') return <ForgotPasswordPage />;
     if (path !== '/login') {
       const next =
         path === '/' || path === '/setup' ? '' : `?next=${encodeURIComponent(path + window.location.search)}`;
@@ -68,6 +75,7 @@ export function App() {
   const match = /^\/orgs\/([^/]+)(?:\/([^/]+)(?:\/([^/]+))?)?\/?$/.exec(path);
   if (!match) {
     if (!first) return <NoOrgPage />;
+    if (path === '/account') return <Redirect to={orgPath(first.id, 'account')} />;
     return <Redirect to={orgPath(first.id, 'tokens')} />;
   }
   const orgId = decodeURIComponent(match[1] ?? '');

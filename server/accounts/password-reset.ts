@@ -126,7 +126,7 @@ export async function changePassword(
   const { user } = principal;
   if (!(await verifyPassword(input.currentPassword, user.passwordHash))) {
     throw new AppError('UNAUTHENTICATED', 'the current password is wrong', {
-      fields: { currentPassword: 'The current password is wrong.' },
+      fields: [{ field: 'currentPassword', message: 'The current password is wrong.' }],
     });
   }
   const passwordHash = await hashPassword(input.newPassword);

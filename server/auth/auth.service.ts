@@ -183,7 +183,7 @@ export async function acceptInvite(
       ...(input.name === undefined ? ['name'] : []),
     ];
     throw invalid(`a new account needs ${missing.join(' and ')}`, {
-      fields: Object.fromEntries(missing.map((f) => [f, `Enter your ${f}.`])),
+      fields: missing.map((field) => ({ field, message: `Enter your ${field}.` })),
     });
   }
   const now = Date.now();
@@ -208,20 +208,10 @@ export async function acceptInvite(
   return startSession(deps, created, request);
 }
 
-export interface SessionView {
-  user: {
-    id: string;
-    email: string;
-    name: string;
-    createdAt: string;
-    /** Whether a link that reached the address was opened (docs/security.md, rule 5). */
-    emailVerified?: boolean;
-    twoFactorEnabled?: boolean;
-  } | null;
-  orgs: OrgView[];
-  csrfToken: string | null;
-  token?: TokenInfo;
-}
+/** The session answer's shape is its route schema's (auth.schema.ts). */
+import type { SessionView } from './auth.schema.ts';
+
+export type { SessionView };
 
 export async function sessionView(deps: Deps, principal: Principal): Promise<SessionView> {
   const orgs = await listOrgs(deps, principal);

@@ -6,6 +6,7 @@ import { api, setCsrfToken } from '../lib/api';
 import { Link, navigate, orgPath } from '../lib/router';
 import { OrgContext, type OrgContextValue, sessionKey } from '../lib/session';
 import type { Session, SessionOrg } from '../lib/types';
+import { AccountPage } from '../pages/AccountPage';
 import { AuditPage } from '../pages/AuditPage';
 import { MembersPage } from '../pages/MembersPage';
 import { OutboxPage } from '../pages/OutboxPage';
@@ -34,6 +35,7 @@ const NAV: NavItem[] = [
   { page: 'webhooks', label: 'Webhooks', permission: 'audit:read', section: 'Notifications' },
   // The server's outbox (mail it kept instead of sending, without SMTP): every signed-in person has one.
   { page: 'outbox', label: 'Outbox', section: 'Notifications' },
+  { page: 'account', label: 'Account', section: 'You' },
 ];
 
 const TITLES: Record<string, string> = {
@@ -45,6 +47,7 @@ const TITLES: Record<string, string> = {
   settings: 'Organization settings',
   webhooks: 'Webhooks',
   outbox: 'Outbox',
+  account: 'Account and security',
 };
 
 export function Layout({
@@ -149,6 +152,12 @@ export function Layout({
                   <span className="muted">{session.user.email}</span>
                 </DropdownMenu.Label>
                 <DropdownMenu.Separator className="menu-separator" />
+                <DropdownMenu.Item
+                  className="menu-item"
+                  onSelect={() => navigate(orgPath(org.id, 'account'))}
+                >
+                  Account and security
+                </DropdownMenu.Item>
                 <DropdownMenu.Item className="menu-item" onSelect={() => logout.mutate()}>
                   Sign out
                 </DropdownMenu.Item>
@@ -208,6 +217,8 @@ function PageFor({ page, item }: { page: string; item: string | undefined }) {
       return <WebhooksPage />;
     case 'outbox':
       return <OutboxPage />;
+    case 'account':
+      return <AccountPage />;
     default:
       return (
         <div className="card">

@@ -32,7 +32,8 @@ export type {
 } from '../../../packages/sdk/src/types.ts';
 
 export interface Session {
-  user: User;
+  /** A console session's user, with where their account stands (docs/security.md). */
+  user: User & { emailVerified?: boolean; twoFactorEnabled?: boolean };
   orgs: SessionOrg[];
   csrfToken: string;
 }

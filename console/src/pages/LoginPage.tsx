@@ -2,7 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useForm } from 'react-hook-form';
 import { ErrorMessage } from '../components/ui';
 import { api } from '../lib/api';
-import { navigate, useLocation } from '../lib/router';
+import { Link, navigate, useLocation } from '../lib/router';
 import { sessionKey } from '../lib/session';
 
 interface LoginForm {
@@ -64,6 +64,9 @@ export function LoginPage() {
         <button type="submit" className="button button-primary button-block" disabled={login.isPending}>
           {login.isPending ? 'Signing in…' : 'Sign in'}
         </button>
+        <p className="auth-links">
+          <Link href="/forgot-password">Forgot password?</Link>
+        </p>
       </form>
     </main>
   );

@@ -1,0 +1,109 @@
+// The signed-in person's own account, and the pages reached from a mailed link (reset, verify, invite).
+import { request } from './api';
+
+export interface InvitePreview {
+  email: string;
+  orgName: string;
+  inviterName: string | null;
+  roleId: string;
+  roleName: string;
+  expiresAt: string;
+  existingAccount: boolean;
+}
+
+export interface AccountSession {
+  id: string;
+  current: boolean;
+  createdAt: string;
+  lastSeenAt: string;
+  expiresAt: string;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface MyInvitation {
+  id: string;
+  orgId: string;
+  orgName: string;
+  inviterName: string | null;
+  roleId: string;
+  roleName: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
+export const accountApi = {
+  requestPasswordReset: (email: string) =>
+    request<{ message: string }>('POST', '/v1/auth/password-reset', { email }),
+  inspectResetLink: (token: string) =>
+    request<{ email: string }>('POST', '/v1/auth/password-reset/inspect', { token }),
+  completePasswordReset: (body: { token: string; password: string }) =>
+    request<null>('POST', '/v1/auth/password-reset/complete', body),
+  changePassword: (body: { currentPassword: string; newPassword: string }) =>
+    request<null>('POST', '/v1/auth/password', body),
+  sendVerification: () =>
+    request<{ emailVerified: boolean; sent: boolean; delivery: { email: 'smtp' | 'outbox' } | null }>(
+      'POST',
+      '/v1/auth/email-verification',
+    ),
+  verifyEmail: (token: string) =>
+    request<{ email: string; emailVerified: boolean }>('POST', '/v1/auth/verify-email', { token }),
+  sessions: () => request<{ items: AccountSession[] }>('GET', '/v1/auth/sessions'),
+  endSession: (id: string) => request<null>('DELETE', `/v1/auth/sessions/${encodeURIComponent(id)}`),
+  endOtherSessions: () => request<{ ended: number }>('DELETE', '/v1/auth/sessions'),
+  invitations: () =>
+    request<{ items: MyInvitation[]; emailVerified: boolean }>('GET', '/v1/auth/invitations'),
+  acceptInvitation: (id: string) =>
+    request<null>('POST', `/v1/auth/invitations/${encodeURIComponent(id)}/accept`),
+  declineInvitation: (id: string) =>
+    request<null>('DELETE', `/v1/auth/invitations/${encodeURIComponent(id)}`),
+  invitePreview: (inviteToken: string) =>
+    request<InvitePreview>('POST', '/v1/auth/invite-preview', { inviteToken }),
+  acceptInvite: (body: { inviteToken: string; proof?: string; password?: string; name?: string }) =>
+    request<unknown>('POST', '/v1/auth/accept-invite', body),
+  resendInvite: (orgId: string, inviteId: string) =>
+    request<{ inviteUrl: string; expiresAt: string; email: string; delivery: { email: 'smtp' | 'outbox' } }>(
+      'POST',
+      `/v1/orgs/${encodeURIComponent(orgId)}/invites/${encodeURIComponent(inviteId)}/resend`,
+    ),
+};
+
+/** A mailed link's secrets travel in the fragment (#token=…&proof=…), which no server ever receives. */
+export function readFragment(): URLSearchParams {
+  return new URLSearchParams(window.location.hash.replace(/^#/, ''));
+}
+
+/** "Firefox on Linux" from a User-Agent header; the raw header when it names nothing known. */
+export function describeDevice(userAgent: string | null): string {
+  if (!userAgent) return 'Unknown device';
+  const browser = /Edg\//.test(userAgent)
+    ? 'Edge'
+    : /OPR\//.test(userAgent)
+      ? 'Opera'
+      : /Firefox\//.test(userAgent)
+        ? 'Firefox'
+        : /Chrome\//.test(userAgent)
+          ? /HeadlessChrome/.test(userAgent)
+            ? 'Headless Chrome'
+            : 'Chrome'
+          : /Safari\//.test(userAgent)
+            ? 'Safari'
+            : /curl\//.test(userAgent)
+              ? 'curl'
+              : /^node|undici/i.test(userAgent)
+                ? 'Node.js'
+                : null;
+  const system = /Windows/.test(userAgent)
+    ? 'Windows'
+    : /Android/.test(userAgent)
+      ? 'Android'
+      : /iPhone|iPad/.test(userAgent)
+        ? 'iOS'
+        : /Mac OS X/.test(userAgent)
+          ? 'macOS'
+          : /Linux/.test(userAgent)
+            ? 'Linux'
+            : null;
+  if (browser === null) return userAgent.slice(0, 60);
+  return system ? `${browser} on ${system}` : browser;
+}
