@@ -21,10 +21,18 @@ export interface Run {
   stderr: string;
 }
 
-/** Runs the CLI with `home` as its HOME and XDG_CONFIG_HOME (where `login` keeps its config). */
-export const latchkey = (home: string, args: string[], env: Record<string, string> = {}): Promise<Run> =>
+/**
+ * Runs the CLI with `home` as its HOME and XDG_CONFIG_HOME (where `login` keeps its config), and
+ * `input` (if any) on its standard input.
+ */
+export const latchkey = (
+  home: string,
+  args: string[],
+  env: Record<string, string> = {},
+  input?: string,
+): Promise<Run> =>
   new Promise((done) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       [bin, ...args],
       {
@@ -37,6 +45,7 @@ export const latchkey = (home: string, args: string[], env: Record<string, strin
         done({ code, stdout, stderr });
       },
     );
+    child.stdin?.end(input ?? '');
   });
 
 export const ok = (run: Run): Run => {
@@ -78,7 +87,7 @@ export interface CliWorld {
   org: string;
   adminToken: string;
   /** The CLI logged in with Ada's full-access token `cli-admin`. */
-  asToken(args: string[], env?: Record<string, string>): Promise<Run>;
+  asToken(args: string[], env?: Record<string, string>, input?: string): Promise<Run>;
   /** The CLI logged in with `login --email` as Ada. */
   asSession(args: string[]): Promise<Run>;
   /** A new empty config home, removed by close(). */
@@ -121,7 +130,7 @@ export async function startCliWorld(env: Record<string, string> = {}): Promise<C
     server,
     org,
     adminToken,
-    asToken: (args, extra = {}) => latchkey(tokenHome, args, extra),
+    asToken: (args, extra = {}, input) => latchkey(tokenHome, args, extra, input),
     asSession: (args) => latchkey(sessionHome, args),
     freshHome,
     async resourceId(typed) {

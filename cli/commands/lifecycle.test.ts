@@ -68,6 +68,23 @@ describe("a token's life in show, list and revoke; tokens edit", () => {
     });
   });
 
+  describe('finding a token by a value', () => {
+    test('tokens lookup reads the value from standard input and names the token; an old value says until when', async () => {
+      const made = json<Issued>(await w.asToken(['tokens', 'create', '--name', 'leaky', '--full', '--json']));
+      const current = ok(await w.asToken(['tokens', 'lookup'], {}, `${made.token}\n`));
+      assert.match(current.stdout, new RegExp(`This is the current value of leaky \\(${made.clientId}\\)`));
+      assert.ok(!current.stdout.includes(made.token), 'the value is not echoed');
+      ok(await w.asToken(['tokens', 'rotate', 'leaky', '--grace-period', '1h', '--json']));
+      const previous = ok(await w.asToken(['tokens', 'lookup', '-'], {}, made.token));
+      assert.match(
+        previous.stdout,
+        /This is the previous value of leaky .* replaced by a rotation; it works until \d{4}-/,
+      );
+      const junk = failed(await w.asToken(['tokens', 'lookup'], {}, 'lk_notatokenatall'));
+      assert.match(junk.stderr, /VALIDATION_FAILED: VALUE: This is not a Latchkey token value/);
+    });
+  });
+
   describe('tokens edit mirrors the console', () => {
     test('narrows permissions, resources, addresses, rate limit and expiry, by name; says what changed', async () => {
       const made = json<Issued>(

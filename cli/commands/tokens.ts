@@ -531,9 +531,60 @@ export function registerTokenCommands(program: Command): void {
       const org = await resolveOrg(context, options);
       const { id } = await resolveToken(context, org, ref);
       const info = await context.client.tokens.get(org, id);
-      if (options.json) printJson(info);
-      else printRecord(describe(info, await namesFor(context, org, [info])));
+      if (options.json) return void printJson(info);
+      const [names, usage] = await Promise.all([
+        namesFor(context, org, [info]),
+        context.client.tokens.usage(org, id, { days: 30 }).catch(() => null),
+      ]);
+      printRecord([
+        ...describe(info, names),
+        ...(usage
+          ? ([
+              ['Verifications (30 days)', `${usage.totals.valid} valid, ${usage.totals.refused} refused`],
+            ] as Array<[string, string]>)
+          : []),
+      ]);
     }, TOKEN_FLAGS),
+  );
+
+  const lookup = withCommon(
+    tokens
+      .command('lookup [value]')
+      .description(
+        'Which token a value belongs to (for a value found in a log); "-" or nothing reads it from standard input, so it stays out of the process list',
+      ),
+  );
+  examples(lookup, [
+    'printf %s "$VALUE" | latchkey tokens lookup',
+    'latchkey tokens lookup - --json < value.txt',
+  ]);
+  lookup.action(
+    run(
+      async (given: string | undefined, options: CommonOptions) => {
+        let value = given ?? '-';
+        if (value === '-') {
+          value = '';
+          process.stdin.setEncoding('utf8');
+          for await (const chunk of process.stdin) value += chunk;
+        }
+        value = value.trim();
+        if (!value)
+          throw new CliError('VALIDATION_FAILED', 'Give the value on standard input (or as the argument)');
+        const context = await connect(options);
+        const org = await resolveOrg(context, options);
+        const found = await context.client.tokens.lookup(org, value);
+        if (options.json) return void printJson(found);
+        process.stdout.write(
+          found.match === 'current'
+            ? `This is the current value of ${found.token.name} (${found.token.id}).\n`
+            : `This is the previous value of ${found.token.name} (${found.token.id}), replaced by a rotation; it ${
+                found.valueExpiresAt && Date.parse(found.valueExpiresAt) > Date.now() ? 'works' : 'worked'
+              } until ${formatDate(found.valueExpiresAt)}.\n`,
+        );
+        printRecord(describe(found.token, await namesFor(context, org, [found.token])));
+      },
+      { ...TOKEN_FLAGS, value: 'VALUE' },
+    ),
   );
 
   const edit = withCommon(

@@ -188,7 +188,7 @@ function sentence(problem: Problem, flags: FlagTable): string {
   }
   const name = fieldPath(field).split('.').pop() ?? '';
   const mention = new RegExp(`(^|[^\\w-])${escapeRegExp(name)}(?![\\w])`, 'i');
-  if (name && mention.test(message)) {
+  if (/[A-Z]/.test(name) && mention.test(message)) {
     return capitalize(
       withFlags(
         message.replace(mention, (_, before: string) => `${before}${flag}`),
@@ -196,11 +196,12 @@ function sentence(problem: Problem, flags: FlagTable): string {
       ),
     );
   }
-  return `${flag} ${withFlags(plainMessage(lowerFirst(message), params), flags)}`;
+  const plain = plainMessage(message, params);
+  // A validator's wording ("must be …") continues the flag; a server's own sentence follows it.
+  if (/^(must|is|takes) /.test(plain)) return `${flag} ${withFlags(plain, flags)}`;
+  return `${flag}: ${capitalize(withFlags(plain, flags))}`;
 }
 
-const lowerFirst = (text: string) =>
-  /^[A-Z][a-z]/.test(text) ? `${text[0]?.toLowerCase()}${text.slice(1)}` : text;
 const capitalize = (text: string) => (text ? text[0]?.toUpperCase() + text.slice(1) : text);
 
 /**

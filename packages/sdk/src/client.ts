@@ -28,6 +28,8 @@ import type {
   Session,
   TokenDelivery,
   TokenInfo,
+  TokenLookup,
+  TokenUsage,
   UpdateTokenInput,
   UpdateWebhookInput,
   VerifiedToken,
@@ -514,6 +516,16 @@ export class Latchkey {
       this.call('POST', `/v1/orgs/${encode(org)}/tokens/${encode(tokenId)}/deliver`, {
         body: { token: value },
       }),
+    /**
+     * Which token a value belongs to — for a value found in a log. The server hashes it and never
+     * logs it; `NOT_FOUND` when it is no token of the org, or one the caller may not see. `match` is
+     * `previous` for the old value of a rotation still in its grace (`valueExpiresAt`: when it stops).
+     */
+    lookup: (org: string, value: string): Promise<TokenLookup> =>
+      this.call('POST', `/v1/orgs/${encode(org)}/tokens/lookup`, { body: { value } }),
+    /** Verifications per UTC day over the last `days` (1–90, default 30), valid and refused, oldest first. */
+    usage: (org: string, tokenId: string, params: { days?: number } = {}): Promise<TokenUsage> =>
+      this.call('GET', `/v1/orgs/${encode(org)}/tokens/${encode(tokenId)}/usage`, { query: { ...params } }),
   };
 
   /**

@@ -129,6 +129,33 @@ export interface TokenInfo {
 }
 
 /**
+ * The answer of `tokens.lookup()`: the token a value belongs to, and whether it is its current value
+ * or the previous one of a rotation still in its grace.
+ *
+ * @example
+ * const { token, match, valueExpiresAt }: TokenLookup = await latchkey.tokens.lookup('org_1', leakedValue);
+ * console.log(token.id, token.name, match, valueExpiresAt);
+ */
+export interface TokenLookup {
+  token: TokenInfo;
+  match: 'current' | 'previous';
+  valueExpiresAt: string | null;
+}
+
+/**
+ * The answer of `tokens.usage()`: verifications per UTC day (every day listed, oldest first) and totals.
+ *
+ * @example
+ * const usage: TokenUsage = await latchkey.tokens.usage('org_1', 'tok_1', { days: 90 });
+ * console.log(usage.totals.valid, usage.totals.refused);
+ */
+export interface TokenUsage {
+  tokenId: string;
+  days: Array<{ date: string; valid: number; refused: number }>;
+  totals: { valid: number; refused: number };
+}
+
+/**
  * The body of `PATCH /v1/orgs/{org}/tokens/{tok}`: a new name or description, and the grants.
  * Narrowing is always allowed to whoever may edit the token; widening only within what the editor
  * holds; `expiresAt` only earlier than now set. `null` lifts a limit (`resourceIds: null` = every
