@@ -40,10 +40,12 @@ import { deleteLapsedInvites } from './members/members.repository.ts';
 import { membersRoutes } from './members/members.routes.ts';
 import { orgsRoutes } from './orgs/orgs.routes.ts';
 import { resourcesRoutes } from './resources/resources.routes.ts';
+import { revealLinksRoutes } from './reveal-links/reveal-links.routes.ts';
 import { rolesRoutes } from './roles/roles.routes.ts';
 import { loadServerSecret } from './secret.ts';
 import { deleteLapsedSecrets } from './tokens/tokens.repository.ts';
 import { tokenInsightsRoutes } from './tokens/token-insights.routes.ts';
+import { RotationEvidence } from './tokens/rotation-evidence.ts';
 import { tokensRoutes } from './tokens/tokens.routes.ts';
 import { deleteLapsedRateCounters, PostgresRateLimitStore } from './verify/postgres-rate-limiter.ts';
 import { MemoryRateLimitStore, type RateLimitStore } from './verify/rate-limiter.ts';
@@ -217,6 +219,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     closing: new Set(),
     publicUrl: () => (config.publicUrlConfigured ? config.publicUrl : (boundUrl ?? config.publicUrl)),
   };
+  // Rotation "until used" and reuse of stopped values (issue 17).
+  const evidence = new RotationEvidence(deps);
+  verifier.onFirstUse = (token, hash, ip) => evidence.firstUse(token, hash, ip);
+  verifier.onRetiredValue = (token, ip) => evidence.oldValueReused(token, ip);
   let boundUrl: string | undefined;
   app.addHook('onListen', async () => {
     const address = app.server.address();
@@ -307,6 +313,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   resourcesRoutes(app, deps);
   tokensRoutes(app, deps);
   tokenInsightsRoutes(app, deps);
+  revealLinksRoutes(app, deps);
   auditRoutes(app, deps);
   verifyRoutes(app, deps);
   leaksRoutes(app, deps);

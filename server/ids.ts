@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-export type IdPrefix = 'usr' | 'org' | 'rol' | 'res' | 'tok' | 'evt' | 'inv' | 'lnk';
+export type IdPrefix = 'usr' | 'org' | 'rol' | 'res' | 'tok' | 'evt' | 'inv' | 'lnk' | 'rvl';
 
 const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 let lastTime = 0;

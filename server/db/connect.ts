@@ -9,6 +9,7 @@ import * as rateCounters from './migrations/2026-11-23-rate-counters.ts';
 import * as notifications from './migrations/2026-12-01-notifications.ts';
 import * as tokenUsageDaily from './migrations/2026-12-05-token-usage-daily.ts';
 import * as userAccounts from './migrations/2026-12-05-user-accounts.ts';
+import * as tokenHygiene from './migrations/2026-12-05T18-token-hygiene.ts';
 import type { Database } from './schema.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -67,6 +68,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-01-notifications': notifications,
   '2026-12-05-token-usage-daily': tokenUsageDaily,
   '2026-12-05-user-accounts': userAccounts,
+  '2026-12-05T18-token-hygiene': tokenHygiene,
 };
 
 export const migrationNames: readonly string[] = Object.keys(migrations);

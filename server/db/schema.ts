@@ -104,6 +104,10 @@ export interface TokenSecretsTable {
   /** End of a rotation's grace period; null for the current value. */
   notAfter: Millis | null;
   createdAt: Millis;
+  /** 1 on a value from a rotation "until used": its first successful verification ends the others' grace. */
+  endsGraceOnUse: ColumnType<number, number | undefined, number>;
+  /** When an older value was stopped by the new value's first use; kept so its reuse is recognised. */
+  retiredAt: ColumnType<Millis | null, Millis | null | undefined, Millis | null>;
 }
 
 export interface InvitesTable {
@@ -166,6 +170,26 @@ export interface TokenUsageDailyTable {
   day: number;
   valid: ColumnType<number, number | undefined, number>;
   refused: ColumnType<number, number | undefined, number>;
+  /** JSON array of the catalog keys successful verifications of the day exercised (issue 17). */
+  permissionsUsed: ColumnType<Json | null, Json | null | undefined, Json | null>;
+  /** JSON array of the resource ids successful verifications of the day named. */
+  resourcesUsed: ColumnType<Json | null, Json | null | undefined, Json | null>;
+}
+
+/** A one-time reveal link: the value's ciphertext under a key only the link's fragment holds. */
+export interface RevealLinksTable {
+  id: string;
+  orgId: string;
+  tokenId: string;
+  createdBy: string;
+  /** SHA-256 of the link's key (hex): finds the row; the key itself is never stored. */
+  keyHash: string;
+  /** base64url(iv ‖ tag ‖ AES-256-GCM ciphertext); null once opened or expired. */
+  ciphertext: string | null;
+  createdAt: Millis;
+  expiresAt: Millis;
+  openedAt: Millis | null;
+  openedIp: string | null;
 }
 
 /** A queued mail or webhook delivery (server/jobs). */
@@ -226,6 +250,7 @@ export interface Database {
   tokenUsageDaily: TokenUsageDailyTable;
   accountLinks: AccountLinksTable;
   recoveryCodes: RecoveryCodesTable;
+  revealLinks: RevealLinksTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

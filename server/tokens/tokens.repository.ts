@@ -1,5 +1,6 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database, NewToken, TokenRow } from '../db/schema.ts';
+import { RETIRED_VALUE_KEPT_MS } from './rotation-evidence.repository.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -238,7 +239,12 @@ export async function addTokenUsage(db: Db, usages: readonly TokenUsage[]): Prom
 }
 
 export async function deleteLapsedSecrets(db: Db, now: number): Promise<void> {
-  await db.deleteFrom('tokenSecrets').where('notAfter', '<=', now).execute();
+  await db
+    .deleteFrom('tokenSecrets')
+    .where('notAfter', '<=', now)
+    // A value retired by a rotation "until used" stays a while: presenting it is then audited as reuse.
+    .where((eb) => eb.or([eb('retiredAt', 'is', null), eb('retiredAt', '<=', now - RETIRED_VALUE_KEPT_MS)]))
+    .execute();
 }
 
 /** Everything a verification needs, in one indexed read: the token, its role, and its owner's role. */
@@ -253,6 +259,8 @@ function verifyQuery(db: Db, hash: string) {
     .leftJoin('roles as ownerRole', 'ownerRole.id', 'm.roleId')
     .select([
       's.notAfter',
+      's.endsGraceOnUse',
+      's.retiredAt',
       't.id',
       't.orgId',
       't.kind',

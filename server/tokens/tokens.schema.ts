@@ -56,7 +56,34 @@ export const IssuedTokenSchema = Type.Object({
       error: Type.Optional(Type.String()),
     }),
   ),
+  link: Type.Optional(
+    Type.Object(
+      {
+        id: Type.String(),
+        url: Type.String({ description: 'the one-time link; its fragment holds the only copy of the key' }),
+        expiresAt: Type.String({ format: 'date-time' }),
+      },
+      { description: 'asked for with deliver.link: opens once, until expiresAt' },
+    ),
+  ),
 });
+
+/** A one-time reveal link for the new value (server/reveal-links): its lifetime, 15m unless given. */
+const LinkRequest = Type.Object(
+  {
+    ttl: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 60, maximum: 7 * 86_400 }), Type.String({ maxLength: 20 })], {
+        description: 'seconds or a number with s, m, h or d; default 15m, from 1 minute to 7 days',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const Deliver = Type.Object(
+  { email: Type.Optional(Type.Boolean()), link: Type.Optional(LinkRequest) },
+  { additionalProperties: false },
+);
 
 export const CreateTokenBody = Type.Object(
   {
@@ -73,9 +100,7 @@ export const CreateTokenBody = Type.Object(
     expiresIn: Type.Optional(
       Type.Union([Type.Integer({ minimum: 1, maximum: 100 * 365 * 86_400 }), Type.String({ maxLength: 20 })]),
     ),
-    deliver: Type.Optional(
-      Type.Object({ email: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
-    ),
+    deliver: Type.Optional(Deliver),
   },
   { additionalProperties: false },
 );
@@ -124,7 +149,19 @@ export const RevokeBody = Type.Object({ reason: Type.Optional(Reason) }, { addit
 export const RotateBody = Type.Object(
   {
     gracePeriod: Type.Optional(
-      Type.Union([Type.Integer({ minimum: 0, maximum: 7 * 86_400 }), Type.String({ maxLength: 20 })]),
+      Type.Union([Type.Integer({ minimum: 0, maximum: 7 * 86_400 }), Type.String({ maxLength: 20 })], {
+        description:
+          'how long the old value keeps working, or "until-used": until the new value is first verified (at most maxGrace)',
+      }),
+    ),
+    maxGrace: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1, maximum: 7 * 86_400 }), Type.String({ maxLength: 20 })], {
+        description:
+          'with gracePeriod "until-used": the longest the old value works (default and at most 7d)',
+      }),
+    ),
+    deliver: Type.Optional(
+      Type.Object({ link: Type.Optional(LinkRequest) }, { additionalProperties: false }),
     ),
   },
   { additionalProperties: false },

@@ -12,9 +12,11 @@ import { leakedTokenMail, tokenValueMail } from '../mail/templates.ts';
 import type { OrgAccess } from '../orgs/access.ts';
 import { findOrg } from '../orgs/orgs.repository.ts';
 import { resourceIdsOfOrg } from '../resources/resources.repository.ts';
+import { createRevealLink, linkTtlSeconds } from '../reveal-links/reveal-links.service.ts';
 import { rolePermissions } from '../roles/role-permissions.ts';
 import { findCustomRole } from '../roles/roles.repository.ts';
 import { parseDurationSeconds } from './durations.ts';
+import { markEndsGraceOnUse } from './rotation-evidence.repository.ts';
 import { actorOf, enforce, type Grants, grantsOfRow, holdingOf, ipRangesOf } from './token-holding.ts';
 import {
   canChangeToken,
@@ -130,7 +132,7 @@ export interface CreateTokenInput {
   rateLimit?: { limit: number; windowSeconds: number } | null;
   expiresAt?: string | null;
   expiresIn?: string | number;
-  deliver?: { email?: boolean };
+  deliver?: { email?: boolean; link?: { ttl?: string | number } };
 }
 
 export interface IssuedToken {
@@ -138,6 +140,7 @@ export interface IssuedToken {
   clientId: string;
   tokenInfo: TokenInfo;
   delivery?: { email: 'smtp' | 'outbox' | 'failed'; error?: string };
+  link?: { id: string; url: string; expiresAt: string };
 }
 
 /** The permissions a new token would hold, before the owner bound, and whether it is `full`. */
@@ -266,6 +269,7 @@ export async function createToken(
     }),
   );
 
+  const linkTtl = input.deliver?.link === undefined ? null : linkTtlSeconds(input.deliver.link.ttl);
   let deliverTo: string | null = null;
   if (input.deliver?.email) {
     if (access.userId === null) throw invalid('an application token has no e-mail address to deliver to');
@@ -327,6 +331,7 @@ export async function createToken(
   deps.verifier.forgetUnknown(hash);
 
   const issued: IssuedToken = { token: value, clientId: row.id, tokenInfo: tokenInfo(row, now) };
+  if (linkTtl !== null) issued.link = await createRevealLink(deps, ctx, row, value, linkTtl);
   if (deliverTo !== null) {
     try {
       await deps.mailer.send(
@@ -648,15 +653,32 @@ export async function rotateToken(
   ctx: RequestContext,
   access: OrgAccess,
   tokenId: string,
-  input: { gracePeriod?: string | number },
+  input: {
+    gracePeriod?: string | number;
+    maxGrace?: string | number;
+    deliver?: { link?: { ttl?: string | number } };
+  },
 ): Promise<IssuedToken> {
   const row = await changeableToken(deps, access, tokenId);
   enforce(canObtainValue(actorOf(access), row, await holdingOf(deps, row.orgId, grantsOfRow(row))));
   const now = Date.now();
   const status = statusOf(row, now);
   if (status !== 'active') throw conflict(`a ${status} token cannot be rotated`);
+  const linkTtl = input.deliver?.link === undefined ? null : linkTtlSeconds(input.deliver.link.ttl);
+  // "until-used": the old value works until the new one is first verified, at most maxGrace (issue 17).
+  const untilUsed = input.gracePeriod === 'until-used';
+  if (input.maxGrace !== undefined && !untilUsed) {
+    throw invalid('maxGrace goes with gracePeriod "until-used"', { field: 'maxGrace' });
+  }
   let graceSeconds = 0;
-  if (input.gracePeriod !== undefined && input.gracePeriod !== 0 && input.gracePeriod !== '0') {
+  if (untilUsed) {
+    const parsed = parseDurationSeconds(input.maxGrace ?? '7d');
+    if (parsed === null) {
+      throw invalid('maxGrace must be seconds or a number with s, m, h or d', { field: 'maxGrace' });
+    }
+    if (parsed > MAX_GRACE_SECONDS) throw invalid('maxGrace is at most 7 days', { field: 'maxGrace' });
+    graceSeconds = parsed;
+  } else if (input.gracePeriod !== undefined && input.gracePeriod !== 0 && input.gracePeriod !== '0') {
     const parsed = parseDurationSeconds(input.gracePeriod);
     if (parsed === null) {
       throw invalid('gracePeriod must be seconds or a number with s, m, h or d', { field: 'gracePeriod' });
@@ -670,6 +692,7 @@ export async function rotateToken(
   const graceUntil = graceSeconds > 0 ? now + graceSeconds * 1000 : null;
   await deps.db.transaction().execute(async (trx) => {
     await replaceTokenSecret(trx, row.id, hash, graceUntil, now);
+    if (untilUsed) await markEndsGraceOnUse(trx, hash);
     await updateTokenHint(trx, row.id, hint);
     await recordAudit(trx, ctx, {
       orgId: row.orgId,
@@ -678,17 +701,20 @@ export async function rotateToken(
       details: {
         name: row.name,
         gracePeriodSeconds: graceSeconds,
+        ...(untilUsed && { gracePeriod: 'until-used' }),
         previousValueExpiresAt: iso(graceUntil),
       },
     });
   });
   deps.verifier.forgetUnknown(hash);
   deps.events.tokenRotated(row.orgId, row.id);
-  return {
+  const issued: IssuedToken = {
     token: value,
     clientId: row.id,
     tokenInfo: tokenInfo({ ...row, hint }, now, await previousValueEnd(deps, row.id)),
   };
+  if (linkTtl !== null) issued.link = await createRevealLink(deps, ctx, row, value, linkTtl);
+  return issued;
 }
 
 /** When the last old value of a token stops working (a rotation's grace), or null. */

@@ -28,6 +28,10 @@ export interface VerifiedToken {
   readonly expiresAt: number | null;
   /** When this value (not the token) stops working: the end of a rotation's grace. */
   readonly valueNotAfter: number | null;
+  /** A value from a rotation "until used", not yet verified: its first success ends the others' grace. */
+  readonly endsGraceOnUse?: boolean;
+  /** Set on an older value stopped by its successor's first use: presenting it is audited as reuse. */
+  readonly valueRetiredAt?: number | null;
   readonly permissions: ReadonlySet<string>;
   readonly resourceIds: ReadonlySet<string> | null;
   readonly ipRanges: readonly IpRange[] | null;
@@ -107,6 +111,11 @@ export class Verifier {
    * down): then every verification reads the database.
    */
   private caching = true;
+  /** Rotation "until used" (server/tokens/rotation-evidence.ts): the new value's first success. */
+  onFirstUse: ((token: VerifiedToken, hash: string, ip: string) => Promise<void>) | undefined;
+  /** A value stopped by its successor's first use was presented again. */
+  onRetiredValue: ((token: VerifiedToken, ip: string) => void) | undefined;
+  private readonly firstUses = new Map<string, Promise<void>>();
 
   private readonly loadRow: (hash: string) => Promise<TokenForVerify | undefined>;
 
@@ -219,6 +228,8 @@ export class Verifier {
       revoked: row.status === 'revoked' || ownerGone,
       expiresAt,
       valueNotAfter: row.notAfter === null ? null : Number(row.notAfter),
+      endsGraceOnUse: Number(row.endsGraceOnUse) === 1,
+      valueRetiredAt: row.retiredAt === null ? null : Number(row.retiredAt),
       permissions: this.interned(permissionList),
       resourceIds: resourceIdList === null ? null : this.interned(resourceIdList),
       ipRanges,
@@ -423,7 +434,25 @@ export class Verifier {
     }
     const resources = input.resource === undefined ? undefined : await this.resourcesOf(token.orgId);
     // With the I/O done, judge always answers (a rate-limited token is either counted or unusable).
-    return this.judge(token, input, callerIp, vouched, now, { rateCounted, resources }) as VerifyOutcome;
+    const io = { rateCounted, resources };
+    const outcome = this.judge(token, input, callerIp, vouched, now, io) as VerifyOutcome;
+    if (token.endsGraceOnUse && 'valid' in outcome && outcome.valid) {
+      await this.firstUse(token, input.token, clientIp);
+    }
+    return outcome;
+  }
+
+  /** Calls {@link onFirstUse} once per value at a time (concurrent first uses wait for the same call). */
+  private async firstUse(token: VerifiedToken, value: string, clientIp: string): Promise<void> {
+    const hash = this.hash(value);
+    let pending = this.firstUses.get(hash);
+    if (pending === undefined) {
+      pending = (this.onFirstUse?.(token, hash, clientIp) ?? Promise.resolve()).finally(() =>
+        this.firstUses.delete(hash),
+      );
+      this.firstUses.set(hash, pending);
+    }
+    await pending;
   }
 
   /**
@@ -440,7 +469,10 @@ export class Verifier {
   ): VerifyOutcome | undefined {
     const clientIp = this.addressFor(token, callerIp, vouched);
     const unusable = this.checkUsable(token, clientIp, now);
-    if (unusable === 'NOT_FOUND') return this.failure(unusable, callerIp, vouched, now);
+    if (unusable === 'NOT_FOUND') {
+      if (token.valueRetiredAt) this.onRetiredValue?.(token, clientIp);
+      return this.failure(unusable, callerIp, vouched, now);
+    }
     if (unusable !== null) return this.refused(token, unusable, now);
     if (token.rateLimit !== null && !io?.rateCounted) return undefined;
     if (input.permission !== undefined && !this.allows(token, input.permission))
@@ -452,6 +484,8 @@ export class Verifier {
       if (resources === undefined) return undefined;
       if (!resources.has(input.resource)) return this.refused(token, 'RESOURCE_FORBIDDEN', now);
     }
+    // The first use of a rotation's new value "until used" is answered after the old values stopped.
+    if (token.endsGraceOnUse && io === undefined) return undefined;
     this.options.usage.record(token.id, clientIp, now);
     return { valid: true, token, body: token.validBody };
   }

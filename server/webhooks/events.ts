@@ -16,6 +16,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'token.expiring',
   'token.expired',
   'token.leaked',
+  'token.old_value_reused',
   'member.added',
   'member.invited',
   'member.role_changed',

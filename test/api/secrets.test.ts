@@ -114,6 +114,23 @@ for (const dialect of await testDialects()) {
         for (const [label, t] of Object.entries({ granular, full, limited, app, mine })) {
           secrets.set(`token ${label}`, t.token);
         }
+        // One-time links (issue 17): one left pending (its ciphertext stays in reveal_links), one opened.
+        for (const state of ['pending', 'opened']) {
+          const linked = await admin.client.post(`/v1/orgs/${orgId}/tokens`, {
+            name: unique('linked'),
+            access: 'granular',
+            permissions: ['blocks:read'],
+            deliver: { link: { ttl: '15m' } },
+          });
+          assert.equal(linked.status, 201, JSON.stringify(linked.body));
+          const key = new URL(linked.body.link.url).hash.slice(1);
+          secrets.set(`token behind a ${state} link`, linked.body.token);
+          secrets.set(`key of a ${state} link`, key);
+          if (state === 'opened') {
+            const opened = await new ApiClient(server.url).post('/v1/reveal', { key });
+            assert.equal(opened.body.status, 'revealed');
+          }
+        }
 
         const rotated = await admin.client.post(`/v1/orgs/${orgId}/tokens/${granular.id}/rotate`, {
           gracePeriod: '1h',
@@ -190,6 +207,9 @@ for (const dialect of await testDialects()) {
 
     test('no token value, password, invite token, session id or server secret is stored in the database', async () => {
       const found: string[] = [];
+      // The scan covers the one-time links' table with a ciphertext in it (issue 17).
+      const links = await server.deps.db.selectFrom('revealLinks').selectAll().execute();
+      assert.ok(links.some((l) => l.ciphertext !== null) && links.some((l) => l.openedAt !== null));
       if (dialect.name === 'postgres') {
         const dump = await postgresDump(server.databaseUrl as string);
         assert.ok(dump.includes(orgId), 'the dump holds the data');
