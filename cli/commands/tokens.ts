@@ -183,6 +183,11 @@ async function revealValue(
   }
   const mail = deliveryLine(issued, 'the token value', 'you');
   if (mail) process.stdout.write(`${mail}\n`);
+  if (issued.link) {
+    process.stdout.write(
+      `One-time link (opens once, until ${formatDate(issued.link.expiresAt)}):\n\n  ${issued.link.url}\n\n`,
+    );
+  }
 }
 
 /** The API fields of the token commands, by the flag or argument a person gives them. */
@@ -203,6 +208,7 @@ const TOKEN_FLAGS: FlagTable = {
   expiresIn: '--expires-in',
   deliver: '--email',
   gracePeriod: '--grace-period',
+  maxGrace: '--max-grace',
   reason: '--reason',
   owner: '--owner',
   status: '--status',
@@ -233,6 +239,7 @@ interface CreateOptions extends CommonOptions {
   rateLimit?: string;
   kind?: string;
   email?: boolean;
+  link?: string | boolean;
   csv?: string;
 }
 
@@ -395,6 +402,7 @@ export function registerTokenCommands(program: Command): void {
       .option('--rate-limit <limit/window>', 'its own request limit, e.g. 100/60s')
       .option('--kind <kind>', 'personal (default) or application')
       .option('--email', 'also e-mail the value to your own address')
+      .option('--link [ttl]', 'also make a one-time reveal link for the value, e.g. 15m (the default)')
       .option(
         '--csv <file>',
         'write client_id,token,… to this file (mode 0600) instead of printing the value',
@@ -444,7 +452,16 @@ export function registerTokenCommands(program: Command): void {
           : {}),
         ...(options.expiresAt ? { expiresAt: options.expiresAt } : {}),
         ...(options.expiry === false ? { expiresAt: null } : {}),
-        ...(options.email ? { deliver: { email: true } } : {}),
+        ...(options.email || options.link
+          ? {
+              deliver: {
+                ...(options.email ? { email: true } : {}),
+                ...(options.link
+                  ? { link: typeof options.link === 'string' ? { ttl: options.link } : {} }
+                  : {}),
+              },
+            }
+          : {}),
       };
       const issued = await context.client.tokens.create(org, input);
       const names = options.json ? NO_NAMES : await namesFor(context, org, [issued.tokenInfo]);
@@ -673,7 +690,15 @@ export function registerTokenCommands(program: Command): void {
     tokens
       .command('rotate <token>')
       .description('Issue a new value for the same token (by name or id); the new value is printed once')
-      .option('--grace-period <duration>', 'keep the old value working this long, e.g. 1h (at most 7d)')
+      .option(
+        '--grace-period <duration>',
+        'keep the old value working this long, e.g. 1h (at most 7d), or until-used: until the new value is first verified',
+      )
+      .option(
+        '--max-grace <duration>',
+        'with --grace-period until-used: the longest the old value works (default 7d)',
+      )
+      .option('--link [ttl]', 'also make a one-time reveal link for the new value, e.g. 15m (the default)')
       .option(
         '--csv <file>',
         'write client_id,token,… to this file (mode 0600) instead of printing the value',
@@ -682,19 +707,33 @@ export function registerTokenCommands(program: Command): void {
   examples(rotate, [
     'latchkey tokens rotate indexer',
     'latchkey tokens rotate tok_… --grace-period 1h --json',
+    'latchkey tokens rotate deploy --grace-period until-used --max-grace 2d --link 30m',
   ]);
   rotate.action(
-    run(async (ref: string, options: CommonOptions & { gracePeriod?: string; csv?: string }) => {
-      const context = await connect(options);
-      const org = await resolveOrg(context, options);
-      const { id } = await resolveToken(context, org, ref);
-      const issued = await context.client.tokens.rotate(
-        org,
-        id,
-        options.gracePeriod ? { gracePeriod: options.gracePeriod } : {},
-      );
-      const names = options.json ? NO_NAMES : await namesFor(context, org, [issued.tokenInfo]);
-      await revealValue(issued, options, names);
-    }, TOKEN_FLAGS),
+    run(
+      async (
+        ref: string,
+        options: CommonOptions & {
+          gracePeriod?: string;
+          maxGrace?: string;
+          link?: string | boolean;
+          csv?: string;
+        },
+      ) => {
+        const context = await connect(options);
+        const org = await resolveOrg(context, options);
+        const { id } = await resolveToken(context, org, ref);
+        const issued = await context.client.tokens.rotate(org, id, {
+          ...(options.gracePeriod ? { gracePeriod: options.gracePeriod } : {}),
+          ...(options.maxGrace ? { maxGrace: options.maxGrace } : {}),
+          ...(options.link
+            ? { deliver: { link: typeof options.link === 'string' ? { ttl: options.link } : {} } }
+            : {}),
+        });
+        const names = options.json ? NO_NAMES : await namesFor(context, org, [issued.tokenInfo]);
+        await revealValue(issued, options, names);
+      },
+      TOKEN_FLAGS,
+    ),
   );
 }

@@ -503,7 +503,13 @@ export class Latchkey {
     rotate: (
       org: string,
       tokenId: string,
-      input: { gracePeriod?: string | number } = {},
+      input: {
+        /** How long the old value works, or `"until-used"`: until the new value is first verified. */
+        gracePeriod?: string | number;
+        /** With `"until-used"`: the longest the old value works (default and at most `7d`). */
+        maxGrace?: string | number;
+        deliver?: { link?: { ttl?: string | number } };
+      } = {},
     ): Promise<IssuedToken> =>
       this.call('POST', `/v1/orgs/${encode(org)}/tokens/${encode(tokenId)}/rotate`, { body: input }),
     /**

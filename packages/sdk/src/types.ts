@@ -202,7 +202,8 @@ export interface CreateTokenInput {
   expiresAt?: string | null;
   /** Seconds, or a string with a unit: `12h`, `30d`, `1y`. */
   expiresIn?: string | number;
-  deliver?: { email: boolean };
+  /** `email`: mail the value to the creator; `link`: a one-time reveal link (`ttl` default `15m`, at most `7d`). */
+  deliver?: { email?: boolean; link?: { ttl?: string | number } };
 }
 
 /**
@@ -216,6 +217,8 @@ export interface IssuedToken {
   token: string;
   clientId: string;
   tokenInfo: TokenInfo;
+  /** Asked for with `deliver.link`: the one-time link (its fragment holds the only copy of the key). */
+  link?: { id: string; url: string; expiresAt: string };
 }
 
 /**
