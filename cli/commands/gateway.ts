@@ -58,7 +58,10 @@ export function registerGatewayCommand(program: Command): void {
       'how long a verified token is trusted between events (default 30)',
       seconds,
     )
-    .option('--trust-proxy', 'take the client address from the last X-Forwarded-For hop, which your proxy appended (only behind your own proxy)')
+    .option(
+      '--trust-proxy',
+      'take the client address from the last X-Forwarded-For hop, which your proxy appended (only behind your own proxy)',
+    )
     .option('--log-level <level>', 'log level', 'info')
     .option('--serve', 'also run the Latchkey server in this process and verify with it directly')
     .option('--serve-port <port>', 'with --serve: port of the Latchkey server (env PORT, default 4000)', port)
