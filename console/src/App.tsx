@@ -10,6 +10,7 @@ import { ForgotPasswordPage } from './pages/ForgotPasswordPage';
 import { LoginPage } from './pages/LoginPage';
 import { NoOrgPage } from './pages/NoOrgPage';
 import { ResetPasswordPage } from './pages/ResetPasswordPage';
+import { RevealPage } from './pages/RevealPage';
 import { SetupPage } from './pages/SetupPage';
 import { VerifyEmailPage } from './pages/VerifyEmailPage';
 
@@ -30,6 +31,7 @@ export function App() {
 
   // Pages of mailed links: they work signed in or not.
   if (path === '/accept-invite') return <AcceptInvitePage />;
+  if (path === '/reveal') return <RevealPage />;
   if (path === '/reset-password') return <ResetPasswordPage />;
   if (path === '/verify-email') return <VerifyEmailPage />;
   if (session.isPending)

@@ -2,10 +2,11 @@ import { tokenCsv } from '@latchkey/sdk/rules';
 import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 import { OneTimeSecretDialog } from '../components/OneTimeSecretDialog';
-import { ErrorMessage } from '../components/ui';
+import { CopyButton, ErrorMessage } from '../components/ui';
 import { api } from '../lib/api';
 import { csvFileName } from '../lib/csv';
 import { absoluteTime } from '../lib/format';
+import { type IssuedLink, LINK_TTLS, revealApi } from '../lib/reveal-api';
 import { Link, orgPath } from '../lib/router';
 import type { Delivery, IssuedToken } from '../lib/types';
 
@@ -28,6 +29,12 @@ export function RevealDialog({
 }) {
   const [downloaded, setDownloaded] = useState(false);
   const [delivery, setDelivery] = useState<Delivery | undefined>(issued.delivery);
+  const [link, setLink] = useState<IssuedLink | undefined>(issued.link);
+  const [linkTtl, setLinkTtl] = useState<string>('15m');
+  const makeLink = useMutation({
+    mutationFn: () => revealApi.create(orgId, issued.clientId, issued.token, linkTtl),
+    onSuccess: setLink,
+  });
   const send = useMutation({
     mutationFn: () => api.deliverToken(orgId, issued.clientId, issued.token),
     onSuccess: (answer) => setDelivery(answer.delivery),
@@ -62,7 +69,7 @@ export function RevealDialog({
       label="Token value"
       inputId="token-value"
       value={issued.token}
-      savedElsewhere={downloaded || mailed}
+      savedElsewhere={downloaded || mailed || link !== undefined}
       confirmId="confirm-close-text"
       confirmText={
         <>
@@ -123,6 +130,52 @@ export function RevealDialog({
         <ErrorMessage error={send.error} />
         <p className="hint">
           The e-mail goes to your own address, {email}, and holds the value in plain text.
+        </p>
+      </div>
+      <div className="reveal-mail reveal-link">
+        {link ? (
+          <>
+            <label htmlFor="reveal-link-url">One-time link</label>
+            <input
+              id="reveal-link-url"
+              className="mono"
+              readOnly
+              value={link.url}
+              onFocus={(e) => e.target.select()}
+            />
+            <div className="reveal-actions">
+              <CopyButton text={link.url} label="Copy link" />
+              <span className="hint">
+                Opens once, until {absoluteTime(link.expiresAt)}. The token page shows when it is opened.
+              </span>
+            </div>
+          </>
+        ) : (
+          <div className="reveal-actions">
+            <button
+              type="button"
+              className="button"
+              onClick={() => makeLink.mutate()}
+              disabled={makeLink.isPending}
+            >
+              {makeLink.isPending ? 'Creating…' : 'Create a one-time link'}
+            </button>
+            <label htmlFor="reveal-link-ttl" className="sr-only">
+              Link works for
+            </label>
+            <select id="reveal-link-ttl" value={linkTtl} onChange={(e) => setLinkTtl(e.target.value)}>
+              {LINK_TTLS.map((t) => (
+                <option key={t.value} value={t.value}>
+                  for {t.label}
+                </option>
+              ))}
+            </select>
+          </div>
+        )}
+        <ErrorMessage error={makeLink.error} />
+        <p className="hint">
+          For a colleague: the link shows the value once to whoever opens it first. Latchkey keeps the value
+          only encrypted, under a key that is in the link alone.
         </p>
       </div>
     </OneTimeSecretDialog>
