@@ -747,12 +747,12 @@ export class Latchkey {
     const cache = this.cache;
     if (!cache) {
       if (!isWellFormedToken(token)) return MALFORMED;
-      return this.verifyRemote({ token, ...options });
+      return this.judgeAddress(await this.verifyRemote({ token, ...options }), options);
     }
     const local = this.verifyCached(token, options);
     if (local !== undefined) return local;
     if (!isWellFormedToken(token)) return MALFORMED;
-    if (!this.cacheLive()) return this.verifyRemote({ token, ...options });
+    if (!this.cacheLive()) return this.judgeAddress(await this.verifyRemote({ token, ...options }), options);
     const key = token;
     const asked = {
       ...(options.ip === undefined ? {} : { ip: options.ip }),
@@ -778,8 +778,15 @@ export class Latchkey {
     }
     const answer = await flight;
     if (!answer.valid) return answer;
-    // The server judged the address and the resource; the permission is judged here.
-    return this.decide(answer.token, { ...options, ip: undefined });
+    // The server judged the resource; the permission is judged here, and the end client's address too:
+    // a server that does not trust this client (no `token` option) judged allowedIps on our own address.
+    return this.decide(answer.token, options);
+  }
+
+  /** A valid answer is judged again on the end client's address, as the server may not have (see `token`). */
+  private judgeAddress(answer: VerifyResult, options: VerifyOptions): VerifyResult {
+    if (!answer.valid || options.ip === undefined) return answer;
+    return this.decide(answer.token, { ip: options.ip });
   }
 
   /**
