@@ -45,6 +45,7 @@ export function registerOutboxCommands(program: Command): void {
       printTable(
         ['ID', 'DATE', 'TO', 'KIND', 'ORG', 'SUBJECT'],
         items.map((m) => [m.id, formatDate(m.date, '—'), m.to, m.kind, m.orgId, m.subject]),
+        { drop: [4, 0] },
       );
       if (nextCursor) process.stdout.write(`More: latchkey outbox list --cursor ${nextCursor}\n`);
     }),

@@ -63,6 +63,9 @@ interface UpdateOptions extends CommonOptions {
   disable?: boolean;
 }
 
+/** The delivery log fits 100 columns by leaving out the attempt count, then the creation time. */
+const DELIVERY_FIT = { drop: [3, 5], keep: [0] };
+
 export function registerWebhookCommands(program: Command): void {
   const webhooks = program
     .command('webhooks')
@@ -85,6 +88,7 @@ export function registerWebhookCommands(program: Command): void {
       printTable(
         ['ID', 'URL', 'EVENTS', 'ENABLED', 'DESCRIPTION'],
         page.items.map((h) => [h.id, h.url, h.events.join(', '), h.enabled ? 'yes' : 'no', h.description]),
+        { drop: [4], keep: [0, 1] },
       );
     }),
   );
@@ -225,6 +229,7 @@ export function registerWebhookCommands(program: Command): void {
         printTable(
           ['DELIVERY', 'EVENT', 'STATUS', 'ATTEMPTS', 'CODE', 'CREATED', 'DONE / NEXT', 'ERROR'],
           deliveryRows([delivery]),
+          DELIVERY_FIT,
         );
       return options.wait && delivery.status !== 'sent' ? 1 : 0;
     }),
@@ -256,6 +261,7 @@ export function registerWebhookCommands(program: Command): void {
       printTable(
         ['DELIVERY', 'EVENT', 'STATUS', 'ATTEMPTS', 'CODE', 'CREATED', 'DONE / NEXT', 'ERROR'],
         deliveryRows(items),
+        DELIVERY_FIT,
       );
       if (nextCursor)
         process.stdout.write(`More: latchkey webhooks deliveries ${id} --cursor ${nextCursor}\n`);
