@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { requestInfo } from '../auth/auth.routes.ts';
+import { requestInfo, signedIn } from '../auth/auth.routes.ts';
 import type { Deps } from '../context.ts';
 import type { App } from '../http/app-type.ts';
 import { clearSessionCookie, orgRequest, requestContext } from '../http/request-context.ts';
@@ -16,6 +16,13 @@ import {
   resetLinkOwner,
 } from './password-reset.ts';
 import { endOtherSessions, endSession, listSessions } from './sessions.ts';
+import {
+  completeSecondStep,
+  confirmEnrolment,
+  disableTwoFactor,
+  startEnrolment,
+  twoFactorStatus,
+} from './two-factor.ts';
 
 const LinkSecret = Type.String({ minLength: 1, maxLength: 200 });
 
@@ -301,6 +308,113 @@ export function accountsRoutes(app: App, deps: Deps): void {
       const answer = await resendInvite(deps, ctx, access, request.params.inv);
       reply.header('cache-control', 'no-store');
       return answer;
+    },
+  );
+  app.post(
+    '/v1/auth/login/two-factor',
+    {
+      config: limited,
+      schema: {
+        tags,
+        summary:
+          'The second step of a sign-in: the challenge from /v1/auth/login and a code of the authenticator app (or a recovery code)',
+        body: Type.Object(
+          { challenge: LinkSecret, code: Type.String({ minLength: 1, maxLength: 20 }) },
+          { additionalProperties: false },
+        ),
+        response: errorResponses,
+      },
+    },
+    async (request, reply) =>
+      signedIn(deps, reply, await completeSecondStep(deps, request.body, requestInfo(request))),
+  );
+
+  app.get(
+    '/v1/auth/two-factor',
+    {
+      schema: {
+        tags,
+        summary: 'Whether your second factor is on, and how many recovery codes are left',
+        response: {
+          200: Type.Object({
+            enabled: Type.Boolean(),
+            enabledAt: Type.Union([Type.String(), Type.Null()]),
+            recoveryCodesLeft: Type.Integer(),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const ctx = await requestContext(deps, request);
+      requireSession(ctx.principal);
+      return twoFactorStatus(deps, ctx.principal.user);
+    },
+  );
+
+  app.post(
+    '/v1/auth/two-factor/enrol',
+    {
+      schema: {
+        tags,
+        summary:
+          'Start setting up an authenticator app: a new secret as a QR code and text (not in force until confirmed)',
+        response: {
+          200: Type.Object({ otpauthUrl: Type.String(), secret: Type.String(), qrSvg: Type.String() }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const ctx = await requestContext(deps, request);
+      requireSession(ctx.principal);
+      reply.header('cache-control', 'no-store');
+      return startEnrolment(deps, ctx.principal.user);
+    },
+  );
+
+  app.post(
+    '/v1/auth/two-factor/confirm',
+    {
+      config: limited,
+      schema: {
+        tags,
+        summary:
+          'Confirm the enrolment with a code of the app; answers ten one-time recovery codes, shown once',
+        body: Type.Object(
+          { code: Type.String({ minLength: 1, maxLength: 20 }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ recoveryCodes: Type.Array(Type.String()) }), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const ctx = await requestContext(deps, request);
+      requireSession(ctx.principal);
+      reply.header('cache-control', 'no-store');
+      return confirmEnrolment(deps, ctx.principal.user, request.body.code, requestInfo(request));
+    },
+  );
+
+  app.post(
+    '/v1/auth/two-factor/disable',
+    {
+      config: limited,
+      schema: {
+        tags,
+        summary: 'Turn the second factor off: needs your password and a code (or a recovery code)',
+        body: Type.Object(
+          { password: Type.String({ maxLength: 200 }), code: Type.String({ minLength: 1, maxLength: 20 }) },
+          { additionalProperties: false },
+        ),
+        response: { ...noContent, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const ctx = await requestContext(deps, request);
+      requireSession(ctx.principal);
+      await disableTwoFactor(deps, ctx.principal.user, request.body, requestInfo(request));
+      return reply.code(204).send();
     },
   );
 }

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { startSecondStep } from '../accounts/two-factor.ts';
 import type { Deps } from '../context.ts';
 import { AppError } from '../errors.ts';
 import type { App } from '../http/app-type.ts';
@@ -105,6 +106,11 @@ export function authRoutes(app: App, deps: Deps): void {
       // A fresh session id at every login: a cookie planted before sign-in is worthless after it.
       // The old session ends only once the new one exists: a failed attempt signs nobody out.
       const user = await checkPassword(deps, request.body);
+      // With a second factor the password opens no session: a one-time challenge for the code does.
+      if (user.totpEnabledAt !== null) {
+        reply.header('cache-control', 'no-store');
+        return startSecondStep(deps, user);
+      }
       const session = await startSession(deps, user, requestInfo(request));
       const old = request.cookies[sessionCookieName(deps)];
       if (old) {

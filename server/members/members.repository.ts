@@ -3,12 +3,13 @@ import type { Database, InviteRow, MemberRow } from '../db/schema.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-/** A member with their role's stored permissions (null for built-in roles). */
+/** A member with their role's stored permissions (null for built-in roles) and the org's 2FA policy. */
 export function findMembership(db: Db, orgId: string, userId: string) {
   return db
     .selectFrom('members as m')
+    .innerJoin('orgs as o', 'o.id', 'm.orgId')
     .leftJoin('roles as r', 'r.id', 'm.roleId')
-    .select(['m.orgId', 'm.userId', 'm.roleId', 'm.createdAt', 'r.permissions'])
+    .select(['m.orgId', 'm.userId', 'm.roleId', 'm.createdAt', 'r.permissions', 'o.requireTwoFactor'])
     .where('m.orgId', '=', orgId)
     .where('m.userId', '=', userId)
     .executeTakeFirst();

@@ -28,6 +28,15 @@ export async function orgAccess(deps: Deps, principal: Principal, orgId: string)
   }
   const membership = await findMembership(deps.db, orgId, principal.user.id);
   if (membership === undefined) throw notFound('organization');
+  // The org requires a second factor: a member without one may only enrol (under /v1/auth/two-factor).
+  if (membership.requireTwoFactor === 1 && principal.user.totpEnabledAt === null) {
+    throw forbidden(
+      'this organization requires two-factor authentication: set it up on your account page first',
+      {
+        reason: 'TWO_FACTOR_REQUIRED',
+      },
+    );
+  }
   return {
     orgId,
     principal,

@@ -12,6 +12,11 @@ const PolicyInput = Type.Object(
     notifyUnused: Type.Optional(
       Type.Boolean({ description: 'e-mail owners about tokens unused for 90 days (default false)' }),
     ),
+    requireTwoFactor: Type.Optional(
+      Type.Boolean({
+        description: 'members without a second factor may only enrol one (default false; the one enabling it needs one)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -24,6 +29,7 @@ const OrgSchema = Type.Object(
       maxTtlDays: Type.Integer(),
       allowNoExpiry: Type.Boolean(),
       notifyUnused: Type.Boolean(),
+      requireTwoFactor: Type.Boolean(),
     }),
     createdAt: Type.String(),
     roleId: Type.Union([Type.String(), Type.Null()]),

@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import { recordAudit } from '../audit/audit.service.ts';
 import type { Deps, Principal, RequestContext } from '../context.ts';
 import type { Database, OrgRow } from '../db/schema.ts';
-import { invalid } from '../errors.ts';
+import { conflict, invalid } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { insertMember } from '../members/members.repository.ts';
 import { rolePermissions } from '../roles/role-permissions.ts';
@@ -14,6 +14,8 @@ export interface Policy {
   allowNoExpiry: boolean;
   /** E-mail owners about tokens unused for 90 days (opt-in; docs/notifications.md). */
   notifyUnused: boolean;
+  /** Members without a second factor may only enrol one (docs/security.md). */
+  requireTwoFactor: boolean;
 }
 
 export interface OrgView {
@@ -26,7 +28,12 @@ export interface OrgView {
   permissions: string[];
 }
 
-export const defaultPolicy: Policy = { maxTtlDays: 365, allowNoExpiry: false, notifyUnused: false };
+export const defaultPolicy: Policy = {
+  maxTtlDays: 365,
+  allowNoExpiry: false,
+  notifyUnused: false,
+  requireTwoFactor: false,
+};
 
 export function orgView(row: OrgRow, roleId: string | null, permissions: Iterable<string>): OrgView {
   return {
@@ -36,6 +43,7 @@ export function orgView(row: OrgRow, roleId: string | null, permissions: Iterabl
       maxTtlDays: row.maxTtlDays,
       allowNoExpiry: row.allowNoExpiry === 1,
       notifyUnused: row.notifyUnused === 1,
+      requireTwoFactor: row.requireTwoFactor === 1,
     },
     createdAt: new Date(Number(row.createdAt)).toISOString(),
     roleId,
@@ -131,7 +139,22 @@ export async function patchOrg(
       ...(input.policy?.maxTtlDays !== undefined && { maxTtlDays: input.policy.maxTtlDays }),
       ...(input.policy?.allowNoExpiry !== undefined && { allowNoExpiry: input.policy.allowNoExpiry ? 1 : 0 }),
       ...(input.policy?.notifyUnused !== undefined && { notifyUnused: input.policy.notifyUnused ? 1 : 0 }),
+      ...(input.policy?.requireTwoFactor !== undefined && {
+        requireTwoFactor: input.policy.requireTwoFactor ? 1 : 0,
+      }),
     };
+    // Whoever turns the requirement on holds a second factor: nobody locks themselves out by accident.
+    const actor = ctx.principal.type === 'user' ? ctx.principal.user : null;
+    if (input.policy?.requireTwoFactor === true && actor?.totpEnabledAt === null) {
+      throw conflict('set up two-factor authentication for yourself before requiring it of every member', {
+        fields: [
+          {
+            field: 'policy.requireTwoFactor',
+            message: 'Set up two-factor authentication for yourself first.',
+          },
+        ],
+      });
+    }
     await updateOrg(trx, access.orgId, changes);
     await recordAudit(trx, ctx, {
       orgId: access.orgId,
