@@ -1,5 +1,6 @@
 import { tokenHint } from '@latchkey/sdk/rules';
 import type { Transaction } from 'kysely';
+import type { Static } from 'typebox';
 import { recordAudit, type SystemContext } from '../audit/audit.service.ts';
 import { findUserById } from '../auth/users.repository.ts';
 import type { Deps, RequestContext } from '../context.ts';
@@ -41,6 +42,7 @@ import {
   updateTokenFields,
   updateTokenHint,
 } from './tokens.repository.ts';
+import type { CreateTokenBody, IssuedTokenSchema, PatchTokenBody, TokenInfoSchema } from './tokens.schema.ts';
 
 const DAY_MS = 86_400_000;
 const DEFAULT_LIFETIME_DAYS = 30;
@@ -48,33 +50,8 @@ const MAX_GRACE_SECONDS = 7 * 86_400;
 
 export type TokenStatus = 'active' | 'expired' | 'revoked';
 
-export interface TokenInfo {
-  id: string;
-  orgId: string;
-  kind: 'personal' | 'application';
-  ownerId: string | null;
-  name: string;
-  description: string;
-  access: 'full' | 'granular';
-  permissions: string[] | null;
-  roleId: string | null;
-  resourceIds: string[] | null;
-  allowedIps: string[] | null;
-  rateLimit: { limit: number; windowSeconds: number } | null;
-  expiresAt: string | null;
-  createdAt: string;
-  createdBy: string;
-  lastUsedAt: string | null;
-  lastUsedIp: string | null;
-  useCount: number;
-  status: TokenStatus;
-  revokedAt: string | null;
-  revokedBy: string | null;
-  revokedReason: string | null;
-  hint: string;
-  /** When the old value stops working after a rotation with a grace period; null when none does. */
-  previousValueExpiresAt: string | null;
-}
+/** The wire shapes are written once, as the routes' TypeBox schemas (tokens.schema.ts). */
+export type TokenInfo = Static<typeof TokenInfoSchema>;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
 const list = (json: string | null) => (json === null ? null : (JSON.parse(json) as string[]));
@@ -120,28 +97,9 @@ export function tokenInfo(
   };
 }
 
-export interface CreateTokenInput {
-  name: string;
-  description?: string;
-  kind?: 'personal' | 'application';
-  access: 'full' | 'granular';
-  permissions?: string[];
-  roleId?: string;
-  resourceIds?: string[] | null;
-  allowedIps?: string[] | null;
-  rateLimit?: { limit: number; windowSeconds: number } | null;
-  expiresAt?: string | null;
-  expiresIn?: string | number;
-  deliver?: { email?: boolean; link?: { ttl?: string | number } };
-}
+export type CreateTokenInput = Static<typeof CreateTokenBody>;
 
-export interface IssuedToken {
-  token: string;
-  clientId: string;
-  tokenInfo: TokenInfo;
-  delivery?: { email: 'smtp' | 'outbox' | 'failed'; error?: string };
-  link?: { id: string; url: string; expiresAt: string };
-}
+export type IssuedToken = Static<typeof IssuedTokenSchema, { TokenInfo: typeof TokenInfoSchema }>;
 
 /** The permissions a new token would hold, before the owner bound, and whether it is `full`. */
 async function requestedPermissions(
@@ -151,12 +109,12 @@ async function requestedPermissions(
 ): Promise<{ permissions: string[] | null; roleId: string | null; effective: string[] }> {
   if (input.access === 'full') {
     if (input.permissions !== undefined || input.roleId !== undefined) {
-      throw invalid('full access takes neither permissions nor roleId');
+      throw invalid('full access takes neither permissions nor roleId', { field: 'access' });
     }
     return { permissions: null, roleId: null, effective: deps.catalog.permissions.map((p) => p.key) };
   }
   if ((input.permissions === undefined) === (input.roleId === undefined)) {
-    throw invalid('granular access takes either permissions or roleId');
+    throw invalid('granular access takes either permissions or roleId', { field: 'permissions' });
   }
   if (input.roleId !== undefined) {
     if (deps.catalog.builtInRoles.has(input.roleId)) {
@@ -167,7 +125,7 @@ async function requestedPermissions(
       };
     }
     const role = await findCustomRole(deps.db, orgId, input.roleId);
-    if (role === undefined) throw invalid('unknown roleId', { roleId: input.roleId });
+    if (role === undefined) throw invalid('unknown roleId', { field: 'roleId', roleId: input.roleId });
     return {
       permissions: null,
       roleId: role.id,
@@ -176,8 +134,9 @@ async function requestedPermissions(
   }
   const permissions = [...new Set(input.permissions)];
   const unknown = permissions.filter((p) => !deps.catalog.keys.has(p));
-  if (unknown.length > 0) throw invalid('unknown permissions', { unknown });
-  if (permissions.length === 0) throw invalid('granular access needs at least one permission');
+  if (unknown.length > 0) throw invalid('unknown permissions', { field: 'permissions', unknown });
+  if (permissions.length === 0)
+    throw invalid('granular access needs at least one permission', { field: 'permissions' });
   return { permissions, roleId: null, effective: permissions };
 }
 
@@ -189,28 +148,36 @@ function resolveExpiry(
   now: number,
 ): number | null {
   if (input.expiresAt !== undefined && input.expiresIn !== undefined) {
-    throw invalid('give expiresAt or expiresIn, not both');
+    throw invalid('give expiresAt or expiresIn, not both', { field: 'expiresIn' });
   }
   const maxAt = now + policy.maxTtlDays * DAY_MS;
   let expiresAt: number | null;
   if (input.expiresAt === null) {
     if (!policy.allowNoExpiry) {
-      throw invalid("the organization's policy does not allow tokens without expiry", { policy });
+      throw invalid("the organization's policy does not allow tokens without expiry", {
+        field: 'expiresAt',
+        policy,
+      });
     }
     expiresAt = null;
   } else if (input.expiresAt !== undefined) {
     expiresAt = Date.parse(input.expiresAt);
-    if (Number.isNaN(expiresAt)) throw invalid('expiresAt is not an RFC 3339 date-time');
-    if (expiresAt <= now) throw invalid('expiresAt is in the past');
+    if (Number.isNaN(expiresAt))
+      throw invalid('expiresAt is not an RFC 3339 date-time', { field: 'expiresAt' });
+    if (expiresAt <= now) throw invalid('expiresAt is in the past', { field: 'expiresAt' });
   } else if (input.expiresIn !== undefined) {
     const seconds = parseDurationSeconds(input.expiresIn);
-    if (seconds === null) throw invalid('expiresIn must be seconds or a number with s, m, h, d or y');
+    if (seconds === null)
+      throw invalid('expiresIn must be seconds or a number with s, m, h, d or y', { field: 'expiresIn' });
     expiresAt = now + seconds * 1000;
   } else {
     expiresAt = Math.min(now + DEFAULT_LIFETIME_DAYS * DAY_MS, maxAt, ceiling ?? Number.POSITIVE_INFINITY);
   }
   if (expiresAt !== null && expiresAt > maxAt + 60_000) {
-    throw invalid(`the organization's policy allows tokens of at most ${policy.maxTtlDays} days`, { policy });
+    throw invalid(`the organization's policy allows tokens of at most ${policy.maxTtlDays} days`, {
+      field: input.expiresIn !== undefined ? 'expiresIn' : 'expiresAt',
+      policy,
+    });
   }
   return expiresAt;
 }
@@ -328,7 +295,7 @@ export async function createToken(
       },
     });
   });
-  deps.verifier.forgetUnknown(hash);
+  await deps.verifier.forgetUnknown(hash);
 
   const issued: IssuedToken = { token: value, clientId: row.id, tokenInfo: tokenInfo(row, now) };
   if (linkTtl !== null) issued.link = await createRevealLink(deps, ctx, row, value, linkTtl);
@@ -452,17 +419,7 @@ export function mayRevoke(access: OrgAccess, row: Pick<TokenRow, 'ownerId' | 'ki
   return canChangeToken(actorOf(access), row).allowed;
 }
 
-export interface PatchTokenInput {
-  name?: string;
-  description?: string;
-  access?: 'full' | 'granular';
-  permissions?: string[];
-  roleId?: string;
-  resourceIds?: string[] | null;
-  allowedIps?: string[] | null;
-  rateLimit?: { limit: number; windowSeconds: number } | null;
-  expiresAt?: string;
-}
+export type PatchTokenInput = Static<typeof PatchTokenBody>;
 
 const grantFields = [
   'access',
@@ -706,7 +663,7 @@ export async function rotateToken(
       },
     });
   });
-  deps.verifier.forgetUnknown(hash);
+  await deps.verifier.forgetUnknown(hash);
   deps.events.tokenRotated(row.orgId, row.id);
   const issued: IssuedToken = {
     token: value,
@@ -808,7 +765,7 @@ export async function deliverTokenValue(
   enforce(canObtainValue(actorOf(access), row, await holdingOf(deps, row.orgId, grantsOfRow(row))));
   const resolved = await deps.verifier.resolve(value);
   if (typeof resolved === 'string' || resolved.id !== row.id) {
-    throw invalid('this value does not belong to the token');
+    throw invalid('this value does not belong to the token', { field: 'token' });
   }
   if (access.userId === null) throw invalid('an application token has no e-mail address to deliver to');
   const user = await findUserById(deps.db, access.userId);
