@@ -279,5 +279,91 @@ for (const dialect of await testDialects()) {
         'NOT_FOUND',
       );
     });
+
+    test('the invitation preview names the org, the inviter and the address, and nothing for a wrong secret', async () => {
+      const email = `${unique('preview')}@example.com`;
+      const { inviteToken, answer } = await invite(admin, email, 'rol_readwrite');
+      const preview = await new ApiClient(server.url).post('/v1/auth/invite-preview', { inviteToken });
+      assert.equal(preview.status, 200, JSON.stringify(preview.body));
+      assert.deepEqual(preview.body, {
+        email,
+        orgName: 'Acme',
+        inviterName: 'Ada Admin',
+        roleId: 'rol_readwrite',
+        roleName: 'Read/Write User',
+        expiresAt: answer.body.expiresAt,
+        existingAccount: false,
+      });
+      const wrong = await new ApiClient(server.url).post('/v1/auth/invite-preview', {
+        inviteToken: 'x'.repeat(43),
+      });
+      assertError(wrong, 404, 'NOT_FOUND');
+      // A used invitation answers exactly like an unknown one.
+      await new ApiClient(server.url).post('/v1/auth/accept-invite', {
+        inviteToken,
+        password: PASSWORD,
+        name: 'P',
+      });
+      const used = await new ApiClient(server.url).post('/v1/auth/invite-preview', { inviteToken });
+      assert.equal(used.status, 404);
+      assert.equal(used.body.error.message, wrong.body.error.message);
+    });
+
+    test('"send a new link" gives a pending invitation a new secret and ends the old link', async () => {
+      const email = `${unique('resend')}@example.com`;
+      const first = await invite(admin, email, 'rol_readonly');
+      const before = outboxFiles(server.dataDir);
+      const resent = await admin.client.post(
+        `/v1/orgs/${admin.orgId}/invites/${first.answer.body.inviteId}/resend`,
+      );
+      assert.equal(resent.status, 200, JSON.stringify(resent.body));
+      assert.equal(resent.body.inviteId, first.answer.body.inviteId, 'the same invitation');
+      const newToken = inviteTokenOf(resent.body.inviteUrl);
+      assert.notEqual(newToken, first.inviteToken);
+      // Mailed again, with the new link.
+      const mailed = await mailedLink(server, before, email, 'accept-invite');
+      assert.equal(fragment(mailed).get('token'), newToken);
+      assertError(
+        await new ApiClient(server.url).post('/v1/auth/invite-preview', { inviteToken: first.inviteToken }),
+        404,
+        'NOT_FOUND',
+      );
+      const accepted = await new ApiClient(server.url).post('/v1/auth/accept-invite', {
+        inviteToken: newToken,
+        password: PASSWORD,
+        name: 'Re Sent',
+      });
+      assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
+      // Used: nothing to resend any more.
+      assertError(
+        await admin.client.post(`/v1/orgs/${admin.orgId}/invites/${first.answer.body.inviteId}/resend`),
+        404,
+        'NOT_FOUND',
+      );
+      const audit = await admin.client.get(`/v1/orgs/${admin.orgId}/audit?limit=100`);
+      const event = audit.body.items.find((e: { action: string }) => e.action === 'member.invite_resent');
+      assert.ok(event);
+      assert.ok(!JSON.stringify(event).includes(newToken));
+    });
+
+    test('resending needs members:write and a session', async () => {
+      const pending = await invite(admin, `${unique('pending')}@example.com`, 'rol_readonly');
+      const reader = await claimThroughInviteUrl(admin, `${unique('reader')}@example.com`, 'rol_readonly');
+      assertError(
+        await reader.client.post(`/v1/orgs/${admin.orgId}/invites/${pending.answer.body.inviteId}/resend`),
+        403,
+        'FORBIDDEN',
+      );
+      const token = (
+        await admin.client.post(`/v1/orgs/${admin.orgId}/tokens`, { name: unique('t'), access: 'full' })
+      ).body.token;
+      assertError(
+        await admin.client
+          .withToken(token)
+          .post(`/v1/orgs/${admin.orgId}/invites/${pending.answer.body.inviteId}/resend`),
+        403,
+        'SESSION_REQUIRED',
+      );
+    });
   });
 }
