@@ -14,7 +14,7 @@ import {
   withCommon,
   withPaging,
 } from './context.ts';
-import { roleNames } from './resolve.ts';
+import { resolveInvite, roleNames } from './resolve.ts';
 
 export function registerInviteCommands(program: Command): void {
   const invites = program
@@ -61,20 +61,21 @@ export function registerInviteCommands(program: Command): void {
 
   const cancel = withCommon(
     invites
-      .command('cancel <inviteId>')
+      .command('cancel <invite>')
       .alias('rm')
       .description(
         'Cancel a pending invitation; its link stops working (a signed-in person with members:write)',
       ),
   );
-  examples(cancel, ['latchkey invites cancel inv_…']);
+  examples(cancel, ['latchkey invites cancel bo@example.com', 'latchkey invites cancel inv_…']);
   cancel.action(
     run(async (inviteId: string, options: CommonOptions) => {
       const context = await connect(options);
       const org = await resolveOrg(context, options);
-      await context.client.invites.cancel(org, inviteId);
-      if (options.json) return void printJson({ id: inviteId, cancelled: true });
-      process.stdout.write(`Cancelled ${inviteId}.\n`);
+      const id = await resolveInvite(context, org, inviteId);
+      await context.client.invites.cancel(org, id);
+      if (options.json) return void printJson({ id, cancelled: true });
+      process.stdout.write(`Cancelled ${id}${id === inviteId ? '' : ` (${inviteId})`}.\n`);
     }),
   );
 }

@@ -66,6 +66,17 @@ describe('names where people think in names, and tables that fit', () => {
       assert.equal(rotated.clientId, again.clientId);
     });
 
+    test('members add takes a role by name; invites cancel takes the invited address', async () => {
+      const invited = ok(
+        await w.asSession(['members', 'add', '--email', 'cy@example.com', '--role', 'readwrite']),
+      );
+      assert.match(invited.stdout, /Invited cy@example\.com as Read\/Write User/);
+      const cancelled = ok(await w.asSession(['invites', 'cancel', 'cy@example.com']));
+      assert.match(cancelled.stdout, /^Cancelled inv_\w+ \(cy@example\.com\)\.$/m);
+      const again = failed(await w.asSession(['invites', 'cancel', 'cy@example.com']));
+      assert.match(again.stderr, /NOT_FOUND: No pending invitation named "cy@example\.com"/);
+    });
+
     test('an ambiguous name lists the candidates; an unknown one lists what there is', async () => {
       const ambiguous = failed(
         await w.asToken(['tokens', 'create', '--name', 'amb', '--full', '--resource', 'testnet-1']),

@@ -243,3 +243,15 @@ export async function userNames(context: Context, org: string): Promise<Map<stri
   const members = await listMembers(context, org);
   return new Map((members ?? []).map((m) => [m.userId, `${m.name} <${m.email}>`]));
 }
+
+/** A pending invitation by id, or by the invited e-mail address. */
+export async function resolveInvite(context: Context, org: string, ref: string): Promise<string> {
+  if (/^inv_/.test(ref)) return ref;
+  const pending = await collectAll(context.client.invites.listAll(org, { limit: 100 }));
+  return pick(
+    'pending invitation',
+    ref,
+    pending.map((i) => ({ item: i, name: i.email, label: `${i.email} (${i.id})` })),
+    { idHint: 'invitation id (inv_…)' },
+  ).id;
+}
