@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { parseRange } from './verify/cidr.ts';
+import { parseIpRange } from '@latchkey/sdk/rules';
 
 /** Everything the server reads from its environment, parsed once at boot. */
 export interface Config {
@@ -94,7 +94,7 @@ function smtpUrlOf(env: Env): string | undefined {
 function cidrList(env: Env, name: string): string[] {
   const entries = (env[name] ?? '').split(/[\s,]+/).filter((entry) => entry !== '');
   for (const entry of entries) {
-    if (parseRange(entry) === null) {
+    if (parseIpRange(entry) === null) {
       throw new ConfigError(`${name} must list addresses or CIDR ranges (203.0.113.0/24), got "${entry}"`);
     }
   }

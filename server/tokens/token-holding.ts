@@ -1,5 +1,7 @@
 // Gathers the facts the token policy decides on (what a principal holds, what a token holds) and
 // turns its decisions into answers. The decisions themselves live in token-policy.ts.
+
+import { parseIpRange } from '@latchkey/sdk/rules';
 import type { Deps } from '../context.ts';
 import type { TokenRow } from '../db/schema.ts';
 import { AppError, invalid, notFound } from '../errors.ts';
@@ -7,7 +9,6 @@ import { findMembership } from '../members/members.repository.ts';
 import type { OrgAccess } from '../orgs/access.ts';
 import { rolePermissions } from '../roles/role-permissions.ts';
 import { findCustomRole } from '../roles/roles.repository.ts';
-import { parseRange } from '../verify/cidr.ts';
 import type { Actor, Decision, Holding, IpRange, RateLimitFacts } from './token-policy.ts';
 
 /** The policy's view of the caller: a session holds its role; a token holds what verification gave it. */
@@ -57,11 +58,11 @@ export function enforce(decision: Decision, what = 'token'): void {
 /** Parses allowedIps entries; bad ones are refused naming the field. */
 export function ipRangesOf(allowedIps: readonly string[] | null, field = 'allowedIps'): IpRange[] | null {
   if (allowedIps === null) return null;
-  const bad = allowedIps.filter((ip) => parseRange(ip) === null);
+  const bad = allowedIps.filter((ip) => parseIpRange(ip) === null);
   if (bad.length > 0) {
     throw invalid(`${field} holds entries that are neither an address nor a CIDR`, { field, bad });
   }
-  return allowedIps.map((ip) => parseRange(ip) as IpRange);
+  return allowedIps.map((ip) => parseIpRange(ip) as IpRange);
 }
 
 /** A role's permissions in this org; unknown roles are bad input. */

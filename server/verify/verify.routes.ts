@@ -1,10 +1,16 @@
-import { readBearer, VERIFY_CODES } from '@latchkey/sdk/rules';
+import {
+  addressInRanges,
+  type IpRange,
+  parseIpAddress,
+  parseIpRange,
+  readBearer,
+  VERIFY_CODES,
+} from '@latchkey/sdk/rules';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { Deps } from '../context.ts';
 import { AppError, invalid } from '../errors.ts';
 import type { App } from '../http/app-type.ts';
-import { addressInRanges, type IpRange, parseAddress, parseRange } from './cidr.ts';
 import type { CredentialOutcome, VerifyOutcome, Vouched } from './verifier.ts';
 
 const PermissionList = Type.Array(Type.String({ maxLength: 100 }), { minItems: 1, maxItems: 100 });
@@ -38,7 +44,7 @@ const VerifyAnswer = Type.Union(
       token: Type.Object({
         id: Type.String(),
         orgId: Type.String(),
-        kind: Type.String(),
+        kind: Type.Union([Type.Literal('personal'), Type.Literal('application')]),
         ownerId: Type.Union([Type.String(), Type.Null()]),
         permissions: Type.Array(Type.String()),
         resourceIds: Type.Union([Type.Array(Type.String()), Type.Null()]),
@@ -98,18 +104,18 @@ export function verifyRoutes(app: App, deps: Deps): void {
   };
 
   const trustedProxies = deps.config.verifyTrustedProxies
-    .map(parseRange)
+    .map(parseIpRange)
     .filter((range): range is IpRange => range !== null);
   const fromTrustedProxy = (ip: string): boolean => {
     if (trustedProxies.length === 0) return false;
-    const address = parseAddress(ip);
+    const address = parseIpAddress(ip);
     return address !== null && addressInRanges(address, trustedProxies);
   };
   let warnedIgnored = false;
 
   /** The end client named by `ip`, once the caller is known to be trusted: a valid address, normalized. */
   const vouchedFor = (ip: string, orgId: string | null): Vouched => {
-    const address = parseAddress(ip);
+    const address = parseIpAddress(ip);
     if (address === null) {
       throw invalid('ip must be an IPv4 or IPv6 address', { field: 'ip' });
     }
