@@ -3,6 +3,7 @@
 // the Sessions page. One browser and one server for the file; the tests build on each other.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { Secret, TOTP } from 'otpauth';
 import type { Browser, Page } from 'playwright-core';
 import { ApiClient } from '../../test/helpers/client.ts';
 import { type AdminSession, setupAdmin } from '../../test/helpers/factories.ts';
@@ -29,6 +30,14 @@ if (chromiumOrSkip('accounts end to end in Chromium')) {
     assert.ok(link);
     return link;
   }
+
+  const codeOf = (secret: string, offsetSeconds = 0) =>
+    new TOTP({ secret: Secret.fromBase32(secret), period: 30 }).generate({
+      timestamp: Date.now() + offsetSeconds * 1000,
+    });
+  let memberPassword = member.password;
+  let memberSecret = '';
+  let recoveryCodes: string[] = [];
 
   async function signInInBrowser(email: string, password: string) {
     await page.goto(`${server.url}/login`);
@@ -114,6 +123,7 @@ if (chromiumOrSkip('accounts end to end in Chromium')) {
     await waitForHeading(fresh, 'Choose a new password');
     await fresh.getByText(member.email).waitFor();
     const newPassword = 'lin chose another password';
+    memberPassword = newPassword;
     await fresh.getByLabel('New password').fill(newPassword);
     await fresh.getByLabel('Repeat the password').fill(newPassword);
     await screenshots(fresh, 'reset-password', { checkOverflow: true });
@@ -127,5 +137,72 @@ if (chromiumOrSkip('accounts end to end in Chromium')) {
     // The link worked once.
     await page.goto(link);
     await page.getByText('This link is unknown, used or expired.').waitFor();
+  });
+
+  test('an org requiring two-factor stops a member without it until they enrol with the QR code', async () => {
+    // The administrator turns it on for themselves (API), then requires it of everyone.
+    const started = await admin.client.post('/v1/auth/two-factor/enrol');
+    await admin.client.post('/v1/auth/two-factor/confirm', { code: codeOf(started.body.secret) });
+    const policy = await admin.client.patch(`/v1/orgs/${admin.orgId}`, {
+      policy: { requireTwoFactor: true },
+    });
+    assert.equal(policy.status, 200, JSON.stringify(policy.body));
+
+    await page.goto(`${server.url}/orgs/${admin.orgId}/tokens`);
+    await waitForHeading(page, 'Acme requires two-factor authentication');
+    await screenshots(page, 'two-factor-required', { checkOverflow: true });
+    await page.getByRole('link', { name: 'Set up two-factor authentication' }).click();
+    await waitForHeading(page, 'Account and security');
+    await page.getByRole('button', { name: 'Set up two-factor authentication' }).click();
+    await page.getByRole('img', { name: 'QR code for your authenticator app' }).waitFor();
+    memberSecret = ((await page.getByTestId('totp-secret').textContent()) ?? '').trim();
+    assert.match(memberSecret, /^[A-Z2-7]+$/);
+    await page.getByLabel('Code from the app').fill(codeOf(memberSecret));
+    await screenshots(page, 'two-factor-enrol', { checkOverflow: true });
+    await page.getByRole('button', { name: 'Turn on' }).click();
+    const list = page.getByRole('list', { name: 'Recovery codes' });
+    await list.waitFor();
+    recoveryCodes = (await list.getByRole('listitem').allTextContents()).map((c) => c.trim());
+    assert.equal(recoveryCodes.length, 10);
+    await screenshots(page, 'two-factor-recovery-codes', { checkOverflow: true });
+    await page.getByRole('button', { name: 'I saved them' }).click();
+    await page.getByText('recovery codes left', { exact: false }).waitFor();
+    await page.goto(`${server.url}/orgs/${admin.orgId}/tokens`);
+    await waitForHeading(page, 'Tokens');
+  });
+
+  test('sign-in asks for a code: a generated code works, a recovery code works once', async () => {
+    const passwordStep = async () => {
+      await page.context().clearCookies();
+      await page.goto(`${server.url}/login`);
+      await page.getByLabel('E-mail').fill(member.email);
+      await page.getByLabel('Password').fill(memberPassword);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await waitForHeading(page, 'Two-factor authentication');
+    };
+    await passwordStep();
+    // The enrolment used the current 30-second step; the app's next code signs in.
+    await page.getByLabel('Authentication code').fill(codeOf(memberSecret, 30));
+    await screenshots(page, 'two-factor-sign-in', { checkOverflow: true });
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await waitForHeading(page, 'Tokens').catch(async (error) => {
+      throw new Error(`${error.message}\n${await page.locator('main').innerText()}`);
+    });
+
+    await passwordStep();
+    await page.getByLabel('Authentication code').fill(recoveryCodes[0] ?? '');
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await waitForHeading(page, 'Tokens');
+
+    await passwordStep();
+    await page.getByLabel('Authentication code').fill(recoveryCodes[0] ?? '');
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: /wrong or already used/i })
+      .waitFor()
+      .catch(async (error) => {
+        throw new Error(`${error.message}\n${await page.locator('main').innerText()}`);
+      });
   });
 }

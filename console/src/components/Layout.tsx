@@ -189,12 +189,29 @@ export function Layout({
           </ul>
         </nav>
         <main id="main" className="main" tabIndex={-1}>
-          <PageFor page={page} item={item} />
+          {needsSecondFactor(session, org) && page !== 'account' ? (
+            <div className="card">
+              <h1>{org.name} requires two-factor authentication</h1>
+              <p>Set it up on your account page; the organization opens as soon as it is on.</p>
+              <Link className="button button-primary" href={orgPath(org.id, 'account')}>
+                Set up two-factor authentication
+              </Link>
+            </div>
+          ) : (
+            <PageFor page={page} item={item} />
+          )}
         </main>
       </div>
       <NewOrgDialog open={newOrgOpen} onOpenChange={setNewOrgOpen} />
     </OrgContext.Provider>
   );
+}
+
+/** The org's policy requires a second factor the signed-in person does not have yet: they may only enrol. */
+function needsSecondFactor(session: Session, org: SessionOrg): boolean {
+  // The session's orgs carry their policy (server/orgs/orgs.service.ts orgView); the SDK type leaves it out.
+  const { policy } = org as SessionOrg & { policy?: { requireTwoFactor?: boolean } };
+  return policy?.requireTwoFactor === true && session.user.twoFactorEnabled !== true;
 }
 
 function PageFor({ page, item }: { page: string; item: string | undefined }) {

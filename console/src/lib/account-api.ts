@@ -107,3 +107,33 @@ export function describeDevice(userAgent: string | null): string {
   if (browser === null) return userAgent.slice(0, 60);
   return system ? `${browser} on ${system}` : browser;
 }
+
+export interface TwoFactorStatus {
+  enabled: boolean;
+  enabledAt: string | null;
+  recoveryCodesLeft: number;
+}
+
+export interface TwoFactorChallenge {
+  twoFactorRequired: true;
+  challenge: string;
+  expiresAt: string;
+}
+
+export const twoFactorApi = {
+  status: () => request<TwoFactorStatus>('GET', '/v1/auth/two-factor'),
+  enrol: () =>
+    request<{ otpauthUrl: string; secret: string; qrSvg: string }>('POST', '/v1/auth/two-factor/enrol'),
+  confirm: (code: string) =>
+    request<{ recoveryCodes: string[] }>('POST', '/v1/auth/two-factor/confirm', { code }),
+  disable: (body: { password: string; code: string }) =>
+    request<null>('POST', '/v1/auth/two-factor/disable', body),
+  /** The password step: a session, or a challenge when the account has a second factor. */
+  login: (body: { email: string; password: string }) =>
+    request<TwoFactorChallenge | { user: unknown }>('POST', '/v1/auth/login', body),
+  secondStep: (body: { challenge: string; code: string }) =>
+    request<unknown>('POST', '/v1/auth/login/two-factor', body),
+};
+
+export const isChallenge = (answer: unknown): answer is TwoFactorChallenge =>
+  typeof answer === 'object' && answer !== null && 'twoFactorRequired' in answer;

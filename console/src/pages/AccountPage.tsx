@@ -5,6 +5,7 @@ import { EmptyState, ErrorMessage, Loading, PageHeader, Time } from '../componen
 import { accountApi, describeDevice } from '../lib/account-api';
 import { navigate } from '../lib/router';
 import { sessionKey, useOrg } from '../lib/session';
+import { TwoFactorSection } from './TwoFactorSection';
 
 /** The signed-in person's own account: address, invitations, password, second factor, sessions. */
 export function AccountPage() {
@@ -16,6 +17,7 @@ export function AccountPage() {
       <EmailSection />
       <InvitationsSection />
       <PasswordSection />
+      <TwoFactorSection />
       <SessionsSection />
     </>
   );

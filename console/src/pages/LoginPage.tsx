@@ -1,7 +1,9 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { ErrorMessage } from '../components/ui';
-import { api } from '../lib/api';
+import { isChallenge, type TwoFactorChallenge, twoFactorApi } from '../lib/account-api';
+import { ApiError } from '../lib/api';
 import { Link, navigate, useLocation } from '../lib/router';
 import { sessionKey } from '../lib/session';
 
@@ -23,13 +25,21 @@ export function LoginPage() {
     defaultValues: { email: '', password: '' },
   });
   const { errors } = formState;
+  const [challenge, setChallenge] = useState<TwoFactorChallenge | null>(null);
+  const signedIn = async () => {
+    await queryClient.invalidateQueries({ queryKey: sessionKey });
+    navigate(safeNext(search.get('next')), { replace: true });
+  };
   const login = useMutation({
-    mutationFn: api.login,
-    onSuccess: async () => {
-      await queryClient.invalidateQueries({ queryKey: sessionKey });
-      navigate(safeNext(search.get('next')), { replace: true });
+    mutationFn: twoFactorApi.login,
+    onSuccess: async (answer) => {
+      // With a second factor the password step answers a challenge, and the code step signs in.
+      if (isChallenge(answer)) setChallenge(answer);
+      else await signedIn();
     },
   });
+  if (challenge)
+    return <SecondStep challenge={challenge} onSignedIn={signedIn} onRestart={() => setChallenge(null)} />;
 
   return (
     <main className="center-page">
@@ -67,6 +77,62 @@ export function LoginPage() {
         <p className="auth-links">
           <Link href="/forgot-password">Forgot password?</Link>
         </p>
+      </form>
+    </main>
+  );
+}
+
+function SecondStep({
+  challenge,
+  onSignedIn,
+  onRestart,
+}: {
+  challenge: TwoFactorChallenge;
+  onSignedIn: () => Promise<void>;
+  onRestart: () => void;
+}) {
+  const { register, handleSubmit, formState } = useForm<{ code: string }>({ defaultValues: { code: '' } });
+  const verify = useMutation({
+    mutationFn: (code: string) => twoFactorApi.secondStep({ challenge: challenge.challenge, code }),
+    onSuccess: onSignedIn,
+  });
+  const expired =
+    verify.error instanceof ApiError &&
+    (verify.error.details as { reason?: string } | null)?.reason === 'CHALLENGE_EXPIRED';
+  return (
+    <main className="center-page">
+      <form
+        className="card auth-card"
+        onSubmit={handleSubmit((values) => verify.mutate(values.code))}
+        noValidate
+      >
+        <div className="brand brand-large" aria-hidden="true">
+          <span className="brand-mark">L</span> Latchkey
+        </div>
+        <h1>Two-factor authentication</h1>
+        <p className="muted">
+          Type the 6-digit code of your authenticator app, or one of your recovery codes.
+        </p>
+        <div className="field">
+          <label htmlFor="login-code">Authentication code</label>
+          <input
+            id="login-code"
+            autoComplete="one-time-code"
+            aria-invalid={formState.errors.code ? true : undefined}
+            {...register('code', { required: 'Type a code.' })}
+          />
+          {formState.errors.code && <p className="field-error">{formState.errors.code.message}</p>}
+        </div>
+        <ErrorMessage error={verify.error} />
+        {expired ? (
+          <button type="button" className="button button-primary button-block" onClick={onRestart}>
+            Enter the password again
+          </button>
+        ) : (
+          <button type="submit" className="button button-primary button-block" disabled={verify.isPending}>
+            {verify.isPending ? 'Checking…' : 'Verify'}
+          </button>
+        )}
       </form>
     </main>
   );
