@@ -39,7 +39,10 @@ import { outboxRoutes } from './mail/outbox.routes.ts';
 import { deleteLapsedInvites } from './members/members.repository.ts';
 import { membersRoutes } from './members/members.routes.ts';
 import { orgsRoutes } from './orgs/orgs.routes.ts';
+import { insightsRoutes } from './insights/insights.routes.ts';
+import { startInsightDigests } from './jobs/insights-digest.ts';
 import { resourcesRoutes } from './resources/resources.routes.ts';
+import { dropExpiredCiphertexts } from './reveal-links/reveal-links.repository.ts';
 import { revealLinksRoutes } from './reveal-links/reveal-links.routes.ts';
 import { rolesRoutes } from './roles/roles.routes.ts';
 import { loadServerSecret } from './secret.ts';
@@ -314,6 +317,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   tokensRoutes(app, deps);
   tokenInsightsRoutes(app, deps);
   revealLinksRoutes(app, deps);
+  insightsRoutes(app, deps);
   auditRoutes(app, deps);
   verifyRoutes(app, deps);
   leaksRoutes(app, deps);
@@ -335,12 +339,18 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   usage.start();
   // Started once the server listens, so mail links can use the bound address.
   app.addHook('onListen', async () => deps.jobs.start());
+  // The weekly insights digest (issue 17), scanned as often as the notices.
+  app.addHook('onListen', async () => {
+    deps.closing.add(startInsightDigests(deps, config.noticeScanIntervalMs));
+  });
   const cleanup = setInterval(() => {
     const now = Date.now();
     Promise.all([
       deleteLapsedSessions(database.db, now, now - config.sessionIdleMs),
       deleteLapsedInvites(database.db, now - 30 * 86_400_000),
       deleteLapsedSecrets(database.db, now),
+      // An expired one-time link keeps its record, not its ciphertext.
+      dropExpiredCiphertexts(database.db, now),
       // Kept a day past expiry: the per-hour mail limits count them.
       deleteLapsedAccountLinks(database.db, now - 86_400_000),
       database.pool ? deleteLapsedRateCounters(database.db, now - 86_400_000) : undefined,

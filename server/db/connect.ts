@@ -10,6 +10,7 @@ import * as notifications from './migrations/2026-12-01-notifications.ts';
 import * as tokenUsageDaily from './migrations/2026-12-05-token-usage-daily.ts';
 import * as userAccounts from './migrations/2026-12-05-user-accounts.ts';
 import * as tokenHygiene from './migrations/2026-12-05T18-token-hygiene.ts';
+import * as insightSettings from './migrations/2026-12-05T19-insight-settings.ts';
 import type { Database } from './schema.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -69,6 +70,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-05-token-usage-daily': tokenUsageDaily,
   '2026-12-05-user-accounts': userAccounts,
   '2026-12-05T18-token-hygiene': tokenHygiene,
+  '2026-12-05T19-insight-settings': insightSettings,
 };
 
 export const migrationNames: readonly string[] = Object.keys(migrations);

@@ -176,6 +176,16 @@ export interface TokenUsageDailyTable {
   resourcesUsed: ColumnType<Json | null, Json | null | undefined, Json | null>;
 }
 
+/** An org's settings of the token insights (server/insights). */
+export interface InsightSettingsTable {
+  orgId: string;
+  /** 1: a weekly digest of the insights is mailed to the org's administrators (opt-in). */
+  weeklyDigest: number;
+  /** Tokens older than this are reported as past their age. */
+  maxAgeDays: number;
+  updatedAt: Millis;
+}
+
 /** A one-time reveal link: the value's ciphertext under a key only the link's fragment holds. */
 export interface RevealLinksTable {
   id: string;
@@ -251,6 +261,7 @@ export interface Database {
   accountLinks: AccountLinksTable;
   recoveryCodes: RecoveryCodesTable;
   revealLinks: RevealLinksTable;
+  insightSettings: InsightSettingsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -9,6 +9,7 @@ export type MailKind =
   | 'invite'
   | 'token.expiring'
   | 'token.unused'
+  | 'insights.digest'
   | 'token.leaked'
   | 'webhook.disabled'
   | 'account.password_reset'

@@ -1,5 +1,7 @@
+import type { PermissionQuery } from '@latchkey/sdk/rules';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
+import { type Exercised, mergeExercised } from '../insights/insights.repository.ts';
 import {
   addDailyUsage,
   type DailyUsage,
@@ -24,6 +26,14 @@ interface PendingUsage {
 /** Days since 1970-01-01 in UTC. */
 export const utcDay = (at: number): number => Math.floor(at / DAY_MS);
 
+/** Recorded when a successful verification named no permission (or no resource): its use cannot be told. */
+export const UNSPECIFIED = '*';
+
+interface DayExercise {
+  permissions: Set<string>;
+  resources: Set<string>;
+}
+
 /**
  * Collects lastUsedAt/lastUsedIp/useCount, and valid and refused verifications per token and UTC day, in
  * memory and writes them in one transaction per interval, so a verification never waits on a database
@@ -34,6 +44,11 @@ export class UsageRecorder {
   /** Per UTC day, per token: no string is built per verification. */
   private daily = new Map<number, Map<string, DailyUsage>>();
   private prunedDay = -1;
+  /** Per UTC day, per token: the permissions and resources valid verifications exercised (issue 17). */
+  private exercised = new Map<number, Map<string, DayExercise>>();
+  /** What this process has written of today's exercise: a repeated question is not written again. */
+  private written = new Map<string, DayExercise>();
+  private writtenDay = -1;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -68,6 +83,92 @@ export class UsageRecorder {
     entry.dayCount++;
   }
 
+  /**
+   * What a valid verification exercised: the permissions its question needed of those the token holds (for
+   * `any`, each held one it named), and its resource. Without a permission or a resource, {@link UNSPECIFIED}.
+   */
+  exercise(
+    tokenId: string,
+    held: ReadonlySet<string>,
+    permission: PermissionQuery | undefined,
+    resource: string | undefined,
+    at: number,
+  ): void {
+    const day = utcDay(at);
+    let perToken = this.exercised.get(day);
+    if (perToken === undefined) {
+      perToken = new Map();
+      this.exercised.set(day, perToken);
+    }
+    let entry = perToken.get(tokenId);
+    if (entry === undefined) {
+      entry = { permissions: new Set(), resources: new Set() };
+      perToken.set(tokenId, entry);
+    }
+    if (permission === undefined) entry.permissions.add(UNSPECIFIED);
+    else if (typeof permission === 'string') entry.permissions.add(permission);
+    else if ('all' in permission) for (const p of permission.all) entry.permissions.add(p);
+    else for (const p of permission.any) if (held.has(p)) entry.permissions.add(p);
+    entry.resources.add(resource ?? UNSPECIFIED);
+  }
+
+  /** The exercise not yet written by this process, taken out of memory for a flush. */
+  private takeExercised(today: number): Exercised[] {
+    const taken = this.exercised;
+    this.exercised = new Map();
+    if (this.writtenDay !== today) {
+      this.written = new Map();
+      this.writtenDay = today;
+    }
+    const out: Exercised[] = [];
+    for (const [day, perToken] of taken) {
+      for (const [tokenId, entry] of perToken) {
+        const known = day === today ? this.written.get(tokenId) : undefined;
+        if (
+          known !== undefined &&
+          [...entry.permissions].every((p) => known.permissions.has(p)) &&
+          [...entry.resources].every((r) => known.resources.has(r))
+        ) {
+          continue;
+        }
+        out.push({ tokenId, day, permissions: entry.permissions, resources: entry.resources });
+      }
+    }
+    return out;
+  }
+
+  /** After a committed flush: remembered, so a repeated question is not written again today. */
+  private rememberWritten(entries: readonly Exercised[], today: number): void {
+    for (const e of entries) {
+      if (e.day !== today) continue;
+      let known = this.written.get(e.tokenId);
+      if (known === undefined) {
+        known = { permissions: new Set(), resources: new Set() };
+        this.written.set(e.tokenId, known);
+      }
+      for (const p of e.permissions) known.permissions.add(p);
+      for (const r of e.resources) known.resources.add(r);
+    }
+  }
+
+  /** A flush failed: its exercise goes back to memory for the next attempt. */
+  private restoreExercised(entries: readonly Exercised[]): void {
+    for (const e of entries) {
+      let perToken = this.exercised.get(e.day);
+      if (perToken === undefined) {
+        perToken = new Map();
+        this.exercised.set(e.day, perToken);
+      }
+      let entry = perToken.get(e.tokenId);
+      if (entry === undefined) {
+        entry = { permissions: new Set(), resources: new Set() };
+        perToken.set(e.tokenId, entry);
+      }
+      for (const p of e.permissions) entry.permissions.add(p);
+      for (const r of e.resources) entry.resources.add(r);
+    }
+  }
+
   /** A verification of a known token that was refused (expired, revoked, forbidden, rate limited, …). */
   refuse(tokenId: string, at: number): void {
     this.dayOf(this.daily, tokenId, utcDay(at)).refused++;
@@ -99,7 +200,7 @@ export class UsageRecorder {
   }
 
   private async writeBatch(): Promise<void> {
-    if (this.pending.size === 0 && this.daily.size === 0) return;
+    if (this.pending.size === 0 && this.daily.size === 0 && this.exercised.size === 0) return;
     const batch = this.pending;
     const daily = this.daily;
     this.pending = new Map();
@@ -109,6 +210,7 @@ export class UsageRecorder {
       usage.dayCount = 0;
     }
     const today = utcDay(Date.now());
+    const exercised = this.takeExercised(today);
     try {
       await this.db.transaction().execute(async (trx) => {
         const usages = [...batch].map(([tokenId, { count, lastUsedAt, lastUsedIp }]) => ({
@@ -123,9 +225,12 @@ export class UsageRecorder {
         const days = [...daily.values()].flatMap((perToken) => [...perToken.values()]);
         for (let i = 0; i < days.length; i += BATCH_ROWS)
           await addDailyUsage(trx, days.slice(i, i + BATCH_ROWS));
+        // After the day rows' upsert, which holds their locks (server/insights/insights.repository.ts).
+        if (exercised.length > 0) await mergeExercised(trx, exercised);
         if (this.prunedDay !== today) await deleteDailyUsageBefore(trx, today - USAGE_RETENTION_DAYS);
       });
       this.prunedDay = today;
+      this.rememberWritten(exercised, today);
     } catch (error) {
       // Keep the counts for the next attempt rather than losing acknowledged uses.
       for (const [tokenId, usage] of batch) {
@@ -140,6 +245,7 @@ export class UsageRecorder {
           newer.refused += counts.refused;
         }
       }
+      this.restoreExercised(exercised);
       this.onError(error);
     }
   }

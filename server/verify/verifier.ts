@@ -487,6 +487,7 @@ export class Verifier {
     // The first use of a rotation's new value "until used" is answered after the old values stopped.
     if (token.endsGraceOnUse && io === undefined) return undefined;
     this.options.usage.record(token.id, clientIp, now);
+    this.options.usage.exercise(token.id, token.permissions, input.permission, input.resource, now);
     return { valid: true, token, body: token.validBody };
   }
 
