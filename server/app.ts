@@ -30,6 +30,7 @@ import { healthRoutes } from './health/health.routes.ts';
 import { createMetrics } from './health/metrics.ts';
 import type { App } from './http/app-type.ts';
 import { frameworkErrors, installErrorHandling } from './http/error-handler.ts';
+import { openapiOptions } from './http/openapi.ts';
 import { ErrorEnvelope } from './http/schemas.ts';
 import { sealer } from './jobs/seal.ts';
 import { JobWorker } from './jobs/worker.ts';
@@ -288,23 +289,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     hsts: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
   });
   await app.register(fastifyRateLimit, { global: false });
-  await app.register(fastifySwagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Latchkey API',
-        version: '1',
-        description: 'Access tokens: create, list, rotate, revoke and verify. See docs/api.md.',
-      },
-      components: {
-        securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer' },
-          session: { type: 'apiKey', in: 'cookie', name: 'lk_session' },
-        },
-      },
-      security: [{ bearer: [] }, { session: [] }],
-    },
-  });
+  await app.register(fastifySwagger, openapiOptions(() => deps.publicUrl()));
   app.addSchema(ErrorEnvelope);
 
   authRoutes(app, deps);

@@ -1,9 +1,10 @@
 import { Type } from 'typebox';
 import { requestInfo, signedIn } from '../auth/auth.routes.ts';
+import { SessionSchema as SignedInSchema } from '../auth/auth.schema.ts';
 import type { Deps } from '../context.ts';
 import type { App } from '../http/app-type.ts';
 import { clearSessionCookie, orgRequest, requestContext } from '../http/request-context.ts';
-import { Email, errorResponses, Id, noContent, Password } from '../http/schemas.ts';
+import { Email, errorResponses, Id, noContent, Password, readErrors, refusals } from '../http/schemas.ts';
 import { acceptMyInvitation, declineMyInvitation, myInvitations } from '../members/invitations.service.ts';
 import { resendInvite } from '../members/members.service.ts';
 import { requireSession } from '../orgs/access.ts';
@@ -40,6 +41,8 @@ export function accountsRoutes(app: App, deps: Deps): void {
       config: limited,
       schema: {
         tags,
+        operationId: 'requestPasswordReset',
+        security: [],
         summary:
           'Mail a one-time reset link (30 minutes) to an address; the same answer whether or not it has an account',
         body: Type.Object({ email: Email }, { additionalProperties: false }),
@@ -60,6 +63,8 @@ export function accountsRoutes(app: App, deps: Deps): void {
       config: limited,
       schema: {
         tags,
+        operationId: 'inspectPasswordReset',
+        security: [],
         summary: 'Whose reset link this is (404 for unknown, used or expired links)',
         body: Type.Object({ token: LinkSecret }, { additionalProperties: false }),
         response: { 200: Type.Object({ email: Type.String() }), ...errorResponses },
@@ -77,6 +82,8 @@ export function accountsRoutes(app: App, deps: Deps): void {
       config: limited,
       schema: {
         tags,
+        operationId: 'completePasswordReset',
+        security: [],
         summary: 'Set a new password with a reset link; every session of the account ends',
         body: Type.Object({ token: LinkSecret, password: Password }, { additionalProperties: false }),
         response: { ...noContent, ...errorResponses },
@@ -95,6 +102,7 @@ export function accountsRoutes(app: App, deps: Deps): void {
       config: limited,
       schema: {
         tags,
+        operationId: 'changePassword',
         summary: 'Change your password (the current one is needed); your other sessions end',
         body: Type.Object(
           { currentPassword: Type.String({ maxLength: 200 }), newPassword: Password },
@@ -116,6 +124,7 @@ export function accountsRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'requestEmailVerification',
         summary: 'Mail yourself a link that confirms your address (three an hour)',
         response: {
           200: Type.Object({
@@ -143,6 +152,8 @@ export function accountsRoutes(app: App, deps: Deps): void {
       config: limited,
       schema: {
         tags,
+        operationId: 'verifyEmail',
+        security: [],
         summary: 'Open a verification link: the address it was mailed to is confirmed',
         body: Type.Object({ token: LinkSecret }, { additionalProperties: false }),
         response: {
@@ -172,8 +183,9 @@ export function accountsRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'listSessions',
         summary: 'Your active console sessions: browser, address, last seen',
-        response: { 200: Type.Object({ items: Type.Array(SessionSchema) }), ...errorResponses },
+        response: { 200: Type.Object({ items: Type.Array(SessionSchema) }), ...readErrors },
       },
     },
     async (request, reply) => {
@@ -189,6 +201,7 @@ export function accountsRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'endSession',
         summary: 'End one of your sessions (ending the current one signs you out)',
         params: Type.Object({ session: Type.String({ pattern: '^ses_[A-Za-z0-9_-]{1,40}$' }) }),
         response: { ...noContent, ...errorResponses },
@@ -213,6 +226,7 @@ export function accountsRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'endOtherSessions',
         summary: 'End every session of yours but this one',
         response: { 200: Type.Object({ ended: Type.Integer() }), ...errorResponses },
       },
@@ -240,10 +254,11 @@ export function accountsRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'listMyInvitations',
         summary: 'Pending invitations addressed to you (none until your address is confirmed)',
         response: {
           200: Type.Object({ items: Type.Array(MyInvitation), emailVerified: Type.Boolean() }),
-          ...errorResponses,
+          ...readErrors,
         },
       },
     },
@@ -262,6 +277,7 @@ export function accountsRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'acceptInvitation',
         summary: 'Join the org of an invitation addressed to you (your address must be confirmed)',
         params: InvitationParams,
         response: { ...noContent, ...errorResponses },
@@ -280,6 +296,7 @@ export function accountsRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'declineInvitation',
         summary: 'Decline an invitation addressed to you; its link stops working',
         params: InvitationParams,
         response: { ...noContent, ...errorResponses },
@@ -298,6 +315,7 @@ export function accountsRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags: ['members'],
+        operationId: 'resendInvite',
         summary: 'Send a new link for a pending invitation; the old link stops working',
         params: Type.Object({ org: Id('org'), inv: Id('inv') }),
         response: { 200: Type.Unknown(), ...errorResponses },
@@ -310,19 +328,22 @@ export function accountsRoutes(app: App, deps: Deps): void {
       return answer;
     },
   );
+
   app.post(
     '/v1/auth/login/two-factor',
     {
       config: limited,
       schema: {
         tags,
+        operationId: 'loginTwoFactor',
+        security: [],
         summary:
           'The second step of a sign-in: the challenge from /v1/auth/login and a code of the authenticator app (or a recovery code)',
         body: Type.Object(
           { challenge: LinkSecret, code: Type.String({ minLength: 1, maxLength: 20 }) },
           { additionalProperties: false },
         ),
-        response: errorResponses,
+        response: { 200: SignedInSchema, 400: refusals[400], 401: refusals[401], 429: refusals[429] },
       },
     },
     async (request, reply) =>
@@ -334,6 +355,7 @@ export function accountsRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'getTwoFactor',
         summary: 'Whether your second factor is on, and how many recovery codes are left',
         response: {
           200: Type.Object({
@@ -341,7 +363,7 @@ export function accountsRoutes(app: App, deps: Deps): void {
             enabledAt: Type.Union([Type.String(), Type.Null()]),
             recoveryCodesLeft: Type.Integer(),
           }),
-          ...errorResponses,
+          ...readErrors,
         },
       },
     },
@@ -357,6 +379,7 @@ export function accountsRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'enrolTwoFactor',
         summary:
           'Start setting up an authenticator app: a new secret as a QR code and text (not in force until confirmed)',
         response: {
@@ -379,6 +402,7 @@ export function accountsRoutes(app: App, deps: Deps): void {
       config: limited,
       schema: {
         tags,
+        operationId: 'confirmTwoFactor',
         summary:
           'Confirm the enrolment with a code of the app; answers ten one-time recovery codes, shown once',
         body: Type.Object(
@@ -402,6 +426,7 @@ export function accountsRoutes(app: App, deps: Deps): void {
       config: limited,
       schema: {
         tags,
+        operationId: 'disableTwoFactor',
         summary: 'Turn the second factor off: needs your password and a code (or a recovery code)',
         body: Type.Object(
           { password: Type.String({ maxLength: 200 }), code: Type.String({ minLength: 1, maxLength: 20 }) },

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { Deps } from '../context.ts';
 import type { App } from '../http/app-type.ts';
 import { orgRequest } from '../http/request-context.ts';
-import { errorResponses, Id, OrgParams, Page, PageQuery } from '../http/schemas.ts';
+import { Id, OrgParams, Page, PageQuery, readErrors } from '../http/schemas.ts';
 import { listAudit } from './audit.service.ts';
 
 const AuditEventSchema = Type.Object(
@@ -28,6 +28,7 @@ export function auditRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags: ['audit'],
+        operationId: 'listAuditEvents',
         summary: 'Audit events, newest first',
         params: OrgParams,
         querystring: Type.Object(
@@ -38,7 +39,7 @@ export function auditRoutes(app: App, deps: Deps): void {
           },
           { additionalProperties: false },
         ),
-        response: { 200: Page(Type.Ref('AuditEvent')), ...errorResponses },
+        response: { 200: Page(Type.Ref('AuditEvent')), ...readErrors },
       },
     },
     async (request) => {

@@ -11,8 +11,9 @@ import {
   sessionCookieName,
   setSessionCookie,
 } from '../http/request-context.ts';
-import { created, Email, errorResponses, Name, noContent, Password } from '../http/schemas.ts';
+import { Email, errorResponses, Name, noContent, Password, refusals, urlRefusals } from '../http/schemas.ts';
 import { invitePreview } from '../members/invitations.service.ts';
+import { SessionSchema } from './auth.schema.ts';
 import {
   acceptInvite,
   checkPassword,
@@ -61,8 +62,10 @@ export function authRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'getSetupStatus',
+        security: [],
         summary: 'Whether the first-run setup is still open',
-        response: { 200: Type.Object({ needed: Type.Boolean() }) },
+        response: { 200: Type.Object({ needed: Type.Boolean() }), ...urlRefusals },
       },
     },
     async () => ({ needed: await setupNeeded(deps) }),
@@ -74,12 +77,14 @@ export function authRoutes(app: App, deps: Deps): void {
       config: loginLimit,
       schema: {
         tags,
+        operationId: 'setup',
+        security: [],
         summary: 'Create the first user and their organization; only while no user exists',
         body: Type.Object(
           { email: Email, password: Password, name: Name, orgName: Name },
           { additionalProperties: false },
         ),
-        response: { ...created, ...errorResponses },
+        response: { 201: SessionSchema, 400: refusals[400], 409: refusals[409], 429: refusals[429] },
       },
     },
     async (request, reply) => {
@@ -94,12 +99,29 @@ export function authRoutes(app: App, deps: Deps): void {
       config: loginLimit,
       schema: {
         tags,
+        operationId: 'login',
+        security: [],
         summary: 'Sign in; sets the session cookie',
         body: Type.Object(
           { email: Type.String({ maxLength: 254 }), password: Type.String({ maxLength: 200 }) },
           { additionalProperties: false },
         ),
-        response: errorResponses,
+        response: {
+          200: Type.Union([
+            SessionSchema,
+            Type.Object(
+              {
+                twoFactorRequired: Type.Literal(true),
+                challenge: Type.String({ description: 'for POST /v1/auth/login/two-factor, with the code' }),
+                expiresAt: Type.String({ format: 'date-time' }),
+              },
+              { title: 'TwoFactorChallenge' },
+            ),
+          ]),
+          400: refusals[400],
+          401: refusals[401],
+          429: refusals[429],
+        },
       },
     },
     async (request, reply) => {
@@ -126,6 +148,7 @@ export function authRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'logout',
         summary: 'End the session on the server and clear the cookie',
         response: { ...noContent, ...errorResponses },
       },
@@ -143,8 +166,9 @@ export function authRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'getSession',
         summary: 'The signed-in user, their orgs and the CSRF token',
-        response: errorResponses,
+        response: { 200: SessionSchema, 401: refusals[401], 429: refusals[429] },
       },
     },
     async (request, reply) => {
@@ -160,6 +184,8 @@ export function authRoutes(app: App, deps: Deps): void {
       config: loginLimit,
       schema: {
         tags,
+        operationId: 'acceptInvite',
+        security: [{}, { bearer: [] }, { session: [] }],
         summary:
           'Accept an invitation by its link: a new account sets a password and name; an existing one must be signed in',
         body: Type.Object(
@@ -176,7 +202,7 @@ export function authRoutes(app: App, deps: Deps): void {
           },
           { additionalProperties: false },
         ),
-        response: errorResponses,
+        response: { 200: SessionSchema, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -194,6 +220,8 @@ export function authRoutes(app: App, deps: Deps): void {
       config: loginLimit,
       schema: {
         tags,
+        operationId: 'previewInvite',
+        security: [],
         summary:
           'What an invitation link is for: the org, who invited, the address; the same 404 for any wrong secret',
         body: Type.Object(

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import type { Deps } from '../context.ts';
 import type { App } from '../http/app-type.ts';
+import { urlRefusals } from '../http/schemas.ts';
 
 export function catalogRoutes(app: App, deps: Deps): void {
   const body = {
@@ -13,6 +14,8 @@ export function catalogRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags: ['catalog'],
+        operationId: 'getCatalog',
+        security: [],
         summary: 'The permission catalog and the built-in roles',
         response: {
           200: Type.Object({
@@ -34,6 +37,7 @@ export function catalogRoutes(app: App, deps: Deps): void {
               }),
             ),
           }),
+          ...urlRefusals,
         },
       },
     },

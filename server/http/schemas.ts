@@ -12,18 +12,46 @@ export const ErrorEnvelope = Type.Object(
   { $id: 'ErrorEnvelope' },
 );
 
-/** Answers without a body, and answers whose shape the route's summary describes. */
-export const noContent = { 204: Type.Null({ description: 'done; no body' }) };
-export const created = { 201: Type.Unknown({ description: 'created' }) };
+/** Answers without a body. */
+export const noContent = { 204: Type.Null({ description: 'Done; no body' }) };
 
-/** The error answers every route may give, for the OpenAPI document. */
+const refusal = (description: string) => Type.Ref('ErrorEnvelope', { description });
+
+/** Each refusal the API gives, with the codes behind it (docs/api.md); routes list those they can give. */
+export const refusals = {
+  400: refusal('VALIDATION_FAILED: the request is not valid; details.fields names each refused field'),
+  401: refusal('UNAUTHENTICATED: no valid session or token (WWW-Authenticate: Bearer)'),
+  403: refusal('FORBIDDEN or SESSION_REQUIRED: the caller may not do this'),
+  404: refusal('NOT_FOUND: no such object in this organization (or not yours to see)'),
+  409: refusal('CONFLICT: the change clashes with the current state (a duplicate name, an object in use)'),
+  429: refusal('RATE_LIMITED: too many attempts; Retry-After says when to come back'),
+};
+
+/**
+ * What an operation with no refusal of its own can still be answered: a malformed URL is a 400 before any
+ * route runs, and another method on its path a 405 (server/http/manners.ts).
+ */
+export const urlRefusals = {
+  '4XX': refusal('VALIDATION_FAILED for a malformed URL, METHOD_NOT_ALLOWED for another method'),
+};
+
+/** The refusals of an operation that changes something for a signed-in caller or a token. */
 export const errorResponses = {
-  400: Type.Ref('ErrorEnvelope'),
-  401: Type.Ref('ErrorEnvelope'),
-  403: Type.Ref('ErrorEnvelope'),
-  404: Type.Ref('ErrorEnvelope'),
-  409: Type.Ref('ErrorEnvelope'),
-  429: Type.Ref('ErrorEnvelope'),
+  400: refusals[400],
+  401: refusals[401],
+  403: refusals[403],
+  404: refusals[404],
+  409: refusals[409],
+  429: refusals[429],
+};
+
+/** The refusals of an operation that only reads (nothing to clash with). */
+export const readErrors = {
+  400: refusals[400],
+  401: refusals[401],
+  403: refusals[403],
+  404: refusals[404],
+  429: refusals[429],
 };
 
 export const Id = (prefix: string) =>

@@ -119,6 +119,8 @@ export function leaksRoutes(app: App, deps: Deps): void {
       {
         schema: {
           tags: ['leaks'],
+          operationId: 'reportLeaks',
+          security: [{}, { bearer: [] }, { session: [] }],
           summary:
             'Report leaked token values; each live one is revoked (reason "leaked") and its owner e-mailed. ' +
             'Signed (GitHub secret-scanning headers) or sent with a session or token.',

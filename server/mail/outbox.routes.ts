@@ -5,7 +5,7 @@ import { Type } from 'typebox';
 import type { Deps } from '../context.ts';
 import type { App } from '../http/app-type.ts';
 import { requestContext } from '../http/request-context.ts';
-import { errorResponses, PageQuery } from '../http/schemas.ts';
+import { PageQuery, readErrors } from '../http/schemas.ts';
 import { requireSession } from '../orgs/access.ts';
 import { orgsOfUser } from '../orgs/orgs.repository.ts';
 
@@ -36,6 +36,7 @@ export function outboxRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags: ['mail'],
+        operationId: 'listOutbox',
         summary: 'Mails in the outbox (without SMTP): your own, and those about orgs you administer',
         querystring: Type.Object(PageQuery, { additionalProperties: false }),
         response: {
@@ -44,7 +45,7 @@ export function outboxRoutes(app: App, deps: Deps): void {
             nextCursor: Type.Union([Type.String(), Type.Null()]),
             transport: Type.String({ description: 'outbox, or smtp (then the list is empty)' }),
           }),
-          ...errorResponses,
+          ...readErrors,
         },
       },
     },

@@ -3,7 +3,6 @@ import type { Deps } from '../context.ts';
 import type { App } from '../http/app-type.ts';
 import { orgRequest } from '../http/request-context.ts';
 import {
-  created,
   Email,
   errorResponses,
   Id,
@@ -11,6 +10,7 @@ import {
   OrgParams,
   Page,
   PageQuery,
+  readErrors,
 } from '../http/schemas.ts';
 import {
   addMember,
@@ -31,6 +31,27 @@ const MemberSchema = Type.Object(
   },
   { $id: 'Member' },
 );
+/** The answer to adding someone: always an invitation they accept (issue 12 rule 5). */
+export const AddMemberResultSchema = Type.Object(
+  {
+    added: Type.Literal(false),
+    invited: Type.Literal(true),
+    inviteId: Type.String(),
+    email: Type.String(),
+    roleId: Type.String(),
+    existingAccount: Type.Boolean({
+      description:
+        'whether an account with this address exists: it accepts from its console or the mailed link',
+    }),
+    inviteUrl: Type.String({
+      description: 'lets whoever holds it accept; it proves no mailbox (only the mailed link does)',
+    }),
+    expiresAt: Type.String({ format: 'date-time' }),
+    delivery: Type.Object({ email: Type.Union([Type.Literal('smtp'), Type.Literal('outbox')]) }),
+  },
+  { title: 'MemberInvitation' },
+);
+
 const MemberParams = Type.Object({ org: Id('org'), user: Id('usr') });
 const InviteSchema = Type.Object({
   id: Type.String(),
@@ -50,10 +71,11 @@ export function membersRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'listMembers',
         summary: 'Members and their roles',
         params: OrgParams,
         querystring: Type.Object(PageQuery, { additionalProperties: false }),
-        response: { 200: Page(Type.Ref('Member')), ...errorResponses },
+        response: { 200: Page(Type.Ref('Member')), ...readErrors },
       },
     },
     async (request) => {
@@ -67,11 +89,12 @@ export function membersRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'inviteMember',
         summary:
           'Invite a person by e-mail, with or without an account; they join by accepting (the answer holds inviteUrl)',
         params: OrgParams,
         body: Type.Object({ email: Email, roleId: Id('rol') }, { additionalProperties: false }),
-        response: { ...created, ...errorResponses },
+        response: { 201: AddMemberResultSchema, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -89,6 +112,7 @@ export function membersRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'changeMemberRole',
         summary: "Change a member's role",
         params: MemberParams,
         body: Type.Object({ roleId: Id('rol') }, { additionalProperties: false }),
@@ -106,6 +130,7 @@ export function membersRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'removeMember',
         summary: 'Remove a member; their personal tokens in the org are revoked',
         params: MemberParams,
         response: { ...noContent, ...errorResponses },
@@ -123,10 +148,11 @@ export function membersRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'listInvites',
         summary: 'Pending invitations (not yet accepted, not expired), newest first',
         params: OrgParams,
         querystring: Type.Object(PageQuery, { additionalProperties: false }),
-        response: { 200: Page(InviteSchema), ...errorResponses },
+        response: { 200: Page(InviteSchema), ...readErrors },
       },
     },
     async (request) => {
@@ -140,6 +166,7 @@ export function membersRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'cancelInvite',
         summary: 'Cancel a pending invitation; its link stops working',
         params: Type.Object({ org: Id('org'), inv: Id('inv') }),
         response: { ...noContent, ...errorResponses },

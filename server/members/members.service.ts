@@ -1,4 +1,5 @@
 import type { Transaction } from 'kysely';
+import type { Static } from 'typebox';
 import { recordAudit } from '../audit/audit.service.ts';
 import { findUserByEmail } from '../auth/users.repository.ts';
 import type { Deps, RequestContext } from '../context.ts';
@@ -23,6 +24,7 @@ import {
   listPendingInvites,
   updateMemberRole,
 } from './members.repository.ts';
+import type { AddMemberResultSchema } from './members.routes.ts';
 
 export interface MemberView {
   userId: string;
@@ -57,19 +59,8 @@ export async function listMembers(
  * Adding someone is always an invitation, whether or not they have an account (issue 12 rule 5): an
  * existing user joins only by accepting it, signed in, with a proved address (invitations.service.ts).
  */
-export interface AddMemberResult {
-  added: false;
-  invited: true;
-  inviteId: string;
-  email: string;
-  roleId: string;
-  /** Whether an account with this address exists: it accepts from its console or the mailed link. */
-  existingAccount: boolean;
-  /** Lets whoever holds it accept; it proves no mailbox (only the mailed link does). */
-  inviteUrl: string;
-  expiresAt: string;
-  delivery: { email: 'smtp' | 'outbox' };
-}
+/** The answer's shape is its route schema's (members.routes.ts). */
+export type AddMemberResult = Static<typeof AddMemberResultSchema>;
 
 export async function addMember(
   deps: Deps,

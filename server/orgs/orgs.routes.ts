@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { Deps } from '../context.ts';
 import type { App } from '../http/app-type.ts';
 import { orgRequest, requestContext } from '../http/request-context.ts';
-import { errorResponses, Name, OrgParams } from '../http/schemas.ts';
+import { errorResponses, Name, OrgParams, readErrors } from '../http/schemas.ts';
 import { createOrg, getOrg, listOrgs, patchOrg } from './orgs.service.ts';
 
 const PolicyInput = Type.Object(
@@ -21,7 +21,7 @@ const PolicyInput = Type.Object(
   { additionalProperties: false },
 );
 
-const OrgSchema = Type.Object(
+export const OrgSchema = Type.Object(
   {
     id: Type.String(),
     name: Type.String(),
@@ -47,10 +47,11 @@ export function orgsRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'listOrgs',
         summary: "The caller's organizations",
         response: {
           200: Type.Object({ items: Type.Array(Type.Ref('Org')), nextCursor: Type.Null() }),
-          ...errorResponses,
+          ...readErrors,
         },
       },
     },
@@ -65,6 +66,7 @@ export function orgsRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'createOrg',
         summary: 'Create an organization; the caller becomes its administrator',
         body: Type.Object(
           { name: Name, policy: Type.Optional(PolicyInput) },
@@ -84,9 +86,10 @@ export function orgsRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'getOrg',
         summary: 'One organization and its token policy',
         params: OrgParams,
-        response: { 200: Type.Ref('Org'), ...errorResponses },
+        response: { 200: Type.Ref('Org'), ...readErrors },
       },
     },
     async (request) => {
@@ -100,6 +103,7 @@ export function orgsRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'updateOrg',
         summary: 'Rename the organization or change its token policy (a signed-in administrator)',
         params: OrgParams,
         body: Type.Object(

@@ -2,11 +2,17 @@ import { Type } from 'typebox';
 import type { Deps } from '../context.ts';
 import type { App } from '../http/app-type.ts';
 import { orgRequest } from '../http/request-context.ts';
-import { errorResponses, Id, noContent, OrgParams, Page, PageQuery } from '../http/schemas.ts';
+import { errorResponses, Id, noContent, OrgParams, Page, PageQuery, readErrors } from '../http/schemas.ts';
 import { createResource, getResource, listResources, removeResource } from './resources.service.ts';
 
 const ResourceSchema = Type.Object(
-  { id: Type.String(), type: Type.String(), name: Type.String(), createdAt: Type.String() },
+  {
+    id: Type.String(),
+    orgId: Type.String(),
+    type: Type.String(),
+    name: Type.String(),
+    createdAt: Type.String(),
+  },
   { $id: 'Resource' },
 );
 const ResourceParams = Type.Object({ org: Id('org'), res: Id('res') });
@@ -21,13 +27,14 @@ export function resourcesRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'listResources',
         summary: 'Resources tokens can be limited to',
         params: OrgParams,
         querystring: Type.Object(
           { ...PageQuery, type: Type.Optional(Type.String({ maxLength: 100 })) },
           { additionalProperties: false },
         ),
-        response: { 200: Page(Type.Ref('Resource')), ...errorResponses },
+        response: { 200: Page(Type.Ref('Resource')), ...readErrors },
       },
     },
     async (request) => {
@@ -41,9 +48,10 @@ export function resourcesRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'getResource',
         summary: 'One resource',
         params: ResourceParams,
-        response: { 200: Type.Ref('Resource'), ...errorResponses },
+        response: { 200: Type.Ref('Resource'), ...readErrors },
       },
     },
     async (request) => {
@@ -57,6 +65,7 @@ export function resourcesRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'createResource',
         summary: 'Add a resource, e.g. {"type": "shard", "name": "testnet-1"}',
         params: OrgParams,
         body: Type.Object({ type: Word, name: Word }, { additionalProperties: false }),
@@ -74,6 +83,7 @@ export function resourcesRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'deleteResource',
         summary: 'Remove a resource',
         params: ResourceParams,
         response: { ...noContent, ...errorResponses },

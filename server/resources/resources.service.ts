@@ -15,6 +15,7 @@ import {
 
 export const resourceView = (row: ResourceRow) => ({
   id: row.id,
+  orgId: row.orgId,
   type: row.type,
   name: row.name,
   createdAt: new Date(Number(row.createdAt)).toISOString(),

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { Deps } from '../context.ts';
 import type { App } from '../http/app-type.ts';
 import { orgRequest } from '../http/request-context.ts';
-import { errorResponses, Id, Name, noContent, OrgParams, Page, PageQuery } from '../http/schemas.ts';
+import { errorResponses, Id, Name, noContent, OrgParams, Page, PageQuery, readErrors } from '../http/schemas.ts';
 import { createRole, getRole, listRolesPage, patchRole, removeRole } from './roles.service.ts';
 
 const RoleSchema = Type.Object(
@@ -28,10 +28,11 @@ export function rolesRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'listRoles',
         summary: 'Built-in roles, then custom roles',
         params: OrgParams,
         querystring: Type.Object(PageQuery, { additionalProperties: false }),
-        response: { 200: Page(Type.Ref('Role')), ...errorResponses },
+        response: { 200: Page(Type.Ref('Role')), ...readErrors },
       },
     },
     async (request) => {
@@ -45,9 +46,10 @@ export function rolesRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'getRole',
         summary: 'One role',
         params: RoleParams,
-        response: { 200: Type.Ref('Role'), ...errorResponses },
+        response: { 200: Type.Ref('Role'), ...readErrors },
       },
     },
     async (request) => {
@@ -61,6 +63,7 @@ export function rolesRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'createRole',
         summary: 'Create a custom role from catalog permissions',
         params: OrgParams,
         body: Type.Object(
@@ -85,6 +88,7 @@ export function rolesRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'updateRole',
         summary: 'Edit a custom role; its tokens and members change at once',
         params: RoleParams,
         body: Type.Object(
@@ -109,6 +113,7 @@ export function rolesRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'deleteRole',
         summary: 'Delete an unused custom role',
         params: RoleParams,
         response: { ...noContent, ...errorResponses },

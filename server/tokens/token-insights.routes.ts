@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { Deps } from '../context.ts';
 import type { App } from '../http/app-type.ts';
 import { orgRequest } from '../http/request-context.ts';
-import { errorResponses, OrgParams } from '../http/schemas.ts';
+import { errorResponses, OrgParams, readErrors } from '../http/schemas.ts';
 import { lookupTokenByValue, tokenUsage } from './token-insights.service.ts';
 import { TokenParams } from './tokens.schema.ts';
 
@@ -21,6 +21,7 @@ export function tokenInsightsRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'getTokenUsage',
         summary: 'Verifications of a token per UTC day, valid and refused, oldest first (every day listed)',
         params: TokenParams,
         querystring: Type.Object(
@@ -33,7 +34,7 @@ export function tokenInsightsRoutes(app: App, deps: Deps): void {
             days: Type.Array(UsageDay),
             totals: Type.Object({ valid: Type.Integer(), refused: Type.Integer() }),
           }),
-          ...errorResponses,
+          ...readErrors,
         },
       },
     },
@@ -48,6 +49,7 @@ export function tokenInsightsRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'lookupToken',
         summary:
           'Which token a value belongs to (hashed, never logged); 404 when unknown or not yours to see',
         params: OrgParams,

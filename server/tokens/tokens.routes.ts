@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { Deps } from '../context.ts';
 import type { App } from '../http/app-type.ts';
 import { orgRequest } from '../http/request-context.ts';
-import { errorResponses, OrgParams, Page } from '../http/schemas.ts';
+import { errorResponses, OrgParams, Page, readErrors } from '../http/schemas.ts';
 import {
   CreateTokenBody,
   IssuedTokenSchema,
@@ -33,6 +33,7 @@ export function tokensRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'createToken',
         summary: 'Create a token; the only answer that holds its value',
         params: OrgParams,
         body: CreateTokenBody,
@@ -51,10 +52,11 @@ export function tokensRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'listTokens',
         summary: 'List tokens, newest first',
         params: OrgParams,
         querystring: ListTokensQuery,
-        response: { 200: Page(Type.Ref('TokenInfo')), ...errorResponses },
+        response: { 200: Page(Type.Ref('TokenInfo')), ...readErrors },
       },
     },
     async (request) => {
@@ -68,9 +70,10 @@ export function tokensRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'getToken',
         summary: 'One token',
         params: TokenParams,
-        response: { 200: Type.Ref('TokenInfo'), ...errorResponses },
+        response: { 200: Type.Ref('TokenInfo'), ...readErrors },
       },
     },
     async (request) => {
@@ -84,6 +87,7 @@ export function tokensRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'updateToken',
         summary: 'Rename a token, edit its description, or narrow or widen its grants within what you hold',
         params: TokenParams,
         body: PatchTokenBody,
@@ -101,6 +105,7 @@ export function tokensRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'revokeToken',
         summary: 'Revoke a token (the record stays, with status revoked)',
         params: TokenParams,
         querystring: RevokeQuery,
@@ -121,6 +126,7 @@ export function tokensRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'rotateToken',
         summary: 'Issue a new value for the same token id; the old one works for the grace period',
         params: TokenParams,
         body: Type.Optional(RotateBody),
@@ -139,6 +145,7 @@ export function tokensRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'deliverToken',
         summary: "E-mail a value the caller holds (it must be this token's) to the caller's own address",
         params: TokenParams,
         body: Type.Object(

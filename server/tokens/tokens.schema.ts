@@ -10,7 +10,7 @@ export const RateLimit = Type.Object(
     limit: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
     windowSeconds: Type.Integer({ minimum: 1, maximum: 86_400 }),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'RateLimit' },
 );
 
 export const TokenInfoSchema = Type.Object(
@@ -46,27 +46,30 @@ export const TokenInfoSchema = Type.Object(
   { $id: 'TokenInfo' },
 );
 
-export const IssuedTokenSchema = Type.Object({
-  token: Type.String({ description: 'the value: shown in this answer only' }),
-  clientId: Type.String(),
-  tokenInfo: Type.Ref('TokenInfo'),
-  delivery: Type.Optional(
-    Type.Object({
-      email: Type.Union([Type.Literal('smtp'), Type.Literal('outbox'), Type.Literal('failed')]),
-      error: Type.Optional(Type.String()),
-    }),
-  ),
-  link: Type.Optional(
-    Type.Object(
-      {
-        id: Type.String(),
-        url: Type.String({ description: 'the one-time link; its fragment holds the only copy of the key' }),
-        expiresAt: Type.String({ format: 'date-time' }),
-      },
-      { description: 'asked for with deliver.link: opens once, until expiresAt' },
+export const IssuedTokenSchema = Type.Object(
+  {
+    token: Type.String({ description: 'the value: shown in this answer only' }),
+    clientId: Type.String(),
+    tokenInfo: Type.Ref('TokenInfo'),
+    delivery: Type.Optional(
+      Type.Object({
+        email: Type.Union([Type.Literal('smtp'), Type.Literal('outbox'), Type.Literal('failed')]),
+        error: Type.Optional(Type.String()),
+      }),
     ),
-  ),
-});
+    link: Type.Optional(
+      Type.Object(
+        {
+          id: Type.String(),
+          url: Type.String({ description: 'the one-time link; its fragment holds the only copy of the key' }),
+          expiresAt: Type.String({ format: 'date-time' }),
+        },
+        { description: 'asked for with deliver.link: opens once, until expiresAt' },
+      ),
+    ),
+  },
+  { title: 'IssuedToken' },
+);
 
 /** A one-time reveal link for the new value (server/reveal-links): its lifetime, 15m unless given. */
 const LinkRequest = Type.Object(
@@ -102,7 +105,7 @@ export const CreateTokenBody = Type.Object(
     ),
     deliver: Type.Optional(Deliver),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'CreateTokenRequest' },
 );
 
 export const ListTokensQuery = Type.Object(
@@ -137,7 +140,7 @@ export const PatchTokenBody = Type.Object(
       Type.String({ maxLength: 40, description: 'RFC 3339; only an earlier expiry than the current one' }),
     ),
   },
-  { additionalProperties: false, minProperties: 1 },
+  { additionalProperties: false, minProperties: 1, title: 'UpdateTokenRequest' },
 );
 
 const Reason = Type.String({ minLength: 1, maxLength: 200 });
@@ -164,5 +167,5 @@ export const RotateBody = Type.Object(
       Type.Object({ link: Type.Optional(LinkRequest) }, { additionalProperties: false }),
     ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'RotateTokenRequest' },
 );

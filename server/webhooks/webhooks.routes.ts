@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { Deps } from '../context.ts';
 import type { App } from '../http/app-type.ts';
 import { orgRequest } from '../http/request-context.ts';
-import { errorResponses, noContent, OrgParams, PageQuery } from '../http/schemas.ts';
+import { errorResponses, noContent, OrgParams, PageQuery, readErrors } from '../http/schemas.ts';
 import {
   createEndpoint,
   getEndpoint,
@@ -39,7 +39,12 @@ const DeliverySchema = Type.Object(
   {
     id: Type.String(),
     event: Type.String(),
-    status: Type.String({ description: 'pending, sent, failed or cancelled' }),
+    status: Type.Union([
+      Type.Literal('pending'),
+      Type.Literal('sent'),
+      Type.Literal('failed'),
+      Type.Literal('cancelled'),
+    ]),
     attempts: Type.Integer(),
     responseCode: Type.Union([Type.Integer(), Type.Null()]),
     lastError: Type.Union([Type.String(), Type.Null()]),
@@ -60,11 +65,12 @@ export function webhooksRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'listWebhooks',
         summary: 'Webhook endpoints of the org (audit:read)',
         params: OrgParams,
         response: {
           200: Type.Object({ items: Type.Array(Type.Ref('WebhookEndpoint')), nextCursor: Type.Null() }),
-          ...errorResponses,
+          ...readErrors,
         },
       },
     },
@@ -79,6 +85,7 @@ export function webhooksRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'createWebhook',
         summary:
           'Add an endpoint; the answer holds its signing secret, shown this once (a signed-in administrator)',
         params: OrgParams,
@@ -104,9 +111,10 @@ export function webhooksRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'getWebhook',
         summary: 'One endpoint (audit:read)',
         params: HookParams,
-        response: { 200: Type.Ref('WebhookEndpoint'), ...errorResponses },
+        response: { 200: Type.Ref('WebhookEndpoint'), ...readErrors },
       },
     },
     async (request) => {
@@ -120,6 +128,7 @@ export function webhooksRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'updateWebhook',
         summary:
           'Change the address, the events or the description; enable or disable (a signed-in administrator)',
         params: HookParams,
@@ -146,6 +155,7 @@ export function webhooksRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'deleteWebhook',
         summary: 'Delete an endpoint; its pending deliveries are dropped (a signed-in administrator)',
         params: HookParams,
         response: { ...noContent, ...errorResponses },
@@ -163,6 +173,7 @@ export function webhooksRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'pingWebhook',
         summary:
           'Queue a signed `ping` event to the endpoint; the answer is its delivery (a signed-in administrator)',
         params: HookParams,
@@ -180,6 +191,7 @@ export function webhooksRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags,
+        operationId: 'listWebhookDeliveries',
         summary: 'The delivery log of an endpoint, newest first (audit:read)',
         params: HookParams,
         querystring: Type.Object(PageQuery, { additionalProperties: false }),
@@ -188,7 +200,7 @@ export function webhooksRoutes(app: App, deps: Deps): void {
             items: Type.Array(Type.Ref('WebhookDelivery')),
             nextCursor: Type.Union([Type.String(), Type.Null()]),
           }),
-          ...errorResponses,
+          ...readErrors,
         },
       },
     },

@@ -167,7 +167,7 @@ export interface TokenUsage {
  */
 export interface UpdateTokenInput {
   name?: string;
-  description?: string | null;
+  description?: string;
   access?: 'full' | 'granular';
   permissions?: string[];
   roleId?: string;
@@ -296,7 +296,8 @@ export interface Org {
 export interface SessionOrg {
   id: string;
   name: string;
-  roleId: string;
+  /** The caller's role there; null when the caller is a token. */
+  roleId: string | null;
   permissions: string[];
 }
 

@@ -1,0 +1,47 @@
+// The SDK's hand-written types (packages/sdk/src/types.ts) against the client types generated from the
+// served OpenAPI document (generated/latchkey-api.d.ts). Checked by the TypeScript compiler: an answer
+// the server gives must be readable as the SDK's type, and a body the SDK sends must be one the server
+// takes. test/contract/openapi.test.ts compiles this file, so the two cannot drift apart.
+import type * as sdk from '@latchkey/sdk';
+import type { components, operations } from './generated/latchkey-api.d.ts';
+
+type Schemas = components['schemas'];
+type Answer<Op extends keyof operations, Status extends number> = operations[Op]['responses'] extends {
+  [S in Status]: { content: { 'application/json': infer Body } };
+}
+  ? Body
+  : never;
+type RequestBody<Op extends keyof operations> = operations[Op] extends {
+  requestBody?: { content: { 'application/json': infer Body } };
+}
+  ? Body
+  : never;
+
+/** `true` only when `A` can be used where `B` is expected (and neither is `never` or `any`). */
+type Fits<A, B> = [A] extends [never] ? false : 0 extends 1 & A ? false : [A] extends [B] ? true : false;
+type Holds<T extends true> = T;
+
+export type Checks = [
+  // What the server answers, the SDK reads.
+  Holds<Fits<Schemas['TokenInfo'], sdk.TokenInfo>>,
+  Holds<Fits<Schemas['IssuedToken'], sdk.IssuedToken>>,
+  Holds<Fits<Schemas['Org'], sdk.Org>>,
+  Holds<Fits<Schemas['Member'], sdk.Member>>,
+  Holds<Fits<Schemas['MemberInvitation'], sdk.MemberInvitation>>,
+  Holds<Fits<Schemas['Role'], sdk.Role>>,
+  Holds<Fits<Schemas['Resource'], sdk.Resource>>,
+  Holds<Fits<Schemas['AuditEvent'], sdk.AuditEvent>>,
+  Holds<Fits<Schemas['Session'], sdk.Session>>,
+  Holds<Fits<Schemas['VerifyResult'], sdk.VerifyResult>>,
+  Holds<Fits<Schemas['WebhookDelivery'], sdk.WebhookDelivery>>,
+  Holds<Fits<Schemas['OutboxMail'], sdk.OutboxMail>>,
+  Holds<Fits<Answer<'listTokens', 200>, sdk.Page<sdk.TokenInfo>>>,
+  Holds<Fits<Answer<'rotateToken', 200>, sdk.IssuedToken>>,
+  Holds<Fits<Answer<'lookupToken', 200>, sdk.TokenLookup>>,
+  Holds<Fits<Answer<'getTokenUsage', 200>, sdk.TokenUsage>>,
+  // What the SDK sends, the server takes.
+  Holds<Fits<sdk.CreateTokenInput, RequestBody<'createToken'>>>,
+  Holds<Fits<sdk.UpdateTokenInput, RequestBody<'updateToken'>>>,
+  Holds<Fits<sdk.CreateWebhookInput, RequestBody<'createWebhook'>>>,
+  Holds<Fits<sdk.UpdateWebhookInput, RequestBody<'updateWebhook'>>>,
+];
