@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
 import type { Browser, Page } from 'playwright-core';
 import { ApiClient } from '../../test/helpers/client.ts';
-import { type AdminSession, setupAdmin } from '../../test/helpers/factories.ts';
+import { type AdminSession, PASSWORD, setupAdmin } from '../../test/helpers/factories.ts';
 import { startServer, type TestServer } from '../../test/helpers/server.ts';
 import { newMails, outboxFiles } from '../../test/helpers/workflows.ts';
 import { chromiumOrSkip, launch, openPage, prepare, screenshots, waitForHeading } from './browser.ts';
@@ -137,6 +137,35 @@ if (chromiumOrSkip('accounts end to end in Chromium')) {
     // The link worked once.
     await page.goto(link);
     await page.getByText('This link is unknown, used or expired.').waitFor();
+  });
+
+  test('Members page: "send a new link" mails a new invitation link and ends the old one', async () => {
+    const invited = await admin.client.post(`/v1/orgs/${admin.orgId}/members`, {
+      email: 'kai@example.com',
+      roleId: 'rol_readonly',
+    });
+    const oldToken = new URL(invited.body.inviteUrl).hash.replace('#token=', '');
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const adminPage = await context.newPage();
+    adminPage.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+    await adminPage.goto(`${server.url}/login`);
+    await adminPage.getByLabel('E-mail').fill(admin.email);
+    await adminPage.getByLabel('Password').fill(PASSWORD);
+    await adminPage.getByRole('button', { name: 'Sign in' }).click();
+    await waitForHeading(adminPage, 'Tokens');
+    await adminPage.goto(`${server.url}/orgs/${admin.orgId}/members`);
+    await waitForHeading(adminPage, 'Members');
+    await adminPage.getByRole('button', { name: 'Send a new link to kai@example.com' }).click();
+    const link = adminPage.getByLabel('New invitation link');
+    await link.waitFor();
+    await screenshots(adminPage, 'members-new-invite-link', { checkOverflow: true });
+    const newToken = new URL(await link.inputValue()).hash.replace('#token=', '');
+    assert.notEqual(newToken, oldToken);
+    const preview = (inviteToken: string) =>
+      new ApiClient(server.url).post('/v1/auth/invite-preview', { inviteToken });
+    assert.equal((await preview(oldToken)).status, 404, 'the old link ended');
+    assert.equal((await preview(newToken)).status, 200);
+    await context.close();
   });
 
   test('an org requiring two-factor stops a member without it until they enrol with the QR code', async () => {

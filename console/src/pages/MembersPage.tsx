@@ -10,6 +10,7 @@ import {
   PageHeader,
   Time,
 } from '../components/ui';
+import { accountApi } from '../lib/account-api';
 import { type AddMemberAnswer, ApiError, api } from '../lib/api';
 import { absoluteTime } from '../lib/format';
 import { Link, orgPath } from '../lib/router';
@@ -304,6 +305,9 @@ function InviteForm({ roles }: { roles: Pick<Role, 'id' | 'name'>[] }) {
                 ) : (
                   'The invitation mail is on its way.'
                 )}{' '}
+                {(answer.result as { existingAccount?: boolean }).existingAccount
+                  ? 'They already have an account: they join once they accept it, signed in (the invitation also waits on their Account page).'
+                  : ''}{' '}
                 They appear among the members once they accept. You can also share this link; it works once
                 {answer.result.expiresAt ? `, until ${absoluteTime(answer.result.expiresAt)}` : ''}:
               </p>
@@ -333,6 +337,11 @@ function PendingInvites({ roleName }: { roleName: (id: string) => string }) {
   const queryClient = useQueryClient();
   const invites = useQuery({ queryKey: ['invites', org.id], queryFn: () => api.invites(org.id) });
   const [cancelling, setCancelling] = useState<Invite | null>(null);
+  // "Send a new link": the old link stops working, the new one is mailed again and shown here.
+  const resend = useMutation({
+    mutationFn: (invite: Invite) => accountApi.resendInvite(org.id, invite.id),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['invites', org.id] }),
+  });
   const cancel = useMutation({
     mutationFn: (invite: Invite) => api.cancelInvite(org.id, invite.id),
     onSuccess: () => {
@@ -381,6 +390,17 @@ function PendingInvites({ roleName }: { roleName: (id: string) => string }) {
                     {can('members:write') && (
                       <button
                         type="button"
+                        className="button button-small"
+                        aria-label={`Send a new link to ${invite.email}`}
+                        disabled={resend.isPending}
+                        onClick={() => resend.mutate(invite)}
+                      >
+                        Send a new link
+                      </button>
+                    )}
+                    {can('members:write') && (
+                      <button
+                        type="button"
                         className="button button-small button-danger-ghost"
                         aria-label={`Cancel the invitation for ${invite.email}`}
                         onClick={() => {
@@ -396,6 +416,27 @@ function PendingInvites({ roleName }: { roleName: (id: string) => string }) {
               ))}
             </tbody>
           </table>
+        </div>
+      )}
+      <ErrorMessage error={resend.error} />
+      {resend.data && (
+        <div className="alert alert-success" role="status">
+          <p>
+            A new link for <strong>{resend.data.email}</strong>{' '}
+            {resend.data.delivery.email === 'outbox'
+              ? 'was saved to the Outbox (no mail server is set up)'
+              : 'is on its way'}
+            ; the old link no longer works. It works once, until {absoluteTime(resend.data.expiresAt)}:
+          </p>
+          <div className="reveal-row">
+            <input
+              className="mono reveal-value"
+              readOnly
+              value={resend.data.inviteUrl}
+              aria-label="New invitation link"
+            />
+            <CopyButton text={resend.data.inviteUrl} label="Copy link" />
+          </div>
         </div>
       )}
       <ConfirmDialog
