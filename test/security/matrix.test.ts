@@ -93,6 +93,72 @@ const ROWS: Row[] = [
     expect: [X, X, X, X, X, X, X],
     body: () => ({ inviteToken: 'no-such-invite-token', password: 'long enough pass', name: 'N' }),
   },
+  // Accounts (server/accounts): the pages of mailed links are public and answer the same to everyone;
+  // the rest is the signed-in person's own account, which a token never reaches.
+  {
+    method: 'POST',
+    path: '/v1/auth/invite-preview',
+    expect: [X, X, X, X, X, X, X],
+    body: () => ({ inviteToken: 'no-such-invite-token' }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/auth/password-reset',
+    expect: [202, 202, 202, 202, 202, 202, 202],
+    body: () => ({ email: 'nobody@example.com' }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/auth/password-reset/inspect',
+    expect: [X, X, X, X, X, X, X],
+    body: () => ({ token: 'no-such-link' }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/auth/password-reset/complete',
+    expect: [X, X, X, X, X, X, X],
+    body: () => ({ token: 'no-such-link', password: 'long enough pass' }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/auth/password',
+    expect: [A, A, A, A, A, F, F],
+    body: () => ({ currentPassword: 'wrong password here', newPassword: 'long enough pass' }),
+  },
+  { method: 'POST', path: '/v1/auth/email-verification', expect: [A, 200, 200, 200, 200, F, F] },
+  {
+    method: 'POST',
+    path: '/v1/auth/verify-email',
+    expect: [X, X, X, X, X, X, X],
+    body: () => ({ token: 'no-such-link' }),
+  },
+  { method: 'GET', path: '/v1/auth/sessions', expect: [A, 200, 200, 200, 200, F, F] },
+  { method: 'DELETE', path: '/v1/auth/sessions/{session}', expect: [A, X, X, X, X, F, F] },
+  { method: 'DELETE', path: '/v1/auth/sessions', expect: [A, 200, 200, 200, 200, F, F] },
+  {
+    method: 'POST',
+    path: '/v1/auth/login/two-factor',
+    expect: [A, A, A, A, A, A, A],
+    body: () => ({ challenge: 'no-such-challenge', code: '123456' }),
+  },
+  { method: 'GET', path: '/v1/auth/two-factor', expect: [A, 200, 200, 200, 200, F, F] },
+  { method: 'POST', path: '/v1/auth/two-factor/enrol', expect: [A, 200, 200, 200, 200, F, F] },
+  {
+    method: 'POST',
+    path: '/v1/auth/two-factor/confirm',
+    expect: [A, 400, 400, 400, 400, F, F],
+    body: () => ({ code: '000000' }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/auth/two-factor/disable',
+    expect: [A, 409, 409, 409, 409, F, F],
+    body: () => ({ password: 'wrong password here', code: '000000' }),
+  },
+  { method: 'GET', path: '/v1/auth/invitations', expect: [A, 200, 200, 200, 200, F, F] },
+  // The fixture's invitation is addressed to someone else: nobody here may accept or decline it.
+  { method: 'POST', path: '/v1/auth/invitations/{inv}/accept', expect: [A, X, X, X, X, F, F] },
+  { method: 'DELETE', path: '/v1/auth/invitations/{inv}', expect: [A, X, X, X, X, F, F] },
   { method: 'GET', path: '/v1/permissions', expect: [200, 200, 200, 200, 200, 200, 200] },
   { method: 'GET', path: '/v1/orgs', expect: [A, 200, 200, 200, 200, 200, 200] },
   {
@@ -231,6 +297,8 @@ const ROWS: Row[] = [
     expect: [A, X, F, F, 204, F, F],
     consumes: ['hookId'],
   },
+  // "Send a new link": the invitation stays pending under a new secret.
+  { method: 'POST', path: '/v1/orgs/{org}/invites/{inv}/resend', expect: [A, X, F, F, 200, F, F] },
   // The outbox lists a signed-in person's own mails: a token is refused.
   { method: 'GET', path: '/v1/outbox', expect: [A, 200, 200, 200, 200, F, F] },
   {
@@ -323,7 +391,8 @@ describe('authorization matrix: every route × every caller', () => {
       .replace('{res}', fixture.resourceId)
       .replace('{user}', fixture.memberId)
       .replace('{inv}', fixture.inviteId)
-      .replace('{hook}', fixture.hookId);
+      .replace('{hook}', fixture.hookId)
+      .replace('{session}', 'ses_no-such-session');
 
   async function send(client: ApiClient, row: Row): Promise<{ status: number; body: unknown }> {
     const headers: Record<string, string> = {};
