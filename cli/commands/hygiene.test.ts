@@ -42,6 +42,42 @@ describe('latchkey tokens: one-time links and rotation until used', () => {
     assert.equal((await open(url)).status, 'opened');
   });
 
+  test('tokens show says what the token used; tokens narrow narrows it to that', async () => {
+    const created = json<Issued>(
+      await world.asToken([
+        'tokens',
+        'create',
+        '--name',
+        'broad',
+        '--permission',
+        'blocks:read',
+        '--permission',
+        'chunks:read',
+        '--json',
+      ]),
+    );
+    const answer = await fetch(`${world.server.url}/v1/verify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: created.token, permission: 'blocks:read' }),
+    });
+    assert.equal(((await answer.json()) as { valid: boolean }).valid, true);
+    await world.server.deps.usage.flush();
+    const shown = ok(await world.asToken(['tokens', 'show', 'broad']));
+    assert.match(
+      shown.stdout,
+      /used 1 of 2 permissions and 0 of 3 resources in the last 90 days|used 1 of 2 permissions and some named no resource/,
+    );
+    assert.match(shown.stdout, /latchkey tokens narrow broad/);
+    const narrowed = json<{ narrowed: boolean; token: { permissions: string[] } }>(
+      await world.asToken(['tokens', 'narrow', 'broad', '--json']),
+    );
+    assert.equal(narrowed.narrowed, true);
+    assert.deepEqual(narrowed.token.permissions, ['blocks:read']);
+    const again = ok(await world.asToken(['tokens', 'narrow', 'broad']));
+    assert.match(again.stdout, /^Nothing to narrow: /);
+  });
+
   test('rotate --grace-period until-used --link answers the link in --json, with the new value behind it', async () => {
     ok(await world.asToken(['tokens', 'create', '--name', 'rotating', '--permission', 'blocks:read']));
     const issued = json<Issued & { link: { url: string; expiresAt: string } }>(

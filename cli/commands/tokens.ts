@@ -549,9 +549,10 @@ export function registerTokenCommands(program: Command): void {
       const { id } = await resolveToken(context, org, ref);
       const info = await context.client.tokens.get(org, id);
       if (options.json) return void printJson(info);
-      const [names, usage] = await Promise.all([
+      const [names, usage, use] = await Promise.all([
         namesFor(context, org, [info]),
         context.client.tokens.usage(org, id, { days: 30 }).catch(() => null),
+        context.client.tokens.use(org, id).catch(() => null),
       ]);
       printRecord([
         ...describe(info, names),
@@ -560,7 +561,39 @@ export function registerTokenCommands(program: Command): void {
               ['Verifications (30 days)', `${usage.totals.valid} valid, ${usage.totals.refused} refused`],
             ] as Array<[string, string]>)
           : []),
+        ...(use ? ([['Use', use.summary]] as Array<[string, string]>) : []),
       ]);
+      if (use?.narrow) {
+        process.stdout.write(
+          `\nNarrow it to what it used: latchkey tokens narrow ${info.name === ref ? ref : id}\n`,
+        );
+      }
+    }, TOKEN_FLAGS),
+  );
+
+  const narrow = withCommon(
+    tokens
+      .command('narrow <token>')
+      .description(
+        'Narrow a token to the permissions and resources its verifications used in the last 90 days (an edit)',
+      ),
+  );
+  examples(narrow, ['latchkey tokens narrow indexer', 'latchkey tokens narrow tok_… --json']);
+  narrow.action(
+    run(async (ref: string, options: CommonOptions) => {
+      const context = await connect(options);
+      const org = await resolveOrg(context, options);
+      const { id } = await resolveToken(context, org, ref);
+      const use = await context.client.tokens.use(org, id);
+      if (use.narrow === null) {
+        if (options.json) return void printJson({ narrowed: false, use });
+        process.stdout.write(`Nothing to narrow: ${use.summary}.\n`);
+        return;
+      }
+      const info = await context.client.tokens.update(org, id, use.narrow);
+      if (options.json) return void printJson({ narrowed: true, use, token: info });
+      process.stdout.write(`Narrowed (${use.summary}).\n\n`);
+      printRecord(describe(info, await namesFor(context, org, [info])));
     }, TOKEN_FLAGS),
   );
 

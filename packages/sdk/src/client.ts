@@ -10,6 +10,7 @@ import type {
   CreatedWebhook,
   CreateTokenInput,
   CreateWebhookInput,
+  InsightsReport,
   Invite,
   IssuedToken,
   LatchkeyEvent,
@@ -24,12 +25,14 @@ import type {
   Permission,
   PermissionQuery,
   Resource,
+  RevealLink,
   Role,
   Session,
   TokenDelivery,
   TokenInfo,
   TokenLookup,
   TokenUsage,
+  TokenUse,
   UpdateTokenInput,
   UpdateWebhookInput,
   VerifiedToken,
@@ -532,6 +535,32 @@ export class Latchkey {
     /** Verifications per UTC day over the last `days` (1–90, default 30), valid and refused, oldest first. */
     usage: (org: string, tokenId: string, params: { days?: number } = {}): Promise<TokenUsage> =>
       this.call('GET', `/v1/orgs/${encode(org)}/tokens/${encode(tokenId)}/usage`, { query: { ...params } }),
+    /**
+     * Which of its permissions and resources the token used in the last `days` (1–90, default 90), and
+     * the `update()` body that narrows it to them (`narrow`, null when there is nothing to narrow).
+     */
+    use: (org: string, tokenId: string, params: { days?: number } = {}): Promise<TokenUse> =>
+      this.call('GET', `/v1/orgs/${encode(org)}/tokens/${encode(tokenId)}/use`, { query: { ...params } }),
+    /** The token's one-time reveal links, newest first: whether and when each was opened. */
+    links: (org: string, tokenId: string): Promise<{ items: RevealLink[] }> =>
+      this.call('GET', `/v1/orgs/${encode(org)}/tokens/${encode(tokenId)}/links`),
+  };
+
+  /**
+   * Token insights (least privilege from observed use): tokens whose grants exceed their use, never used,
+   * without expiry or past the org's configured age, each with its owner; and the org's settings of them.
+   */
+  readonly insights = {
+    get: (org: string, params: { days?: number } = {}): Promise<InsightsReport> =>
+      this.call('GET', `/v1/orgs/${encode(org)}/insights`, { query: { ...params } }),
+    settings: (org: string): Promise<{ weeklyDigest: boolean; maxAgeDays: number }> =>
+      this.call('GET', `/v1/orgs/${encode(org)}/insights/settings`),
+    /** Opt in to the weekly digest mailed to administrators, or change the reported age (a signed-in person). */
+    updateSettings: (
+      org: string,
+      input: { weeklyDigest?: boolean; maxAgeDays?: number },
+    ): Promise<{ weeklyDigest: boolean; maxAgeDays: number }> =>
+      this.call('PATCH', `/v1/orgs/${encode(org)}/insights/settings`, { body: input }),
   };
 
   /**

@@ -629,3 +629,73 @@ export interface OutboxMail {
 export interface OutboxPage extends Page<OutboxMail> {
   transport: 'outbox' | 'smtp' | (string & {});
 }
+
+/**
+ * The answer of `tokens.use()`: which of its permissions and resources a token's successful verifications
+ * exercised in the last `days` (issue 17). `unknown`: some verifications named no permission (or resource),
+ * so what they used cannot be told. `narrow` is the `tokens.update()` body that narrows the token to what it
+ * used, or null when there is nothing to narrow.
+ *
+ * @example
+ * const use: TokenUse = await latchkey.tokens.use('org_1', 'tok_1');
+ * console.log(use.summary); // "used 2 of 8 permissions and 1 of 3 resources in the last 90 days"
+ * if (use.narrow) await latchkey.tokens.update('org_1', 'tok_1', use.narrow);
+ */
+export interface TokenUse {
+  tokenId: string;
+  days: number;
+  permissions: { granted: string[]; used: string[]; unknown: boolean };
+  resources: { all: boolean; granted: string[]; used: string[]; unknown: boolean };
+  narrow: { permissions?: string[]; resourceIds?: string[] } | null;
+  summary: string;
+}
+
+/** What the insights report about a token. */
+export type InsightFinding = 'exceeds_use' | 'never_used' | 'no_expiry' | 'past_age';
+
+/**
+ * The answer of `insights.get()`: the active tokens that hold more than they used, were never used, never
+ * expire, or are older than the org's configured age, each with its owner.
+ *
+ * @example
+ * const report: InsightsReport = await latchkey.insights.get('org_1');
+ * for (const item of report.items) console.log(item.token.name, item.owner?.email, item.findings);
+ */
+export interface InsightsReport {
+  generatedAt: string;
+  days: number;
+  maxAgeDays: number;
+  counts: Record<InsightFinding, number>;
+  items: Array<{
+    token: {
+      id: string;
+      name: string;
+      kind: TokenKind;
+      hint: string;
+      createdAt: string;
+      expiresAt: string | null;
+      lastUsedAt: string | null;
+    };
+    owner: { id: string; name: string; email: string } | null;
+    findings: InsightFinding[];
+    use: TokenUse;
+  }>;
+}
+
+/**
+ * A one-time reveal link of a token, as its creator sees it: whether and when it was opened.
+ *
+ * @example
+ * const { items } = await latchkey.tokens.links('org_1', 'tok_1');
+ * for (const link of items) console.log(link.status, link.openedAt);
+ */
+export interface RevealLink {
+  id: string;
+  tokenId: string;
+  createdBy: string;
+  createdAt: string;
+  expiresAt: string;
+  status: 'pending' | 'opened' | 'expired';
+  openedAt: string | null;
+  openedIp: string | null;
+}
