@@ -11,6 +11,10 @@ import {
   withCommon,
 } from './context.ts';
 import { resolveToken } from './resolve.ts';
+import type { FlagTable } from './validation.ts';
+
+/** The API fields of the permissions and audit commands, by flag. */
+const AUDIT_FLAGS: FlagTable = { tokenId: '--token', action: '--action', limit: '--limit', org: '--org' };
 
 export function registerCatalogCommands(program: Command): void {
   const permissions = withCommon(program.command('permissions').description('List the permission catalog'), {
@@ -26,7 +30,7 @@ export function registerCatalogCommands(program: Command): void {
         ['KEY', 'GROUP', 'LABEL'],
         catalog.map((p) => [p.key, p.group, p.label]),
       );
-    }),
+    }, AUDIT_FLAGS),
   );
 
   const audit = withCommon(
@@ -64,6 +68,6 @@ export function registerCatalogCommands(program: Command): void {
         ]),
         { drop: [4] },
       );
-    }),
+    }, AUDIT_FLAGS),
   );
 }

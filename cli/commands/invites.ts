@@ -15,6 +15,10 @@ import {
   withPaging,
 } from './context.ts';
 import { resolveInvite, roleNames } from './resolve.ts';
+import type { FlagTable } from './validation.ts';
+
+/** The API fields of the invitation commands, by flag. */
+const INVITE_FLAGS: FlagTable = { inv: 'the invitation', org: '--org' };
 
 export function registerInviteCommands(program: Command): void {
   const invites = program
@@ -56,7 +60,7 @@ export function registerInviteCommands(program: Command): void {
         { drop: [3, 4, 0] },
       );
       if (nextCursor) process.stdout.write(`More: latchkey invites list --cursor ${nextCursor}\n`);
-    }),
+    }, INVITE_FLAGS),
   );
 
   const cancel = withCommon(
@@ -76,6 +80,6 @@ export function registerInviteCommands(program: Command): void {
       await context.client.invites.cancel(org, id);
       if (options.json) return void printJson({ id, cancelled: true });
       process.stdout.write(`Cancelled ${id}${id === inviteId ? '' : ` (${inviteId})`}.\n`);
-    }),
+    }, INVITE_FLAGS),
   );
 }

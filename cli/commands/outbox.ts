@@ -15,8 +15,12 @@ import {
   withCommon,
   withPaging,
 } from './context.ts';
+import type { FlagTable } from './validation.ts';
 
 const SMTP_NOTE = 'Mail goes to an SMTP server on this deployment; the outbox is empty.\n';
+
+/** The API fields of the outbox commands, by flag. */
+const OUTBOX_FLAGS: FlagTable = { limit: '--limit', cursor: '--cursor' };
 
 export function registerOutboxCommands(program: Command): void {
   const outbox = program
@@ -48,7 +52,7 @@ export function registerOutboxCommands(program: Command): void {
         { drop: [4, 0] },
       );
       if (nextCursor) process.stdout.write(`More: latchkey outbox list --cursor ${nextCursor}\n`);
-    }),
+    }, OUTBOX_FLAGS),
   );
 
   const show = withCommon(
@@ -78,6 +82,6 @@ export function registerOutboxCommands(program: Command): void {
         ['Org', found.orgId],
       ]);
       process.stdout.write(`\n${found.text.trimEnd()}\n`);
-    }),
+    }, OUTBOX_FLAGS),
   );
 }

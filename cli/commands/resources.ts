@@ -9,6 +9,10 @@ import {
   run,
   withCommon,
 } from './context.ts';
+import type { FlagTable } from './validation.ts';
+
+/** The API fields of the resource commands, by flag. */
+const RESOURCE_FLAGS: FlagTable = { type: '--type', name: '--name', org: '--org' };
 
 export function registerResourceCommands(program: Command): void {
   const resources = program
@@ -33,7 +37,7 @@ export function registerResourceCommands(program: Command): void {
         ['ID', 'TYPE', 'NAME'],
         page.items.map((r) => [r.id, r.type, r.name]),
       );
-    }),
+    }, RESOURCE_FLAGS),
   );
 
   const add = withCommon(
@@ -52,6 +56,6 @@ export function registerResourceCommands(program: Command): void {
       const resource = await context.client.resources.create(org, { type: options.type, name: options.name });
       if (options.json) return void printJson(resource);
       process.stdout.write(`Created ${resource.id} (${resource.type} ${resource.name}).\n`);
-    }),
+    }, RESOURCE_FLAGS),
   );
 }

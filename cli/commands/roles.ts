@@ -16,6 +16,15 @@ import {
   withCommon,
   withPaging,
 } from './context.ts';
+import type { FlagTable } from './validation.ts';
+
+/** The API fields of the role commands, by flag. */
+const ROLE_FLAGS: FlagTable = {
+  name: '--name',
+  description: '--description',
+  permissions: '--permission',
+  org: '--org',
+};
 
 export function registerRoleCommands(program: Command): void {
   const roles = program.command('roles').description('Built-in and custom roles');
@@ -39,7 +48,7 @@ export function registerRoleCommands(program: Command): void {
         items.map((r) => [r.id, r.name, formatList(r.permissions)]),
       );
       if (nextCursor) process.stdout.write(`More: latchkey roles list --cursor ${nextCursor}\n`);
-    }),
+    }, ROLE_FLAGS),
   );
 
   const add = withCommon(
@@ -65,6 +74,6 @@ export function registerRoleCommands(program: Command): void {
       });
       if (options.json) return void printJson(role);
       process.stdout.write(`Created ${role.id} (${role.name}).\n`);
-    }),
+    }, ROLE_FLAGS),
   );
 }

@@ -15,6 +15,7 @@ import {
   withCommon,
 } from './context.ts';
 import { resolveResources } from './resolve.ts';
+import type { FlagTable } from './validation.ts';
 
 interface VerifyCommandOptions extends CommonOptions {
   permission: string[];
@@ -22,6 +23,14 @@ interface VerifyCommandOptions extends CommonOptions {
   resource?: string;
   ip?: string;
 }
+
+/** The API fields of verify, by flag. */
+const VERIFY_FLAGS: FlagTable = {
+  token: 'the token',
+  permission: '--permission',
+  resource: '--resource',
+  ip: '--ip',
+};
 
 export function registerVerifyCommand(program: Command): void {
   const verify = withCommon(
@@ -87,6 +96,6 @@ export function registerVerifyCommand(program: Command): void {
         process.stdout.write(`invalid: ${result.code}\n`);
       }
       return result.valid ? 0 : 1;
-    }),
+    }, VERIFY_FLAGS),
   );
 }

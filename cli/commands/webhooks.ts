@@ -17,6 +17,7 @@ import {
   withCommon,
   withPaging,
 } from './context.ts';
+import type { FlagTable } from './validation.ts';
 
 const EVENTS_HELP =
   'token.created, token.revoked, token.rotated, token.leaked, token.expiring, token.expired, ' +
@@ -66,6 +67,16 @@ interface UpdateOptions extends CommonOptions {
 /** The delivery log fits 100 columns by leaving out the attempt count, then the creation time. */
 const DELIVERY_FIT = { drop: [3, 5], keep: [0] };
 
+/** The API fields of the webhook commands, by flag (the endpoint is `add`'s argument, `update`'s --endpoint). */
+const WEBHOOK_FLAGS: FlagTable = {
+  url: 'the endpoint URL (--endpoint)',
+  events: '--event',
+  description: '--description',
+  enabled: '--enable/--disable',
+  whk: 'the webhook id',
+  org: '--org',
+};
+
 export function registerWebhookCommands(program: Command): void {
   const webhooks = program
     .command('webhooks')
@@ -90,7 +101,7 @@ export function registerWebhookCommands(program: Command): void {
         page.items.map((h) => [h.id, h.url, h.events.join(', '), h.enabled ? 'yes' : 'no', h.description]),
         { drop: [4], keep: [0, 1] },
       );
-    }),
+    }, WEBHOOK_FLAGS),
   );
 
   // `--url` is every command's server address, so the endpoint's address is an argument (`--endpoint` in update).
@@ -126,7 +137,7 @@ export function registerWebhookCommands(program: Command): void {
       process.stdout.write(
         `\nSigning secret (shown once, store it now; the receiver checks Latchkey-Signature with it):\n\n  ${secret}\n\n`,
       );
-    }),
+    }, WEBHOOK_FLAGS),
   );
 
   const show = withCommon(webhooks.command('show <webhookId>').description('Show one endpoint'));
@@ -138,7 +149,7 @@ export function registerWebhookCommands(program: Command): void {
       const hook = await context.client.webhooks.get(org, id);
       if (options.json) return void printJson(hook);
       printRecord(describeHook(hook));
-    }),
+    }, WEBHOOK_FLAGS),
   );
 
   const update = withCommon(
@@ -179,7 +190,7 @@ export function registerWebhookCommands(program: Command): void {
       const hook = await context.client.webhooks.update(org, id, patch);
       if (options.json) return void printJson(hook);
       printRecord(describeHook(hook));
-    }),
+    }, WEBHOOK_FLAGS),
   );
 
   const remove = withCommon(
@@ -197,7 +208,7 @@ export function registerWebhookCommands(program: Command): void {
       await context.client.webhooks.delete(org, id);
       if (options.json) return void printJson({ id, deleted: true });
       process.stdout.write(`Deleted ${id}.\n`);
-    }),
+    }, WEBHOOK_FLAGS),
   );
 
   const ping = withCommon(
@@ -232,7 +243,7 @@ export function registerWebhookCommands(program: Command): void {
           DELIVERY_FIT,
         );
       return options.wait && delivery.status !== 'sent' ? 1 : 0;
-    }),
+    }, WEBHOOK_FLAGS),
   );
 
   const deliveries = withCommon(
@@ -265,6 +276,6 @@ export function registerWebhookCommands(program: Command): void {
       );
       if (nextCursor)
         process.stdout.write(`More: latchkey webhooks deliveries ${id} --cursor ${nextCursor}\n`);
-    }),
+    }, WEBHOOK_FLAGS),
   );
 }
