@@ -109,6 +109,41 @@ describe('several processes on one PostgreSQL', { skip: unavailable }, () => {
     assert.ok(p99 < 1000);
   });
 
+  test('a token created on A is valid on B and C at once, and unknown values cost B no read (the membership filter)', async () => {
+    const [a, b, c] = nodes as [(typeof nodes)[0], (typeof nodes)[0], (typeof nodes)[0]];
+    const reads = async (url: string) =>
+      Number(
+        /^latchkey_verify_database_reads (\d+)/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1],
+      );
+    // Each process builds its filter once it listens; a filter that is not built yet is not used.
+    await waitFor(
+      async () => {
+        const before = await reads(b.url);
+        for (let i = 0; i < 5; i++) {
+          await verify(b.url, { token: generateTokenValue('lk'), ip: `10.9.0.${i + 1}` });
+        }
+        return (await reads(b.url)) - before < 5;
+      },
+      { timeoutMs: 10_000, what: "B's membership filter" },
+    );
+    // Created on A (the one that issued it), asked of B and C with no pause: never NOT_FOUND.
+    for (let i = 0; i < 50; i++) {
+      const { token } = await createToken({ client: admin.client, orgId: admin.orgId });
+      const answers = await Promise.all([b, c].map((node) => verify(node.url, { token })));
+      for (const answer of answers) assert.equal(answer.body.valid, true, JSON.stringify(answer.body));
+      assert.equal((await verify(a.url, { token })).body.valid, true);
+    }
+    // Never-seen values: answered NOT_FOUND by B from its filter, with (almost) no database reads. (Each
+    // from its own end client: the failure limit here is 20 a minute per address.)
+    const before = await reads(b.url);
+    for (let i = 0; i < 100; i++) {
+      const answer = await verify(b.url, { token: generateTokenValue('lk'), ip: `10.9.1.${i + 1}` });
+      assert.equal(answer.body.code, 'NOT_FOUND');
+    }
+    const perRequest = ((await reads(b.url)) - before) / 100;
+    assert.ok(perRequest <= 0.1, `B read the database for ${perRequest} of unknown values`);
+  });
+
   test('a rate limit of 10 per minute holds across the three processes', async () => {
     const { token } = await createToken(
       { client: admin.client, orgId: admin.orgId },

@@ -10,6 +10,8 @@ interface RelayMessage {
   origin: string;
   event?: TokenEvent;
   limit?: { key: string; until: number };
+  /** The stored hash (HMAC) of a value just issued: the others add it to their membership filters. */
+  issued?: string;
 }
 const MAX_BACKOFF_MS = 5_000;
 
@@ -37,7 +39,46 @@ export class PostgresEventRelay implements EventRelay {
     private readonly events: TokenEvents,
     private readonly verifier: Verifier,
     private readonly log: FastifyBaseLogger,
-  ) {}
+  ) {
+    verifier.announceIssued = (hash) => this.notify({ origin: this.origin, issued: hash });
+    verifier.confirmUnknown = () => this.sync();
+  }
+
+  private syncing: Promise<boolean> | null = null;
+  private nextSync: Promise<boolean> | null = null;
+
+  /**
+   * Resolves true once every notification committed before the call has been received: a round trip on
+   * the listening connection (PostgreSQL sends pending notifications before the answer). Callers share
+   * round trips: one waiting to be sent takes everyone who comes before it is sent. False when not
+   * listening (then nothing can be known from notifications).
+   */
+  sync(): Promise<boolean> {
+    if (this.nextSync !== null) return this.nextSync;
+    if (this.syncing === null) {
+      this.syncing = this.roundTrip().finally(() => {
+        this.syncing = null;
+      });
+      return this.syncing;
+    }
+    const next = this.syncing.then(() => {
+      this.nextSync = null;
+      return this.sync();
+    });
+    this.nextSync = next;
+    return next;
+  }
+
+  private async roundTrip(): Promise<boolean> {
+    const client = this.client;
+    if (client === null || !this.connected) return false;
+    try {
+      await client.query('select 1');
+      return this.client === client && this.connected;
+    } catch {
+      return false;
+    }
+  }
 
   /** Listens before the server answers anything; if the database is not there yet, keeps trying. */
   async start(): Promise<void> {
@@ -51,19 +92,23 @@ export class PostgresEventRelay implements EventRelay {
   }
 
   publish(event: TokenEvent): void {
-    this.notify({ origin: this.origin, event });
+    void this.notify({ origin: this.origin, event });
   }
 
   publishLimitReached(key: string, until: number): void {
-    this.notify({ origin: this.origin, limit: { key, until } });
+    void this.notify({ origin: this.origin, limit: { key, until } });
   }
 
-  private notify(message: RelayMessage): void {
+  /** Resolves once the notification is committed (queued for every listener), never rejects. */
+  private notify(message: RelayMessage): Promise<void> {
     const payload = JSON.stringify(message);
-    this.pool.query('select pg_notify($1, $2)', [CHANNEL, payload]).catch((error: unknown) => {
-      // The change is committed; other processes would miss it, so their caches must not outlive this.
-      this.log.error({ err: error }, 'could not notify other processes of a change');
-    });
+    return this.pool.query('select pg_notify($1, $2)', [CHANNEL, payload]).then(
+      () => {},
+      (error: unknown) => {
+        // The change is committed; other processes would miss it, so their caches must not outlive this.
+        this.log.error({ err: error }, 'could not notify other processes of a change');
+      },
+    );
   }
 
   async stop(): Promise<void> {
@@ -91,7 +136,8 @@ export class PostgresEventRelay implements EventRelay {
     this.client = client;
     this.connected = true;
     this.backoffMs = 100;
-    // Whatever was published while nobody listened is unknown: start from an empty cache.
+    // Whatever was published while nobody listened is unknown: start from an empty cache, and build the
+    // membership filter again from the database (values issued from now on arrive as notifications).
     this.verifier.setCaching(true);
     this.log.info('listening for changes made by other processes');
   }
@@ -128,6 +174,7 @@ export class PostgresEventRelay implements EventRelay {
       if (parsed.origin === this.origin) return;
       if (parsed.event) this.events.receive(parsed.event);
       if (parsed.limit) this.onLimitReached?.(parsed.limit.key, parsed.limit.until);
+      if (typeof parsed.issued === 'string') this.verifier.addIssued(parsed.issued);
     } catch (error) {
       this.log.warn({ err: error }, 'ignored an unreadable change notification');
     }

@@ -37,7 +37,11 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
 }
 
 /** One place writes the error envelope `{error:{code,message,details,requestId}}`; only 5xx are logged. */
-export function installErrorHandling(app: App, options: { consoleIndex: boolean }): void {
+export function installErrorHandling(
+  app: App,
+  /** notFound: false leaves the not-found handler to a scope registered later (app.ts: helmet's scope). */
+  options: { consoleIndex: boolean; notFound?: boolean },
+): void {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     if (error instanceof AppError) {
       if (error.headers) reply.headers(error.headers);
@@ -78,6 +82,7 @@ export function installErrorHandling(app: App, options: { consoleIndex: boolean 
     return envelope(reply, request, 'INTERNAL', 'internal error');
   });
 
+  if (options.notFound === false) return;
   app.setNotFoundHandler((request, reply) => {
     // Client-side routes of the console (/tokens, /accept-invite …) are its index page.
     if (

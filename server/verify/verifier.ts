@@ -1,6 +1,11 @@
+import { hash as digest } from 'node:crypto';
 import {
+  addressInRanges,
+  type IpRange,
   isWellFormedToken,
   type PermissionQuery,
+  parseIpAddress,
+  parseIpRange,
   permissionAllows,
   VERIFY_CODES,
   type VerifyCode,
@@ -12,9 +17,10 @@ import type { Database } from '../db/schema.ts';
 import { resourceIdsOfOrg } from '../resources/resources.repository.ts';
 import { hashSecret } from '../tokens/token-value.ts';
 import { type TokenForVerify, tokenLoaderForVerify } from '../tokens/tokens.repository.ts';
-import { addressInRanges, type IpRange, parseAddress, parseRange } from './cidr.ts';
+import { MembershipFilter } from './membership-filter.ts';
 import type { RateLimitStore } from './rate-limiter.ts';
 import type { UsageRecorder } from './usage.ts';
+import { countTokenHashes, tokenHashesAfter } from './verify.repository.ts';
 
 /** A token as verification sees it: effective permissions already bounded by its owner's role. */
 export interface VerifiedToken {
@@ -36,8 +42,86 @@ export interface VerifiedToken {
   readonly resourceIds: ReadonlySet<string> | null;
   readonly ipRanges: readonly IpRange[] | null;
   readonly rateLimit: { limit: number; windowMs: number } | null;
-  /** The whole `{"valid":true,…}` answer, serialized once per cache entry instead of once per request. */
-  readonly validBody: string;
+}
+
+/**
+ * What tokens share: the grant (kind, access, role, permissions, resources, addresses, rate limit) and
+ * its parts of the answer, serialized once. Interned, so a million tokens with a few distinct grants
+ * hold a few of these (issue 13: compact cache entries).
+ */
+interface Grant {
+  readonly kind: 'personal' | 'application';
+  readonly access: 'full' | 'granular';
+  readonly roleId: string | null;
+  readonly permissions: ReadonlySet<string>;
+  readonly resourceIds: ReadonlySet<string> | null;
+  readonly ipRanges: readonly IpRange[] | null;
+  readonly rateLimit: { limit: number; windowMs: number } | null;
+  /** `"permissions":[…],"resourceIds":…` for the answer. */
+  readonly permissionsJson: string;
+  /** `"allowedIps":…,"rateLimit":…` for the answer. */
+  readonly limitsJson: string;
+}
+
+/**
+ * One cached token: its own fields and a shared {@link Grant}. Also what the rest of the server sees as
+ * a {@link VerifiedToken}.
+ */
+class CachedToken implements VerifiedToken {
+  constructor(
+    readonly id: string,
+    readonly orgId: string,
+    readonly ownerId: string | null,
+    readonly revoked: boolean,
+    readonly expiresAt: number | null,
+    readonly valueNotAfter: number | null,
+    readonly grant: Grant,
+    /** The verifier's generation when the read that made this entry started. */
+    readonly generation: number,
+    /** When this entry stops being answered from memory (VERIFY_CACHE_TTL_SECONDS). */
+    readonly cachedUntil: number,
+    readonly endsGraceOnUse = false,
+    readonly valueRetiredAt: number | null = null,
+  ) {}
+  get kind() {
+    return this.grant.kind;
+  }
+  get access() {
+    return this.grant.access;
+  }
+  get roleId() {
+    return this.grant.roleId;
+  }
+  get permissions() {
+    return this.grant.permissions;
+  }
+  get resourceIds() {
+    return this.grant.resourceIds;
+  }
+  get ipRanges() {
+    return this.grant.ipRanges;
+  }
+  get rateLimit() {
+    return this.grant.rateLimit;
+  }
+}
+
+const iso = (ms: number | null) => (ms === null ? 'null' : `"${new Date(ms).toISOString()}"`);
+
+/** The `{"valid":true,…}` answer of a token, serialized when it is sent. */
+function validBodyOf(token: CachedToken): string {
+  const { grant } = token;
+  return (
+    `{"valid":true,"token":{"id":${JSON.stringify(token.id)},"orgId":${JSON.stringify(token.orgId)},` +
+    `"kind":"${grant.kind}","ownerId":${token.ownerId === null ? 'null' : JSON.stringify(token.ownerId)},` +
+    `${grant.permissionsJson},"expiresAt":${iso(token.expiresAt)},${grant.limitsJson},` +
+    `"valueExpiresAt":${iso(token.valueNotAfter)}}}`
+  );
+}
+
+/** The key of the cache: an unkeyed SHA-256 of the value (no HMAC on a hit; the value is not kept). */
+function cacheKey(value: string): string {
+  return digest('sha256', value, 'binary');
 }
 
 export type VerifyOutcome =
@@ -94,23 +178,85 @@ function parseList(json: string | null): string[] | null {
   return json === null ? null : (JSON.parse(json) as string[]);
 }
 
+/** Marks of invalidated tokens or orgs (id → generation), kept for one cache lifetime or more. */
+class Marks {
+  private current = new Map<string, number>();
+  private previous = new Map<string, number>();
+  private rotatedAt = 0;
+
+  get empty(): boolean {
+    return this.current.size === 0 && this.previous.size === 0;
+  }
+
+  /** Records the mark; marks older than two lifetimes go (no entry made before them is still cached). */
+  set(id: string, generation: number, now: number, lifetimeMs: number): void {
+    if (now - this.rotatedAt >= lifetimeMs) {
+      this.previous = this.current;
+      this.current = new Map();
+      this.rotatedAt = now;
+    }
+    this.current.set(id, generation);
+  }
+
+  get(id: string): number {
+    return Math.max(this.current.get(id) ?? -1, this.previous.get(id) ?? -1);
+  }
+
+  clear(): void {
+    this.current.clear();
+    this.previous.clear();
+  }
+}
+
+/** Pages of the token-hash scan that builds the membership filter. */
+const FILTER_PAGE = 20_000;
+
 export class Verifier {
-  private readonly cache: LRUCache<string, VerifiedToken>;
+  /**
+   * Verified tokens by {@link cacheKey} of the value. A Map in insertion order: full, it drops its oldest
+   * entry (no per-hit bookkeeping); an entry lives at most VERIFY_CACHE_TTL_SECONDS.
+   */
+  private readonly cache = new Map<string, CachedToken>();
+  private readonly maxEntries: number;
+  private readonly ttlMs: number;
+  /** Values whose HMAC passed the membership filter but were not found (a false positive, repeated). */
   private readonly unknown: LRUCache<string, true>;
-  /** The hashes cached for a token: one, or a few during a rotation's grace (no Set per token: memory). */
-  private readonly hashesByToken = new Map<string, string | string[]>();
-  /** Tokens share permission and resource sets (a role, a catalog group): one Set per distinct list. */
-  private readonly sets = new LRUCache<string, ReadonlySet<string>>({ max: 10_000 });
-  private readonly orgResources: LRUCache<string, ReadonlySet<string>>;
+  /** Invalidations: an entry read before its token's (or org's) latest mark is stale. */
+  private readonly tokenMarks = new Marks();
+  private readonly orgMarks = new Marks();
+  /** Interned grants and strings: tokens share them. */
+  private readonly grants = new Map<string, Grant>();
+  private readonly strings = new Map<string, string>();
+  private readonly orgResources = new Map<string, { ids: ReadonlySet<string>; until: number }>();
   /** Bumped by every invalidation, so a load that raced with one is not cached. */
   private generation = 0;
   /** Database reads made by verification, for /metrics and for tests of the no-I/O paths. */
   databaseReads = 0;
+  /** Never-seen values answered by the membership filter without a read. */
+  filterAnswers = 0;
   /**
    * Off while this process may miss invalidations from other processes (its notification connection is
    * down): then every verification reads the database.
    */
   private caching = true;
+  /**
+   * Every stored token hash, or more (see membership-filter.ts); null until built, and while this
+   * process may miss values issued by others (the notification connection is down).
+   */
+  private filter: MembershipFilter | null = null;
+  /** The filter being built by a scan, and which build it is (a newer one abandons an older). */
+  private building: MembershipFilter | null = null;
+  private buildNumber = 0;
+  /**
+   * Told of every issued value's hash, to pass on to the other processes (PostgreSQL relay); resolves
+   * once they have been told (the notification is committed).
+   */
+  announceIssued: ((hash: string) => Promise<void>) | undefined;
+  /**
+   * Set when other processes issue values too (PostgreSQL relay): resolves once every value issued
+   * before the call has reached this process (true), or false when that cannot be known (not listening).
+   */
+  confirmUnknown: (() => Promise<boolean>) | undefined;
   /** Rotation "until used" (server/tokens/rotation-evidence.ts): the new value's first success. */
   onFirstUse: ((token: VerifiedToken, hash: string, ip: string) => Promise<void>) | undefined;
   /** A value stopped by its successor's first use was presented again. */
@@ -121,26 +267,60 @@ export class Verifier {
 
   constructor(private readonly options: VerifierOptions) {
     this.loadRow = tokenLoaderForVerify(options.db);
-    const max = Math.max(options.cacheSize, 1);
-    const ttl = options.cacheTtlMs > 0 ? options.cacheTtlMs : 1;
-    this.cache = new LRUCache({
-      max,
-      ttl,
-      ttlAutopurge: false,
-      dispose: (entry, hash) => {
-        const hashes = this.hashesByToken.get(entry.id);
-        if (hashes === undefined) return;
-        const rest = typeof hashes === 'string' ? [] : hashes.filter((h) => h !== hash);
-        if (hashes === hash || rest.length === 0) this.hashesByToken.delete(entry.id);
-        else this.hashesByToken.set(entry.id, rest.length === 1 ? (rest[0] as string) : rest);
-      },
-    });
-    this.unknown = new LRUCache({ max, ttl });
-    this.orgResources = new LRUCache({ max: 10_000, ttl });
+    this.maxEntries = Math.max(options.cacheSize, 1);
+    this.ttlMs = options.cacheTtlMs > 0 ? options.cacheTtlMs : 1;
+    this.unknown = new LRUCache({ max: Math.min(this.maxEntries, 100_000), ttl: this.ttlMs });
   }
 
   hash(value: string): string {
     return hashSecret(this.options.secret, value);
+  }
+
+  /** The cached token for this key, if it is still good: not past its lifetime, not invalidated since. */
+  private cached(key: string, now: number): CachedToken | undefined {
+    const entry = this.cache.get(key);
+    if (entry === undefined) return undefined;
+    if (
+      now >= entry.cachedUntil ||
+      (!this.tokenMarks.empty && this.tokenMarks.get(entry.id) > entry.generation) ||
+      (!this.orgMarks.empty && this.orgMarks.get(entry.orgId) > entry.generation)
+    ) {
+      this.cache.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  /** Whether the membership filter says this hash was never stored (a complete filter only). */
+  private filterExcludes(hmac: string): boolean {
+    return this.filter !== null && !this.filter.mayContain(hmac);
+  }
+
+  /**
+   * Whether memory alone knows the value is not a stored one: looked up and not found, or excluded by
+   * the membership filter when no other process can issue values. The HMAC is computed only here, for
+   * values that missed the cache.
+   */
+  private knownUnknown(hmac: string): boolean {
+    if (this.unknown.has(hmac)) return true;
+    if (this.confirmUnknown === undefined && this.filterExcludes(hmac)) {
+      this.filterAnswers++;
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * {@link knownUnknown}, and with other processes (PostgreSQL) the filter's answer once this process
+   * has received every value issued before now (a round trip on the notification connection, shared by
+   * the verifications waiting for it; not a read).
+   */
+  private async unknownAfterSync(hmac: string): Promise<boolean> {
+    if (this.knownUnknown(hmac)) return true;
+    if (this.confirmUnknown === undefined || !this.filterExcludes(hmac)) return false;
+    if (!(await this.confirmUnknown()) || !this.filterExcludes(hmac)) return false;
+    this.filterAnswers++;
+    return true;
   }
 
   /**
@@ -149,52 +329,90 @@ export class Verifier {
    */
   async resolve(value: string): Promise<VerifiedToken | 'MALFORMED' | 'NOT_FOUND'> {
     if (!isWellFormedToken(value, this.options.tokenPrefix)) return 'MALFORMED';
-    const hash = this.hash(value);
+    const key = cacheKey(value);
     if (this.caching) {
-      const cached = this.cache.get(hash);
+      const cached = this.cached(key, Date.now());
       if (cached !== undefined) return cached;
-      if (this.unknown.has(hash)) return 'NOT_FOUND';
     }
-    return this.load(hash);
+    const hmac = this.hash(value);
+    if (this.caching && (await this.unknownAfterSync(hmac))) return 'NOT_FOUND';
+    return this.load(key, hmac);
   }
 
-  private async load(hash: string): Promise<VerifiedToken | 'NOT_FOUND'> {
+  private async load(key: string, hmac: string): Promise<CachedToken | 'NOT_FOUND'> {
     let generation = this.generation;
     this.databaseReads++;
-    let row = await this.loadRow(hash);
+    let row = await this.loadRow(hmac);
     if (generation !== this.generation) {
       // An invalidation ran while we read: read again, so what we answer is at least as new as it.
       generation = this.generation;
       this.databaseReads++;
-      row = await this.loadRow(hash);
+      row = await this.loadRow(hmac);
     }
     const cacheable = generation === this.generation && this.caching && this.options.cacheSize > 0;
     if (row === undefined) {
-      if (cacheable) this.unknown.set(hash, true);
+      if (cacheable) this.unknown.set(hmac, true);
       return 'NOT_FOUND';
     }
-    const entry = this.toVerified(row);
+    const entry = this.toCached(row, generation, Date.now() + this.ttlMs);
     if (cacheable) {
-      this.cache.set(hash, entry);
-      const hashes = this.hashesByToken.get(entry.id);
-      if (hashes === undefined || hashes === hash) this.hashesByToken.set(entry.id, hash);
-      else if (typeof hashes === 'string') this.hashesByToken.set(entry.id, [hashes, hash]);
-      else if (!hashes.includes(hash)) hashes.push(hash);
+      this.cache.delete(key);
+      if (this.cache.size >= this.maxEntries) {
+        const oldest = this.cache.keys().next();
+        if (!oldest.done) this.cache.delete(oldest.value);
+      }
+      this.cache.set(key, entry);
     }
     return entry;
   }
 
-  private interned(list: readonly string[]): ReadonlySet<string> {
-    const key = list.join('\n');
-    let set = this.sets.get(key);
-    if (set === undefined) {
-      set = new Set(list);
-      this.sets.set(key, set);
-    }
-    return set;
+  private intern(value: string): string;
+  private intern(value: string | null): string | null;
+  private intern(value: string | null): string | null {
+    if (value === null) return null;
+    const known = this.strings.get(value);
+    if (known !== undefined) return known;
+    if (this.strings.size >= 100_000) this.strings.clear();
+    this.strings.set(value, value);
+    return value;
   }
 
-  private toVerified(row: TokenForVerify): VerifiedToken {
+  private grant(
+    kind: Grant['kind'],
+    access: Grant['access'],
+    roleId: string | null,
+    permissionList: readonly string[],
+    resourceIdList: readonly string[] | null,
+    ipList: readonly string[] | null,
+    rateLimit: number | null,
+    rateLimitWindow: number | null,
+  ): Grant {
+    const limited = rateLimit !== null && rateLimitWindow !== null;
+    const permissionsJson = `"permissions":${JSON.stringify(permissionList)},"resourceIds":${JSON.stringify(resourceIdList)}`;
+    const limitsJson = `"allowedIps":${JSON.stringify(ipList)},"rateLimit":${
+      limited ? JSON.stringify({ limit: rateLimit, windowSeconds: rateLimitWindow }) : 'null'
+    }`;
+    const key = `${kind}\n${access}\n${roleId}\n${permissionsJson}\n${limitsJson}`;
+    let grant = this.grants.get(key);
+    if (grant === undefined) {
+      if (this.grants.size >= 10_000) this.grants.clear();
+      grant = {
+        kind,
+        access,
+        roleId,
+        permissions: new Set(permissionList),
+        resourceIds: resourceIdList === null ? null : new Set(resourceIdList),
+        ipRanges: ipList === null ? null : ipList.map(parseIpRange).filter((r): r is IpRange => r !== null),
+        rateLimit: limited ? { limit: rateLimit, windowMs: rateLimitWindow * 1000 } : null,
+        permissionsJson,
+        limitsJson,
+      };
+      this.grants.set(key, grant);
+    }
+    return grant;
+  }
+
+  private toCached(row: TokenForVerify, generation: number, cachedUntil: number): CachedToken {
     const { catalog } = this.options;
     const rolePermissions = (roleId: string | null, customJson: string | null): string[] => {
       if (roleId === null) return [];
@@ -214,49 +432,79 @@ export class Verifier {
       base = base.filter((p) => owner.has(p));
     }
     const permissionList = [...new Set(base.filter((p) => catalog.keys.has(p)))].sort();
-    const resourceIdList = parseList(row.resourceIds);
-    const ipList = parseList(row.allowedIps);
-    const ipRanges = ipList === null ? null : ipList.map(parseRange).filter((r): r is IpRange => r !== null);
-    const expiresAt = row.expiresAt === null ? null : Number(row.expiresAt);
-    return {
-      id: row.id,
-      orgId: row.orgId,
-      kind: row.kind,
-      ownerId: row.ownerId,
-      access: row.access,
-      roleId: row.roleId,
-      revoked: row.status === 'revoked' || ownerGone,
-      expiresAt,
-      valueNotAfter: row.notAfter === null ? null : Number(row.notAfter),
-      endsGraceOnUse: Number(row.endsGraceOnUse) === 1,
-      valueRetiredAt: row.retiredAt === null ? null : Number(row.retiredAt),
-      permissions: this.interned(permissionList),
-      resourceIds: resourceIdList === null ? null : this.interned(resourceIdList),
-      ipRanges,
-      rateLimit:
-        row.rateLimit === null || row.rateLimitWindow === null
-          ? null
-          : { limit: row.rateLimit, windowMs: row.rateLimitWindow * 1000 },
-      validBody: JSON.stringify({
-        valid: true,
-        token: {
-          id: row.id,
-          orgId: row.orgId,
-          kind: row.kind,
-          ownerId: row.ownerId,
-          permissions: permissionList,
-          resourceIds: resourceIdList,
-          expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString(),
-          // Beyond the spec's fields, what a caching client needs to answer locally as the server would.
-          allowedIps: ipList,
-          rateLimit:
-            row.rateLimit === null || row.rateLimitWindow === null
-              ? null
-              : { limit: row.rateLimit, windowSeconds: row.rateLimitWindow },
-          valueExpiresAt: row.notAfter === null ? null : new Date(Number(row.notAfter)).toISOString(),
-        },
-      }),
-    };
+    return new CachedToken(
+      row.id,
+      this.intern(row.orgId),
+      this.intern(row.ownerId),
+      row.status === 'revoked' || ownerGone,
+      row.expiresAt === null ? null : Number(row.expiresAt),
+      row.notAfter === null ? null : Number(row.notAfter),
+      this.grant(
+        row.kind,
+        row.access,
+        this.intern(row.roleId),
+        permissionList,
+        parseList(row.resourceIds),
+        parseList(row.allowedIps),
+        row.rateLimit,
+        row.rateLimitWindow,
+      ),
+      generation,
+      cachedUntil,
+      Number(row.endsGraceOnUse) === 1,
+      row.retiredAt === null ? null : Number(row.retiredAt),
+    );
+  }
+
+  /**
+   * Builds the membership filter from a scan of every stored hash, in pages (the event loop keeps
+   * answering; until it is done, unknown values are looked up as before). Values issued meanwhile are
+   * added to it as they are issued, so it is complete when the scan ends.
+   */
+  async buildFilter(): Promise<void> {
+    const number = ++this.buildNumber;
+    const { db } = this.options;
+    const count = await countTokenHashes(db);
+    if (number !== this.buildNumber) return;
+    const filter = new MembershipFilter(Math.max(100_000, count * 2));
+    this.building = filter;
+    let after = '';
+    for (;;) {
+      const page = await tokenHashesAfter(db, after, FILTER_PAGE);
+      if (number !== this.buildNumber) return;
+      for (const hash of page) filter.add(hash);
+      if (page.length < FILTER_PAGE) break;
+      after = page[page.length - 1] as string;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (number !== this.buildNumber || !this.caching) return;
+    this.building = null;
+    this.filter = filter;
+  }
+
+  /** Starts {@link buildFilter} in the background; a failure leaves verification reading the database. */
+  private rebuildFilter(): void {
+    this.buildFilter().catch(() => {
+      this.building = null;
+    });
+  }
+
+  /** Whether the membership filter is complete and in use. */
+  get filterReady(): boolean {
+    return this.filter !== null;
+  }
+
+  /** Bytes of the membership filter in use (0 while there is none). */
+  get filterBytes(): number {
+    return this.filter?.bytes ?? 0;
+  }
+
+  /** A hash stored by another process (told by the relay): known from now on. */
+  addIssued(hash: string): void {
+    this.unknown.delete(hash);
+    this.filter?.add(hash);
+    this.building?.add(hash);
+    if (this.filter?.full && this.building === null) this.rebuildFilter();
   }
 
   /** The checks every use of a token passes, for verify and for the management API alike (no I/O). */
@@ -265,7 +513,7 @@ export class Verifier {
     if (token.valueNotAfter !== null && now >= token.valueNotAfter) return 'NOT_FOUND';
     if (token.expiresAt !== null && now >= token.expiresAt) return 'EXPIRED';
     if (token.ipRanges !== null) {
-      const address = parseAddress(clientIp);
+      const address = parseIpAddress(clientIp);
       if (address === null || !addressInRanges(address, token.ipRanges)) return 'IP_NOT_ALLOWED';
     }
     return null;
@@ -346,10 +594,11 @@ export class Verifier {
     if (!isWellFormedToken(value, this.options.tokenPrefix))
       return this.credentialFailure('MALFORMED', callerIp, now);
     if (!this.caching) return undefined;
-    const hash = this.hash(value);
-    const token = this.cache.get(hash);
+    const token = this.cached(cacheKey(value), now);
     if (token === undefined) {
-      return this.unknown.has(hash) ? this.credentialFailure('NOT_FOUND', callerIp, now) : undefined;
+      return this.knownUnknown(this.hash(value))
+        ? this.credentialFailure('NOT_FOUND', callerIp, now)
+        : undefined;
     }
     return this.credentialOf(token, callerIp, now);
   }
@@ -407,10 +656,11 @@ export class Verifier {
     if (!isWellFormedToken(input.token, this.options.tokenPrefix))
       return this.failure('MALFORMED', callerIp, vouched, now);
     if (!this.caching) return undefined;
-    const hash = this.hash(input.token);
-    const token = this.cache.get(hash);
+    const token = this.cached(cacheKey(input.token), now);
     if (token === undefined) {
-      return this.unknown.has(hash) ? this.failure('NOT_FOUND', callerIp, vouched, now) : undefined;
+      return this.knownUnknown(this.hash(input.token))
+        ? this.failure('NOT_FOUND', callerIp, vouched, now)
+        : undefined;
     }
     return this.judge(token, input, callerIp, vouched, now);
   }
@@ -480,7 +730,7 @@ export class Verifier {
     if (input.resource !== undefined) {
       if (token.resourceIds !== null && !token.resourceIds.has(input.resource))
         return this.refused(token, 'RESOURCE_FORBIDDEN', now);
-      const resources = io ? io.resources : this.orgResources.get(token.orgId);
+      const resources = io ? io.resources : this.cachedResources(token.orgId, now);
       if (resources === undefined) return undefined;
       if (!resources.has(input.resource)) return this.refused(token, 'RESOURCE_FORBIDDEN', now);
     }
@@ -488,7 +738,7 @@ export class Verifier {
     if (token.endsGraceOnUse && io === undefined) return undefined;
     this.options.usage.record(token.id, clientIp, now);
     this.options.usage.exercise(token.id, token.permissions, input.permission, input.resource, now);
-    return { valid: true, token, body: token.validBody };
+    return { valid: true, token, body: validBodyOf(token as CachedToken) };
   }
 
   /** A known token refused: counted for its daily usage (in memory, written by the usage flush). */
@@ -512,33 +762,44 @@ export class Verifier {
     return permissionAllows(token.permissions, query);
   }
 
+  /** The org's resource ids if memory has them (fresh). */
+  private cachedResources(orgId: string, now: number): ReadonlySet<string> | undefined {
+    const cached = this.orgResources.get(orgId);
+    if (cached === undefined) return undefined;
+    if (now < cached.until) return cached.ids;
+    this.orgResources.delete(orgId);
+    return undefined;
+  }
+
   /** The org's resource ids: a token's resource must be one of them, even for an all-resources token. */
   private async resourcesOf(orgId: string): Promise<ReadonlySet<string>> {
-    let resources = this.caching ? this.orgResources.get(orgId) : undefined;
+    let resources = this.caching ? this.cachedResources(orgId, Date.now()) : undefined;
     if (resources === undefined) {
       const generation = this.generation;
       this.databaseReads++;
       resources = new Set(await resourceIdsOfOrg(this.options.db, orgId));
-      if (generation === this.generation && this.caching) this.orgResources.set(orgId, resources);
+      if (generation === this.generation && this.caching) {
+        if (this.orgResources.size >= 10_000) this.orgResources.clear();
+        this.orgResources.set(orgId, { ids: resources, until: Date.now() + this.ttlMs });
+      }
     }
     return resources;
   }
 
-  /** Drops what is cached about one token, before the change's own request answers. */
+  /**
+   * Makes what is cached about one token stale, before the change's own request answers: a mark, not a
+   * search (the cache is not indexed by token; a million entries would need a second map).
+   */
   invalidateToken(tokenId: string): void {
     this.generation++;
-    const hashes = this.hashesByToken.get(tokenId);
-    if (hashes === undefined) return;
-    for (const hash of typeof hashes === 'string' ? [hashes] : [...hashes]) this.cache.delete(hash);
+    this.tokenMarks.set(tokenId, this.generation, Date.now(), this.ttlMs);
   }
 
-  /** Drops every entry of an org: role edits and member changes reach many tokens at once. */
+  /** Makes every entry of an org stale: role edits and member changes reach many tokens at once. */
   invalidateOrg(orgId: string): void {
     this.generation++;
     this.orgResources.delete(orgId);
-    const stale: string[] = [];
-    for (const [hash, entry] of this.cache.entries()) if (entry.orgId === orgId) stale.push(hash);
-    for (const hash of stale) this.cache.delete(hash);
+    this.orgMarks.set(orgId, this.generation, Date.now(), this.ttlMs);
   }
 
   invalidateOrgResources(orgId: string): void {
@@ -546,15 +807,27 @@ export class Verifier {
     this.orgResources.delete(orgId);
   }
 
-  /** A value just issued must not be answered from the negative cache. */
-  forgetUnknown(hash: string): void {
-    this.unknown.delete(hash);
+  /**
+   * A value was just issued (created or rotated) here: it must not be answered from the negative cache
+   * nor by the membership filter, here or (told through the relay) in the other processes. The issuing
+   * request awaits it, so the value is not handed out before every process can know it.
+   */
+  async forgetUnknown(hash: string): Promise<void> {
+    this.addIssued(hash);
+    await this.announceIssued?.(hash);
   }
 
-  /** Turns the cache on or off; either way it starts empty, since what it held may be stale. */
+  /**
+   * Turns the cache on or off; either way it starts empty, since what it held may be stale. The
+   * membership filter too: off while other processes' issues may be missed, rebuilt when caching again.
+   */
   setCaching(enabled: boolean): void {
     this.caching = enabled;
     this.clear();
+    this.filter = null;
+    this.building = null;
+    this.buildNumber++;
+    if (enabled) this.rebuildFilter();
   }
 
   clear(): void {
@@ -562,6 +835,8 @@ export class Verifier {
     this.cache.clear();
     this.unknown.clear();
     this.orgResources.clear();
+    this.tokenMarks.clear();
+    this.orgMarks.clear();
   }
 
   get size(): number {
