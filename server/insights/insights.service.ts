@@ -66,7 +66,8 @@ async function useOf(
     const r = resourcesUnknown
       ? `some named no resource (${usedResources.length} of ${plural(grantedResources.length, 'resource')} named)`
       : `${usedResources.length} of ${plural(grantedResources.length, 'resource')}`;
-    summary = `${p} and ${r} ${window}`;
+    // An org without resources: no resource part.
+    summary = grantedResources.length === 0 ? `${p} ${window}` : `${p} and ${r} ${window}`;
   }
   return {
     tokenId: row.id,

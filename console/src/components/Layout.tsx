@@ -8,6 +8,7 @@ import { OrgContext, type OrgContextValue, sessionKey } from '../lib/session';
 import type { Session, SessionOrg } from '../lib/types';
 import { AccountPage } from '../pages/AccountPage';
 import { AuditPage } from '../pages/AuditPage';
+import { InsightsPage } from '../pages/InsightsPage';
 import { MembersPage } from '../pages/MembersPage';
 import { OutboxPage } from '../pages/OutboxPage';
 import { ResourcesPage } from '../pages/ResourcesPage';
@@ -31,6 +32,7 @@ const NAV: NavItem[] = [
   { page: 'roles', label: 'Roles', permission: 'roles:read', section: 'Security' },
   { page: 'resources', label: 'Resources', permission: 'resources:read', section: 'Security' },
   { page: 'audit', label: 'Audit log', permission: 'audit:read', section: 'Security' },
+  { page: 'insights', label: 'Insights', section: 'Security' },
   { page: 'settings', label: 'Settings', section: 'Security' },
   { page: 'webhooks', label: 'Webhooks', permission: 'audit:read', section: 'Notifications' },
   // The server's outbox (mail it kept instead of sending, without SMTP): every signed-in person has one.
@@ -44,6 +46,7 @@ const TITLES: Record<string, string> = {
   roles: 'Roles',
   resources: 'Resources',
   audit: 'Audit log',
+  insights: 'Insights',
   settings: 'Organization settings',
   webhooks: 'Webhooks',
   outbox: 'Outbox',
@@ -228,6 +231,8 @@ function PageFor({ page, item }: { page: string; item: string | undefined }) {
       return <ResourcesPage />;
     case 'audit':
       return <AuditPage />;
+    case 'insights':
+      return <InsightsPage />;
     case 'settings':
       return <SettingsPage />;
     case 'webhooks':

@@ -10,6 +10,7 @@ import { Link, orgPath, useLocation } from '../lib/router';
 import { BUILT_IN_ROLE_NAMES, useCatalog, useMembers, useOrg, useResources, useRoles } from '../lib/session';
 import type { TokenInfo, TokenUsage } from '../lib/types';
 import { useToken, useTokenDialogs } from './TokenDialogs';
+import { TokenHygiene } from './TokenHygiene';
 
 export function TokenPage({ tokenId }: { tokenId: string }) {
   const { org, session, can } = useOrg();
@@ -196,6 +197,7 @@ export function TokenPage({ tokenId }: { tokenId: string }) {
       </div>
 
       <UsageChart token={t} />
+      <TokenHygiene token={t} events={events} labelOf={labelOf} resourceName={resourceName} />
 
       <section className="section" aria-labelledby="timeline-title">
         <h2 id="timeline-title">Lifecycle</h2>
