@@ -31,6 +31,7 @@ import { createMetrics } from './health/metrics.ts';
 import type { App } from './http/app-type.ts';
 import { frameworkErrors, installErrorHandling } from './http/error-handler.ts';
 import { openapiOptions } from './http/openapi.ts';
+import { collectRoutes, installHttpManners, installMethodNotAllowed } from './http/manners.ts';
 import { ErrorEnvelope } from './http/schemas.ts';
 import { sealer } from './jobs/seal.ts';
 import { JobWorker } from './jobs/worker.ts';
@@ -108,7 +109,8 @@ function requestIds(): () => string {
 function validators() {
   const base = { allErrors: false, strict: false, useDefaults: true, removeAdditional: false } as const;
   const body = addFormats.default(new Ajv({ ...base, coerceTypes: false }));
-  const query = addFormats.default(new Ajv({ ...base, coerceTypes: 'array' }));
+  // An unknown query parameter is ignored (dropped), not refused: links and proxies add their own.
+  const query = addFormats.default(new Ajv({ ...base, coerceTypes: 'array', removeAdditional: true }));
   return { body, query };
 }
 
@@ -273,6 +275,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const consoleIndex = existsSync(join(consoleDir, 'index.html'));
   installErrorHandling(app, { consoleIndex, notFound: false });
   app.addHook('onRequest', (request, reply, done) => {
+  installHttpManners(app);
+  const routes = collectRoutes(app);
     reply.header('x-request-id', request.id);
     done();
   });
@@ -328,6 +332,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     outboxRoutes(app, deps);
     eventsRoutes(app, deps);
     healthRoutes(app, deps);
+    await app.after();
+    installMethodNotAllowed(app, routes);
     app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
     if (consoleIndex) {

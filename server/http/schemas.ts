@@ -64,7 +64,13 @@ export const Id = (prefix: string) =>
 export const OrgParams = Type.Object({ org: Id('org') });
 
 export const PageQuery = {
-  cursor: Type.Optional(Type.String({ maxLength: 100 })),
+  cursor: Type.Optional(
+    Type.String({
+      maxLength: 100,
+      pattern: '^[0-9A-Za-z_.:-]+$',
+      description: 'the nextCursor of the previous page',
+    }),
+  ),
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
 };
 
