@@ -268,6 +268,30 @@ const ROWS: Row[] = [
     expect: [A, X, X, X, 200, 200, F],
     body: (f) => ({ token: f.tokenValue }),
   },
+  // Issue 17: one-time links (opening one is public: a key that names no link is 404 for everyone), a
+  // token's observed use, and the insights report over what the caller may list.
+  {
+    method: 'POST',
+    path: '/v1/reveal',
+    expect: [X, X, X, X, X, X, X],
+    body: () => ({ key: 'A'.repeat(43) }),
+  },
+  { method: 'GET', path: '/v1/orgs/{org}/tokens/{tok}/links', expect: [A, X, X, X, 200, 200, F] },
+  {
+    method: 'POST',
+    path: '/v1/orgs/{org}/tokens/{tok}/links',
+    expect: [A, X, X, X, 201, 201, F],
+    body: (f) => ({ token: f.tokenValue, ttl: '5m' }),
+  },
+  { method: 'GET', path: '/v1/orgs/{org}/tokens/{tok}/use', expect: [A, X, X, X, 200, 200, F] },
+  { method: 'GET', path: '/v1/orgs/{org}/insights', expect: [A, X, 200, 200, 200, 200, F] },
+  { method: 'GET', path: '/v1/orgs/{org}/insights/settings', expect: [A, X, 200, 200, 200, 200, 200] },
+  {
+    method: 'PATCH',
+    path: '/v1/orgs/{org}/insights/settings',
+    expect: [A, X, F, F, 200, F, F],
+    body: () => ({ maxAgeDays: 180 }),
+  },
   { method: 'GET', path: '/v1/orgs/{org}/audit', expect: [A, X, F, F, 200, 200, F] },
   // Webhooks: reading needs audit:read; managing needs a signed-in person who manages members and roles.
   { method: 'GET', path: '/v1/orgs/{org}/webhooks', expect: [A, X, F, F, 200, 200, F] },
