@@ -274,9 +274,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   const consoleIndex = existsSync(join(consoleDir, 'index.html'));
   installErrorHandling(app, { consoleIndex, notFound: false });
-  app.addHook('onRequest', (request, reply, done) => {
   installHttpManners(app);
   const routes = collectRoutes(app);
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     done();
   });
