@@ -48,6 +48,7 @@ import { dropExpiredCiphertexts } from './reveal-links/reveal-links.repository.t
 import { revealLinksRoutes } from './reveal-links/reveal-links.routes.ts';
 import { rolesRoutes } from './roles/roles.routes.ts';
 import { loadServerSecret } from './secret.ts';
+import { ssoRoutes } from './sso/sso.routes.ts';
 import { deleteLapsedSecrets } from './tokens/tokens.repository.ts';
 import { tokenInsightsRoutes } from './tokens/token-insights.routes.ts';
 import { RotationEvidence } from './tokens/rotation-evidence.ts';
@@ -317,6 +318,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
     authRoutes(app, deps);
     accountsRoutes(app, deps);
+    ssoRoutes(app, deps);
     catalogRoutes(app, deps);
     orgsRoutes(app, deps);
     membersRoutes(app, deps);

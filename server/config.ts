@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseIpRange } from '@latchkey/sdk/rules';
 
@@ -63,6 +64,72 @@ export interface Config {
    * keys); reports signed by one of them are trusted without a session or token.
    */
   readonly leakReportPublicKeysPath: string | undefined;
+  /**
+   * Single sign-on providers (OpenID Connect), from SSO_PROVIDERS (JSON) or the file LATCHKEY_SSO_CONFIG
+   * (docs/operations.md). Empty: no SSO.
+   */
+  readonly ssoProviders: readonly SsoProviderConfig[];
+}
+
+export interface SsoProviderConfig {
+  /** In URLs and sessions: `[a-z0-9-]{1,40}`. */
+  readonly id: string;
+  /** Shown as "Continue with <name>". */
+  readonly name: string;
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** Where someone without an account is created on first sign-in; absent: only existing accounts. */
+  readonly jitOrgId: string | undefined;
+  readonly jitRoleId: string;
+}
+
+function ssoProvidersOf(env: Env): SsoProviderConfig[] {
+  const file = env.LATCHKEY_SSO_CONFIG || undefined;
+  const inline = env.SSO_PROVIDERS || undefined;
+  if (file === undefined && inline === undefined) return [];
+  const source = file !== undefined ? `LATCHKEY_SSO_CONFIG (${file})` : 'SSO_PROVIDERS';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(file !== undefined ? readFileSync(resolve(file), 'utf8') : (inline as string));
+  } catch (error) {
+    throw new ConfigError(`${source} must be JSON {"providers": [...]}: ${(error as Error).message}`);
+  }
+  const list = (parsed as { providers?: unknown })?.providers;
+  if (!Array.isArray(list)) throw new ConfigError(`${source} must be JSON {"providers": [...]}`);
+  const ids = new Set<string>();
+  return list.map((raw, index) => {
+    const entry = raw as Record<string, unknown>;
+    const text = (key: string, required = true) => {
+      const value = entry[key];
+      if (value === undefined && !required) return undefined;
+      if (typeof value !== 'string' || value === '') {
+        throw new ConfigError(`${source}: providers[${index}].${key} must be a non-empty string`);
+      }
+      return value;
+    };
+    const id = text('id') as string;
+    if (!/^[a-z0-9-]{1,40}$/.test(id) || ids.has(id)) {
+      throw new ConfigError(`${source}: providers[${index}].id must be unique, 1-40 characters of [a-z0-9-]`);
+    }
+    ids.add(id);
+    const issuer = text('issuer') as string;
+    if (!/^https?:\/\//.test(issuer))
+      throw new ConfigError(`${source}: providers[${index}].issuer must be a URL`);
+    const jitOrgId = text('jitOrgId', false);
+    if (jitOrgId !== undefined && !jitOrgId.startsWith('org_')) {
+      throw new ConfigError(`${source}: providers[${index}].jitOrgId must be an org id (org_…)`);
+    }
+    return Object.freeze({
+      id,
+      name: text('name') as string,
+      issuer,
+      clientId: text('clientId') as string,
+      clientSecret: text('clientSecret') as string,
+      jitOrgId,
+      jitRoleId: text('jitRoleId', false) ?? 'rol_readonly',
+    });
+  });
 }
 
 export class ConfigError extends Error {}
@@ -198,5 +265,6 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     webhookAllowPrivateNetworks: flag(env, 'WEBHOOK_ALLOW_PRIVATE_NETWORKS'),
     eventsRecheckIntervalMs: integer(env, 'EVENTS_RECHECK_INTERVAL_MS', 15_000, 10, 3_600_000),
     leakReportPublicKeysPath: env.LEAK_REPORT_PUBLIC_KEYS ? resolve(env.LEAK_REPORT_PUBLIC_KEYS) : undefined,
+    ssoProviders: Object.freeze(ssoProvidersOf(env)),
   });
 }

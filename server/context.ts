@@ -38,7 +38,13 @@ export interface Deps {
 }
 
 export type Principal =
-  | { readonly type: 'user'; readonly user: UserRow; readonly sessionHash: string }
+  | {
+      readonly type: 'user';
+      readonly user: UserRow;
+      readonly sessionHash: string;
+      /** Whether the session was opened by single sign-on (an org may require it). */
+      readonly viaSso?: boolean;
+    }
   | { readonly type: 'token'; readonly token: VerifiedToken };
 
 /** Who is asking and from where: what audit events record. */

@@ -42,7 +42,12 @@ export function csrfMatches(deps: Deps, sessionHash: string, presented: string |
   return sameSecret(csrfTokenOf(deps, sessionHash), presented);
 }
 
-export async function startSession(deps: Deps, user: UserRow, request: RequestInfo): Promise<NewSession> {
+export async function startSession(
+  deps: Deps,
+  user: UserRow,
+  request: RequestInfo,
+  authMethod = 'password',
+): Promise<NewSession> {
   const sessionId = randomBytes(32).toString('base64url');
   const now = Date.now();
   const sessionHash = sessionHashOf(deps, sessionId);
@@ -54,6 +59,7 @@ export async function startSession(deps: Deps, user: UserRow, request: RequestIn
     expiresAt: now + deps.config.sessionTtlMs,
     ip: request.ip,
     userAgent: request.userAgent,
+    authMethod,
   });
   return { sessionId, sessionHash, user };
 }
@@ -62,7 +68,7 @@ export async function resolveSession(
   deps: Deps,
   sessionId: string,
   seenFrom?: string,
-): Promise<{ user: UserRow; sessionHash: string } | null> {
+): Promise<{ user: UserRow; sessionHash: string; viaSso: boolean } | null> {
   const sessionHash = sessionHashOf(deps, sessionId);
   const row = await findSessionWithUser(deps.db, sessionHash);
   if (row === undefined) return null;
@@ -73,8 +79,8 @@ export async function resolveSession(
   }
   // Idle tracking needs minute precision at most; skipping most writes keeps reads cheap.
   if (now - Number(row.lastSeenAt) > 60_000) await touchSession(deps.db, sessionHash, now, seenFrom);
-  const { idHash: _, lastSeenAt: __, expiresAt: ___, ...user } = row;
-  return { user, sessionHash };
+  const { idHash: _, lastSeenAt: __, expiresAt: ___, authMethod, ...user } = row;
+  return { user, sessionHash, viaSso: authMethod?.startsWith('sso:') === true };
 }
 
 export async function setupNeeded(deps: Deps): Promise<boolean> {

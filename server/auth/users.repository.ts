@@ -30,6 +30,7 @@ export async function insertSession(
     expiresAt: number;
     ip: string | null;
     userAgent: string | null;
+    authMethod: string;
   },
 ): Promise<void> {
   await db.insertInto('sessions').values(row).execute();
@@ -43,6 +44,7 @@ export function findSessionWithUser(db: Db, idHash: string) {
       's.idHash',
       's.lastSeenAt',
       's.expiresAt',
+      's.authMethod',
       'u.id',
       'u.email',
       'u.name',

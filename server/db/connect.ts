@@ -11,6 +11,7 @@ import * as tokenUsageDaily from './migrations/2026-12-05-token-usage-daily.ts';
 import * as userAccounts from './migrations/2026-12-05-user-accounts.ts';
 import * as tokenHygiene from './migrations/2026-12-05T18-token-hygiene.ts';
 import * as insightSettings from './migrations/2026-12-05T19-insight-settings.ts';
+import * as userSso from './migrations/2026-12-05T20-user-sso.ts';
 import type { Database } from './schema.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -71,6 +72,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-05-user-accounts': userAccounts,
   '2026-12-05T18-token-hygiene': tokenHygiene,
   '2026-12-05T19-insight-settings': insightSettings,
+  '2026-12-05T20-user-sso': userSso,
 };
 
 export const migrationNames: readonly string[] = Object.keys(migrations);

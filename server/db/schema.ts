@@ -30,6 +30,8 @@ export interface SessionsTable {
   /** Where the session was last seen from, and the browser that opened it (the Sessions page). */
   ip: ColumnType<string | null, string | null | undefined, string | null>;
   userAgent: ColumnType<string | null, string | null | undefined, string | null>;
+  /** `password` or `sso:<provider id>` (an org may require SSO); null for sessions older than SSO. */
+  authMethod: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface OrgsTable {
@@ -41,6 +43,8 @@ export interface OrgsTable {
   notifyUnused: ColumnType<number, number | undefined, number>;
   /** 1: members without a second factor may only enrol one (docs/security.md). */
   requireTwoFactor: ColumnType<number, number | undefined, number>;
+  /** 1: members reach the org only from a session opened by single sign-on. */
+  requireSso: ColumnType<number, number | undefined, number>;
   createdAt: Millis;
 }
 
@@ -148,6 +152,15 @@ export interface AccountLinksTable {
   expiresAt: Millis;
   usedAt: Millis | null;
   attempts: ColumnType<number, number | undefined, number>;
+}
+
+/** An OpenID Connect identity (provider + subject) linked to an account. */
+export interface SsoIdentitiesTable {
+  provider: string;
+  subject: string;
+  userId: string;
+  email: string;
+  createdAt: Millis;
 }
 
 /** Ten one-time recovery codes per user with a second factor, stored as HMACs. */
@@ -260,6 +273,7 @@ export interface Database {
   tokenUsageDaily: TokenUsageDailyTable;
   accountLinks: AccountLinksTable;
   recoveryCodes: RecoveryCodesTable;
+  ssoIdentities: SsoIdentitiesTable;
   revealLinks: RevealLinksTable;
   insightSettings: InsightSettingsTable;
 }

@@ -58,7 +58,7 @@ export async function authenticate(deps: Deps, request: FastifyRequest): Promise
   const session = await resolveSession(deps, sessionId, request.ip);
   if (session === null) throw unauthenticated();
   if (unsafe.has(request.method)) checkBrowserOrigin(deps, request, session.sessionHash);
-  return { type: 'user', user: session.user, sessionHash: session.sessionHash };
+  return { type: 'user', user: session.user, sessionHash: session.sessionHash, viaSso: session.viaSso };
 }
 
 /** Cookies ride along on cross-site requests; the CSRF header and the Origin check stop them. */

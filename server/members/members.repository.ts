@@ -9,7 +9,15 @@ export function findMembership(db: Db, orgId: string, userId: string) {
     .selectFrom('members as m')
     .innerJoin('orgs as o', 'o.id', 'm.orgId')
     .leftJoin('roles as r', 'r.id', 'm.roleId')
-    .select(['m.orgId', 'm.userId', 'm.roleId', 'm.createdAt', 'r.permissions', 'o.requireTwoFactor'])
+    .select([
+      'm.orgId',
+      'm.userId',
+      'm.roleId',
+      'm.createdAt',
+      'r.permissions',
+      'o.requireTwoFactor',
+      'o.requireSso',
+    ])
     .where('m.orgId', '=', orgId)
     .where('m.userId', '=', userId)
     .executeTakeFirst();

@@ -37,6 +37,12 @@ export async function orgAccess(deps: Deps, principal: Principal, orgId: string)
       },
     );
   }
+  // The org requires single sign-on: a session opened by password does not reach it.
+  if (membership.requireSso === 1 && principal.viaSso !== true) {
+    throw forbidden("this organization requires single sign-on: sign in with your organization's provider", {
+      reason: 'SSO_REQUIRED',
+    });
+  }
   return {
     orgId,
     principal,

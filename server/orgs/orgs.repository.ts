@@ -15,7 +15,7 @@ export async function updateOrg(
   db: Db,
   id: string,
   changes: Partial<
-    Pick<OrgRow, 'name' | 'maxTtlDays' | 'allowNoExpiry' | 'notifyUnused' | 'requireTwoFactor'>
+    Pick<OrgRow, 'name' | 'maxTtlDays' | 'allowNoExpiry' | 'notifyUnused' | 'requireTwoFactor' | 'requireSso'>
   >,
 ): Promise<void> {
   await db.updateTable('orgs').set(changes).where('id', '=', id).execute();
@@ -34,6 +34,7 @@ export function orgsOfUser(db: Db, userId: string) {
       'o.allowNoExpiry',
       'o.notifyUnused',
       'o.requireTwoFactor',
+      'o.requireSso',
       'o.createdAt',
       'm.roleId',
       'r.permissions',

@@ -17,6 +17,11 @@ const PolicyInput = Type.Object(
         description: 'members without a second factor may only enrol one (default false; the one enabling it needs one)',
       }),
     ),
+    requireSso: Type.Optional(
+      Type.Boolean({
+        description: 'members reach the org only from a single sign-on session (default false; the one enabling it signed in by SSO)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -30,6 +35,7 @@ export const OrgSchema = Type.Object(
       allowNoExpiry: Type.Boolean(),
       notifyUnused: Type.Boolean(),
       requireTwoFactor: Type.Boolean(),
+      requireSso: Type.Boolean(),
     }),
     createdAt: Type.String(),
     roleId: Type.Union([Type.String(), Type.Null()]),

@@ -16,6 +16,8 @@ export interface Policy {
   notifyUnused: boolean;
   /** Members without a second factor may only enrol one (docs/security.md). */
   requireTwoFactor: boolean;
+  /** Members reach the org only from a session opened by single sign-on (docs/security.md). */
+  requireSso: boolean;
 }
 
 export interface OrgView {
@@ -33,6 +35,7 @@ export const defaultPolicy: Policy = {
   allowNoExpiry: false,
   notifyUnused: false,
   requireTwoFactor: false,
+  requireSso: false,
 };
 
 export function orgView(row: OrgRow, roleId: string | null, permissions: Iterable<string>): OrgView {
@@ -44,6 +47,7 @@ export function orgView(row: OrgRow, roleId: string | null, permissions: Iterabl
       allowNoExpiry: row.allowNoExpiry === 1,
       notifyUnused: row.notifyUnused === 1,
       requireTwoFactor: row.requireTwoFactor === 1,
+      requireSso: row.requireSso === 1,
     },
     createdAt: new Date(Number(row.createdAt)).toISOString(),
     roleId,
@@ -65,6 +69,7 @@ export async function insertOrgWithAdmin(
     allowNoExpiry: (input.policy?.allowNoExpiry ?? defaultPolicy.allowNoExpiry) ? 1 : 0,
     notifyUnused: (input.policy?.notifyUnused ?? defaultPolicy.notifyUnused) ? 1 : 0,
     requireTwoFactor: 0,
+    requireSso: 0,
     createdAt: now,
   };
   await insertOrg(trx, row);
@@ -107,6 +112,7 @@ export async function listOrgs(deps: Deps, principal: Principal): Promise<OrgVie
         allowNoExpiry: r.allowNoExpiry,
         notifyUnused: r.notifyUnused,
         requireTwoFactor: r.requireTwoFactor,
+        requireSso: r.requireSso,
         createdAt: r.createdAt,
       },
       r.roleId,
@@ -142,7 +148,14 @@ export async function patchOrg(
       ...(input.policy?.requireTwoFactor !== undefined && {
         requireTwoFactor: input.policy.requireTwoFactor ? 1 : 0,
       }),
+      ...(input.policy?.requireSso !== undefined && { requireSso: input.policy.requireSso ? 1 : 0 }),
     };
+    // Whoever requires SSO is signed in by SSO: nobody locks themselves out by accident.
+    if (input.policy?.requireSso === true && ctx.principal.type === 'user' && !ctx.principal.viaSso) {
+      throw conflict('sign in with single sign-on before requiring it of every member', {
+        fields: [{ field: 'policy.requireSso', message: 'Sign in with single sign-on first.' }],
+      });
+    }
     // Whoever turns the requirement on holds a second factor: nobody locks themselves out by accident.
     const actor = ctx.principal.type === 'user' ? ctx.principal.user : null;
     if (input.policy?.requireTwoFactor === true && actor?.totpEnabledAt === null) {

@@ -137,3 +137,20 @@ export const twoFactorApi = {
 
 export const isChallenge = (answer: unknown): answer is TwoFactorChallenge =>
   typeof answer === 'object' && answer !== null && 'twoFactorRequired' in answer;
+
+export const ssoApi = {
+  providers: () => request<{ items: { id: string; name: string }[] }>('GET', '/v1/auth/sso/providers'),
+};
+
+/** Why a single sign-on came back without a session (`/login?sso_error=…`). */
+export const SSO_ERRORS: Record<string, string> = {
+  UNKNOWN_PROVIDER: 'That sign-in provider is not set up on this server.',
+  STATE_MISMATCH: 'This sign-in was not started here, or it took too long. Start again.',
+  PROVIDER_ERROR:
+    'The sign-in provider’s answer could not be accepted. Start again, or ask your administrator.',
+  EMAIL_UNVERIFIED:
+    'Your sign-in provider has not verified your e-mail address, so it cannot be matched to an account.',
+  ADDRESS_UNCONFIRMED:
+    'An account with your address exists but its address was never confirmed here. Reset its password from that mailbox first, then continue with single sign-on.',
+  NO_ACCOUNT: 'No account has your address. Ask an administrator for an invitation.',
+};

@@ -1,8 +1,8 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { ErrorMessage } from '../components/ui';
-import { isChallenge, type TwoFactorChallenge, twoFactorApi } from '../lib/account-api';
+import { isChallenge, SSO_ERRORS, ssoApi, type TwoFactorChallenge, twoFactorApi } from '../lib/account-api';
 import { ApiError } from '../lib/api';
 import { Link, navigate, useLocation } from '../lib/router';
 import { sessionKey } from '../lib/session';
@@ -26,6 +26,8 @@ export function LoginPage() {
   });
   const { errors } = formState;
   const [challenge, setChallenge] = useState<TwoFactorChallenge | null>(null);
+  const providers = useQuery({ queryKey: ['sso-providers'], queryFn: ssoApi.providers, retry: false });
+  const ssoError = search.get('sso_error');
   const signedIn = async () => {
     await queryClient.invalidateQueries({ queryKey: sessionKey });
     navigate(safeNext(search.get('next')), { replace: true });
@@ -77,6 +79,21 @@ export function LoginPage() {
         <p className="auth-links">
           <Link href="/forgot-password">Forgot password?</Link>
         </p>
+        {ssoError && (
+          <div className="alert alert-error" role="alert">
+            <p>{SSO_ERRORS[ssoError] ?? 'Single sign-on did not sign you in. Start again.'}</p>
+          </div>
+        )}
+        {(providers.data?.items ?? []).map((provider) => (
+          // A full navigation: the provider's page follows, then the server's callback sets the session.
+          <a
+            key={provider.id}
+            className="button button-block sso-button"
+            href={`/v1/auth/sso/${provider.id}/start`}
+          >
+            Continue with {provider.name}
+          </a>
+        ))}
       </form>
     </main>
   );
