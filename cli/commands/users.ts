@@ -61,7 +61,7 @@ export function registerUserCommands(program: Command): void {
         if (options.json)
           return void printJson({ email, url: link.url, expiresAt: link.expiresAt.toISOString() });
         process.stdout.write(
-          [
+          `${[
             `One-time link to set a new password for ${email} (until ${link.expiresAt.toISOString()}):`,
             link.url,
             'Give it only to the account holder. It works once; the new password ends every session of the account.',
@@ -70,7 +70,7 @@ export function registerUserCommands(program: Command): void {
               : 'The link uses the server address from HOST and PORT; set PUBLIC_URL if people reach it elsewhere.',
           ]
             .filter((line) => line !== '')
-            .join('\n') + '\n',
+            .join('\n')}\n`,
         );
       } finally {
         await database.close();

@@ -215,7 +215,7 @@ if (chromiumOrSkip('accounts end to end in Chromium')) {
     await screenshots(page, 'two-factor-sign-in', { checkOverflow: true });
     await page.getByRole('button', { name: 'Verify' }).click();
     await waitForHeading(page, 'Tokens').catch(async (error) => {
-      throw new Error(`${error.message}\n${await page.locator('main').innerText()}`);
+      throw new Error(`${error.message}\n${await page.locator('main').textContent()}`);
     });
 
     await passwordStep();
@@ -231,7 +231,7 @@ if (chromiumOrSkip('accounts end to end in Chromium')) {
       .filter({ hasText: /wrong or already used/i })
       .waitFor()
       .catch(async (error) => {
-        throw new Error(`${error.message}\n${await page.locator('main').innerText()}`);
+        throw new Error(`${error.message}\n${await page.locator('main').textContent()}`);
       });
   });
 }

@@ -11,9 +11,9 @@ import {
   refuseUnprovedAccount,
   usableInvite,
 } from '../members/invitations.service.ts';
-import { insertOrgWithAdmin, listOrgs, type OrgView } from '../orgs/orgs.service.ts';
+import { insertOrgWithAdmin, listOrgs } from '../orgs/orgs.service.ts';
 import { findToken } from '../tokens/tokens.repository.ts';
-import { type TokenInfo, tokenInfo } from '../tokens/tokens.service.ts';
+import { tokenInfo } from '../tokens/tokens.service.ts';
 import { keyedDigest, sameSecret } from './keyed.ts';
 import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords.ts';
 import {
