@@ -409,6 +409,8 @@ async function benchDialect(dialect: Dialect, ceilingPost: () => Promise<LoadRes
     const result = await verifyCase(server, load, code);
     const ratio = result.rps / reference.rps;
     const noRead = label === 'unknown, repeated';
+    // Never-seen values are answered by the membership filter (issue 13).
+    const neverRepeated = label === 'unknown, never repeated';
     add({
       case: `verify, ${label}`,
       db,
@@ -419,8 +421,14 @@ async function benchDialect(dialect: Dialect, ceilingPost: () => Promise<LoadRes
       cpuRatio: cpuRatio(reference.cpuUsPerRequest, result.cpuUsPerRequest),
       ratio,
       ratioOf: 'valid',
-      target: noRead ? '≥ 1.00× valid, 0 db reads' : '≥ 1.00× valid',
-      met: ratio >= 1 && (!noRead || result.dbReadsPerRequest < 0.001),
+      target: noRead
+        ? '≥ 1.00× valid, 0 db reads'
+        : neverRepeated
+          ? '≥ 0.90× valid, ≤ 0.02 db reads'
+          : '≥ 1.00× valid',
+      met: neverRepeated
+        ? ratio >= 0.9 && result.dbReadsPerRequest <= 0.02
+        : ratio >= 1 && (!noRead || result.dbReadsPerRequest < 0.001),
       note: `${result.check}; ${result.dbReadsPerRequest.toFixed(3)} db reads/req; valid just before: ${fmt(reference.rps)} req/s`,
     });
   }
@@ -528,6 +536,8 @@ async function benchDialect(dialect: Dialect, ceilingPost: () => Promise<LoadRes
     }
   }
 
+  if (dialect.name === 'sqlite') inProcessRows(db);
+
   if (profileDir) await profileWarm(dataDir, dialect, warmBody, server);
 
   add({
@@ -535,11 +545,61 @@ async function benchDialect(dialect: Dialect, ceilingPost: () => Promise<LoadRes
     db,
     value: startupMedian,
     unit: 'ms (median)',
-    target: '< 1,000 ms',
-    met: startupMedian < 1000,
+    target: '< 500 ms',
+    met: startupMedian < 500,
     note: `runs ${startups.map((s) => fmt(s, 0)).join(' / ')} ms`,
   });
   await server.stop();
+}
+
+/**
+ * Figures measured in a process of their own, steadier than wrk on a shared machine: bytes per verify
+ * cache entry (bench/entry-bytes.ts, forced GC) and the warm verify against bare Fastify without sockets
+ * (bench/inject-ab.ts, interleaved batches of app.inject, CPU per request).
+ */
+function inProcessRows(db: string): void {
+  const run = (args: string[], env: NodeJS.ProcessEnv = {}) => {
+    const result = spawnSync(process.execPath, args, {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 900_000,
+      env: { ...process.env, ...env },
+    });
+    return `${result.stdout ?? ''}\n${result.stderr ?? ''}`;
+  };
+  log('bytes per cache entry');
+  const entries = quick ? 10_000 : 200_000;
+  const bytes = run(['--expose-gc', '--import', 'tsx', join(root, 'bench/entry-bytes.ts'), String(entries)]);
+  const perEntry = /(\d+) bytes per entry/.exec(bytes)?.[1];
+  const perToken = /(\d+) bytes per token used/.exec(bytes)?.[1];
+  add({
+    case: `verify cache: bytes per entry (${entries.toLocaleString('en-US')} cached, in-process)`,
+    db,
+    value: perEntry === undefined ? null : Number(perEntry),
+    unit: 'bytes',
+    target: '≤ 200 B',
+    met: perEntry === undefined ? false : Number(perEntry) <= 200,
+    note:
+      perEntry === undefined
+        ? `ERROR: ${bytes.trim().split('\n').at(-1)}`
+        : `${perToken} B per token used incl. usage bookkeeping kept for the day`,
+  });
+  log('warm verify against bare Fastify, in-process');
+  const ab = run(['--import', 'tsx', join(root, 'bench/inject-ab.ts')], {
+    AB_ROUNDS: quick ? '5' : '30',
+  });
+  const m = /ceiling ([\d.]+) µs, verify ([\d.]+) µs, median ratio ([\d.]+)×/.exec(ab);
+  add({
+    case: 'warm verify vs bare Fastify POST, in-process (app.inject, no sockets)',
+    db,
+    value: m ? Number(m[3]) : null,
+    unit: '× ceiling',
+    cpuUs: m ? Number(m[2]) : null,
+    target: '',
+    note: m
+      ? `CPU per request: ceiling ${m[1]} µs, verify ${m[2]} µs; median of interleaved rounds`
+      : `ERROR: ${ab.trim().split('\n').at(-1)}`,
+  });
 }
 
 /** A well-formed value (right shape and checksum) that was never issued. */
@@ -663,6 +723,12 @@ function machine(): string {
 
 async function main(): Promise<void> {
   const started = performance.now();
+  // The servers start from the bundle (bin/latchkey.js uses it while it is newer than the sources).
+  const built = spawnSync(process.execPath, [join(root, 'scripts/build-server.mjs')], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  if (built.status !== 0) throw new Error(`build-server failed:\n${built.stderr}`);
   pinSelfToLoadCore();
   if (!hasWrk())
     log('wrk is not installed (Debian: apt-get install -y wrk); using autocannon from npm instead');

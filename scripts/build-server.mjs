@@ -8,11 +8,19 @@ import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+// Dependencies are bundled too (loading them module by module was a third of start-up), except the native
+// SQLite driver, what the CLI loads only for other commands, and the build and test tools.
+// LATCHKEY_BUNDLE_DEPENDENCIES=0 keeps every dependency external (to compare).
+const keepExternal = new Set(['better-sqlite3', 'pg-native', 'esbuild', 'tsx', 'typescript']);
+const bundleDependencies = process.env.LATCHKEY_BUNDLE_DEPENDENCIES !== '0';
 const external = Object.keys({
   ...pkg.dependencies,
   ...pkg.devDependencies,
   ...pkg.optionalDependencies,
-}).filter((name) => !name.startsWith('@latchkey/'));
+})
+  .filter((name) => !name.startsWith('@latchkey/'))
+  .filter((name) => !bundleDependencies || keepExternal.has(name) || name in (pkg.devDependencies ?? {}))
+  .concat(['pg-native']);
 const outdir = join(root, 'dist');
 mkdirSync(outdir, { recursive: true });
 await build({

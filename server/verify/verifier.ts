@@ -78,7 +78,10 @@ class CachedToken implements VerifiedToken {
     readonly grant: Grant,
     /** The verifier's generation when the read that made this entry started. */
     readonly generation: number,
-    /** When this entry stops being answered from memory (VERIFY_CACHE_TTL_SECONDS). */
+    /**
+     * When this entry stops being answered from memory (VERIFY_CACHE_TTL_SECONDS), in whole seconds
+     * since {@link CLOCK_BASE}, rounded down: a small integer, stored in the object (no heap number).
+     */
     readonly cachedUntil: number,
     readonly endsGraceOnUse = false,
     readonly valueRetiredAt: number | null = null,
@@ -121,8 +124,14 @@ function validBodyOf(token: CachedToken): string {
 
 /** The key of the cache: an unkeyed SHA-256 of the value (no HMAC on a hit; the value is not kept). */
 function cacheKey(value: string): string {
-  return digest('sha256', value, 'binary');
+  // The first 128 bits, as a 16-character one-byte string (a copy, not a slice of a longer one): finding
+  // another value with the same key is a second preimage of 128 bits.
+  return digest('sha256', value, 'buffer').toString('latin1', 0, 16);
 }
+
+/** The origin of {@link CachedToken.cachedUntil}'s seconds. */
+const CLOCK_BASE = Date.now();
+const secondsOf = (ms: number) => Math.floor((ms - CLOCK_BASE) / 1000);
 
 export type VerifyOutcome =
   | { valid: true; token: VerifiedToken; body: string }
@@ -281,7 +290,7 @@ export class Verifier {
     const entry = this.cache.get(key);
     if (entry === undefined) return undefined;
     if (
-      now >= entry.cachedUntil ||
+      secondsOf(now) >= entry.cachedUntil ||
       (!this.tokenMarks.empty && this.tokenMarks.get(entry.id) > entry.generation) ||
       (!this.orgMarks.empty && this.orgMarks.get(entry.orgId) > entry.generation)
     ) {
@@ -354,7 +363,7 @@ export class Verifier {
       if (cacheable) this.unknown.set(hmac, true);
       return 'NOT_FOUND';
     }
-    const entry = this.toCached(row, generation, Date.now() + this.ttlMs);
+    const entry = this.toCached(row, generation, secondsOf(Date.now() + this.ttlMs));
     if (cacheable) {
       this.cache.delete(key);
       if (this.cache.size >= this.maxEntries) {

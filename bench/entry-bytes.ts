@@ -1,0 +1,83 @@
+// Bytes per verify cache entry (issue 13: ≤ 200 B) and the heap a full cache takes, measured in-process with
+// forced garbage collection, so the machine's load does not matter: N tokens seeded straight into SQLite,
+// each verified once through the server's Verifier (no HTTP), heap before and after divided by the entries.
+//   node --expose-gc --import tsx bench/entry-bytes.ts [N=200000]
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildApp } from '../server/app.ts';
+import { loadConfig } from '../server/config.ts';
+import { setupFixture } from './lib/api.ts';
+import { freePort, spawnServer, waitReady } from './lib/proc.ts';
+import { seedTokens } from './lib/seed.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const total = Number(process.argv[2] ?? 200_000);
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with node --expose-gc');
+const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-entries-'));
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  LATCHKEY_DATA_DIR: dataDir,
+  VERIFY_CACHE_SIZE: String(total + 10),
+  LOG_LEVEL: 'warn',
+};
+delete env.DATABASE_URL;
+try {
+  const port = await freePort();
+  const server = spawnServer([join(root, 'bin/latchkey.js'), 'serve'], {
+    cwd: root,
+    env: { ...env, HOST: '127.0.0.1', PORT: String(port) },
+    port,
+  });
+  await waitReady(server);
+  const fixture = await setupFixture(server.url);
+  await server.stop();
+  const tokensFile = join(dataDir, 'tokens.txt');
+  await seedTokens({ dataDir, databaseUrl: undefined, fixture, total, listTokens: 0, tokensFile });
+  const values = readFileSync(tokensFile, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split(' ')[0] as string);
+
+  const { app, deps } = await buildApp(loadConfig(env), { logger: false });
+  await app.ready();
+  const { verifier } = deps;
+  // The membership filter is built in the background at start-up.
+  for (let i = 0; i < 200 && !verifier.filterReady; i++) await new Promise((r) => setTimeout(r, 50));
+  // One token first: the grant, the org's strings and the code paths exist before the baseline.
+  await verifier.verify({ token: values[0] as string, permission: 'blocks:read' }, '10.0.0.1');
+  for (let i = 0; i < 3; i++) gc();
+  const before = process.memoryUsage();
+  const size0 = verifier.size;
+  const inFlight = 32;
+  for (let i = 1; i < values.length; i += inFlight) {
+    await Promise.all(
+      values.slice(i, i + inFlight).map(async (token) => {
+        const outcome = await verifier.verify({ token, permission: 'blocks:read' }, '10.0.0.1');
+        if (!('valid' in outcome) || !outcome.valid) throw new Error(`not valid: ${JSON.stringify(outcome)}`);
+      }),
+    );
+  }
+  // Usage bookkeeping waiting for the flush is not the cache: written first.
+  await deps.usage.flush();
+  for (let i = 0; i < 3; i++) gc();
+  const after = process.memoryUsage();
+  const entries = verifier.size - size0;
+  // The cache alone: what emptying it gives back.
+  verifier.clear();
+  for (let i = 0; i < 3; i++) gc();
+  const cleared = process.memoryUsage();
+  const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
+  console.log(
+    `verify cache: ${entries.toLocaleString('en-US')} entries, ` +
+      `${((after.heapUsed - cleared.heapUsed) / entries).toFixed(0)} bytes per entry (heap given back when emptied); ` +
+      `${((after.heapUsed - before.heapUsed) / entries).toFixed(0)} bytes per token used, everything kept included ` +
+      `(heap ${mb(before.heapUsed)} -> ${mb(after.heapUsed)}, RSS ${mb(before.rss)} -> ${mb(after.rss)}); ` +
+      `membership filter ${(verifier.filterBytes / 2 ** 20).toFixed(2)} MB`,
+  );
+  await app.close();
+} finally {
+  rmSync(dataDir, { recursive: true, force: true });
+}
