@@ -307,7 +307,7 @@ if (chromiumOrSkip('token pages end to end in Chromium')) {
     await timeline.getByText('Created').waitFor();
     await timeline.getByText(/^Edited: .*permissions/).waitFor();
     await page.getByRole('table', { name: 'Audit trail' }).getByText('token.updated').waitFor();
-    await page.getByText('90 days').click();
+    await page.getByText('90 days', { exact: true }).click();
     await page.getByText('over the last 90 days').waitFor();
     await screenshots(page, 'token-page', { checkOverflow: true });
   });
