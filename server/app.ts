@@ -30,8 +30,9 @@ import { healthRoutes } from './health/health.routes.ts';
 import { createMetrics } from './health/metrics.ts';
 import type { App } from './http/app-type.ts';
 import { frameworkErrors, installErrorHandling } from './http/error-handler.ts';
-import { openapiOptions } from './http/openapi.ts';
+import { installCors } from './http/cors.ts';
 import { collectRoutes, installHttpManners, installMethodNotAllowed } from './http/manners.ts';
+import { openapiOptions } from './http/openapi.ts';
 import { ErrorEnvelope } from './http/schemas.ts';
 import { sealer } from './jobs/seal.ts';
 import { JobWorker } from './jobs/worker.ts';
@@ -276,15 +277,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const consoleIndex = existsSync(join(consoleDir, 'index.html'));
   installErrorHandling(app, { consoleIndex, notFound: false });
   installHttpManners(app);
+  installCors(app, config);
   const routes = collectRoutes(app);
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     done();
   });
-  await app.register(
-    fastifySwagger,
-    openapiOptions(() => deps.publicUrl()),
-  );
+  await app.register(fastifySwagger, openapiOptions(() => deps.publicUrl()));
   app.addSchema(ErrorEnvelope);
   // The hot route at the root, where only the request-id hook runs; every other route, with the cookie,
   // helmet and rate-limit plugins and the not-found handler (the console's pages), in a scope of its

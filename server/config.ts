@@ -30,6 +30,8 @@ export interface Config {
    * a caller presenting a token of the verified token's org (docs/security.md).
    */
   readonly verifyTrustedProxies: readonly string[];
+  /** Web origins (scheme://host[:port]) whose pages may call the API and /v1/verify; none by default. */
+  readonly corsOrigins: readonly string[];
   /**
    * Failures a trusted caller relays for its end clients, per minute, before the caller itself is
    * throttled: the ceiling on guessing through one API (each end client has VERIFY_FAILURE_LIMIT).
@@ -157,6 +159,31 @@ function smtpUrlOf(env: Env): string | undefined {
   return raw;
 }
 
+/** A comma- or space-separated list of web origins (https://app.example.com); a bad entry stops the start. */
+function originList(env: Env, name: string): string[] {
+  const entries = (env[name] ?? '').split(/[\s,]+/).filter((entry) => entry !== '');
+  return entries.map((entry) => {
+    let origin: string | undefined;
+    try {
+      const url = new URL(entry);
+      if (
+        (url.protocol === 'http:' || url.protocol === 'https:') &&
+        url.origin === entry.replace(/\/$/, '')
+      ) {
+        origin = url.origin;
+      }
+    } catch {
+      origin = undefined;
+    }
+    if (origin === undefined) {
+      throw new ConfigError(
+        `${name} must list origins such as https://app.example.com (no path, no *), got "${entry}"`,
+      );
+    }
+    return origin;
+  });
+}
+
 /** A comma- or space-separated list of addresses and CIDR ranges; a bad entry stops the start. */
 function cidrList(env: Env, name: string): string[] {
   const entries = (env[name] ?? '').split(/[\s,]+/).filter((entry) => entry !== '');
@@ -240,6 +267,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     trustProxy: trustProxyOf(env),
     verifyFailureLimit,
     verifyTrustedProxies: Object.freeze(cidrList(env, 'VERIFY_TRUSTED_PROXIES')),
+    corsOrigins: Object.freeze(originList(env, 'CORS_ORIGINS')),
     verifyTrustedFailureLimit: integer(
       env,
       'VERIFY_TRUSTED_FAILURE_LIMIT',
