@@ -53,7 +53,13 @@ for (const dialect of await testDialects()) {
         const answer = await adminFull.patch(org(), { policy: { maxTtlDays: 7, allowNoExpiry: true } });
         assertError(answer, 403, 'SESSION_REQUIRED');
         const current = await admin.client.get(org());
-        assert.deepEqual(current.body.policy, { maxTtlDays: 365, allowNoExpiry: false, notifyUnused: false });
+        assert.deepEqual(current.body.policy, {
+          maxTtlDays: 365,
+          allowNoExpiry: false,
+          notifyUnused: false,
+          requireTwoFactor: false,
+          requireSso: false,
+        });
       });
 
       test('a token gets 403 SESSION_REQUIRED when adding a member, and nobody is invited', async () => {

@@ -157,6 +157,8 @@ for (const dialect of await testDialects()) {
           maxTtlDays: 365,
           allowNoExpiry: false,
           notifyUnused: false,
+          requireTwoFactor: false,
+          requireSso: false,
         });
         assert.equal(typeof answer.body.csrfToken, 'string');
         assert.ok(answer.body.csrfToken.length >= 20);

@@ -112,7 +112,13 @@ for (const dialect of await testDialects()) {
         policy: { maxTtlDays: 10, allowNoExpiry: true },
       });
       assert.equal(policy.status, 200);
-      assert.deepEqual(policy.body.policy, { maxTtlDays: 10, allowNoExpiry: true, notifyUnused: false });
+      assert.deepEqual(policy.body.policy, {
+        maxTtlDays: 10,
+        allowNoExpiry: true,
+        notifyUnused: false,
+        requireTwoFactor: false,
+        requireSso: false,
+      });
       const eleven = await admin.client.post(base, { name: unique('t'), access: 'full', expiresIn: '11d' });
       assert.equal(eleven.status, 400);
       const { info } = await createToken(admin, { expiresAt: null });
