@@ -69,6 +69,8 @@ export interface Latchkey {
 export interface BuildOptions {
   /** Fastify's logger option; tests pass a stream to read what would be logged. */
   logger?: FastifyServerOptions['logger'];
+  /** Where the default logger writes (main.ts: readable lines on a terminal); stdout as JSON otherwise. */
+  logStream?: NodeJS.WritableStream;
 }
 
 const defaultConsoleDir = fileURLToPath(new URL('../console/dist', import.meta.url));
@@ -98,7 +100,9 @@ const quietPaths = new Set(['/v1/verify', '/healthz', '/readyz', '/metrics', '/v
 function quietRequests(request: { url?: string }): boolean {
   const url = request.url ?? '';
   const query = url.indexOf('?');
-  return quietPaths.has(query === -1 ? url : url.slice(0, query));
+  const path = query === -1 ? url : url.slice(0, query);
+  // The console's static files are not worth a line each either.
+  return quietPaths.has(path) || !path.startsWith('/v1/');
 }
 
 function requestIds(): () => string {
@@ -134,6 +138,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     logger: options.logger ?? {
       level: config.logLevel,
       redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+      ...(options.logStream && { stream: options.logStream }),
     },
     trustProxy: config.trustProxy,
     bodyLimit: 256 * 1024,

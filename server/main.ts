@@ -1,11 +1,17 @@
 import { buildApp } from './app.ts';
+import { setupNeeded } from './auth/auth.service.ts';
 import { type ConfigOverrides, loadConfig } from './config.ts';
 import { connectDatabase, migrateToLatest } from './db/connect.ts';
+import { terminalLogStream } from './http/log-format.ts';
 
 /** `latchkey serve`: builds the app, listens, and stops cleanly on SIGINT/SIGTERM. */
 export async function serve(overrides: ConfigOverrides = {}): Promise<void> {
   const config = loadConfig(process.env, overrides);
-  const { app, deps } = await buildApp(config);
+  // On a terminal, readable lines; JSON for everything else (a log collector, a file, a pipe).
+  const { app, deps } = await buildApp(
+    config,
+    process.stdout.isTTY ? { logStream: terminalLogStream(process.stdout) } : {},
+  );
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -34,6 +40,12 @@ export async function serve(overrides: ConfigOverrides = {}): Promise<void> {
       publicUrl: deps.publicUrl(),
     },
     `Latchkey is serving on ${deps.publicUrl()}`,
+  );
+  const first = await setupNeeded(deps);
+  app.log.info(
+    first
+      ? `Open ${deps.publicUrl()} in a browser: the first visit sets Latchkey up (your account and organization)`
+      : `Open ${deps.publicUrl()} in a browser to sign in to the console`,
   );
 }
 
