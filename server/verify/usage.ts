@@ -21,6 +21,8 @@ interface PendingUsage {
   /** The UTC day of `dayCount`: the valid uses of this day not yet in `daily`. */
   day: number;
   dayCount: number;
+  /** What the valid uses of `day` exercised, not yet in `exercised` (found with the same lookup). */
+  used?: DayExercise | undefined;
 }
 
 /** Days since 1970-01-01 in UTC. */
@@ -32,6 +34,9 @@ export const UNSPECIFIED = '*';
 interface DayExercise {
   permissions: Set<string>;
   resources: Set<string>;
+  /** The last question recorded: the same one again (the usual case) costs two comparisons. */
+  lastPermission?: string | undefined;
+  lastResource?: string | undefined;
 }
 
 /**
@@ -64,11 +69,21 @@ export class UsageRecorder {
   }
 
   /** A valid verification (or use of the token on the management API). One map lookup, as before days. */
-  record(tokenId: string, ip: string, at: number): void {
+  record(
+    tokenId: string,
+    ip: string,
+    at: number,
+    /** With `held`: what the verification exercised too (see {@link exercise}), on the same entry. */
+    held?: ReadonlySet<string>,
+    permission?: PermissionQuery,
+    resource?: string,
+  ): void {
     const day = utcDay(at);
     const entry = this.pending.get(tokenId);
     if (entry === undefined) {
-      this.pending.set(tokenId, { count: 1, lastUsedAt: at, lastUsedIp: ip, day, dayCount: 1 });
+      const fresh: PendingUsage = { count: 1, lastUsedAt: at, lastUsedIp: ip, day, dayCount: 1 };
+      this.pending.set(tokenId, fresh);
+      if (held !== undefined) this.note(fresh, held, permission, resource);
       return;
     }
     entry.count++;
@@ -77,10 +92,24 @@ export class UsageRecorder {
     if (entry.day !== day) {
       // Midnight (UTC) inside one flush interval: the earlier day's count moves to the day rows.
       this.dayOf(this.daily, tokenId, entry.day).valid += entry.dayCount;
+      if (entry.used !== undefined) this.restoreExercised([{ tokenId, day: entry.day, ...entry.used }]);
+      entry.used = undefined;
       entry.day = day;
       entry.dayCount = 0;
     }
     entry.dayCount++;
+    if (held !== undefined) this.note(entry, held, permission, resource);
+  }
+
+  /** Adds a verification's question to what its token used today (the pending entry's `day`). */
+  private note(
+    pending: PendingUsage,
+    held: ReadonlySet<string>,
+    permission: PermissionQuery | undefined,
+    resource: string | undefined,
+  ): void {
+    pending.used ??= { permissions: new Set(), resources: new Set() };
+    this.add(pending.used, held, permission, resource);
   }
 
   /**
@@ -95,25 +124,58 @@ export class UsageRecorder {
     at: number,
   ): void {
     const day = utcDay(at);
-    let perToken = this.exercised.get(day);
-    if (perToken === undefined) {
-      perToken = new Map();
-      this.exercised.set(day, perToken);
+    // Called right after record(): the pending entry of the token is there, for this day.
+    const pending = this.pending.get(tokenId);
+    let entry: DayExercise;
+    if (pending !== undefined && pending.day === day) {
+      pending.used ??= { permissions: new Set(), resources: new Set() };
+      entry = pending.used;
+    } else {
+      let perToken = this.exercised.get(day);
+      if (perToken === undefined) {
+        perToken = new Map();
+        this.exercised.set(day, perToken);
+      }
+      let found = perToken.get(tokenId);
+      if (found === undefined) {
+        found = { permissions: new Set(), resources: new Set() };
+        perToken.set(tokenId, found);
+      }
+      entry = found;
     }
-    let entry = perToken.get(tokenId);
-    if (entry === undefined) {
-      entry = { permissions: new Set(), resources: new Set() };
-      perToken.set(tokenId, entry);
+    this.add(entry, held, permission, resource);
+  }
+
+  private add(
+    entry: DayExercise,
+    held: ReadonlySet<string>,
+    permission: PermissionQuery | undefined,
+    resource: string | undefined,
+  ): void {
+    if (
+      typeof permission === 'string' &&
+      permission === entry.lastPermission &&
+      resource === entry.lastResource
+    ) {
+      return;
     }
     if (permission === undefined) entry.permissions.add(UNSPECIFIED);
-    else if (typeof permission === 'string') entry.permissions.add(permission);
-    else if ('all' in permission) for (const p of permission.all) entry.permissions.add(p);
+    else if (typeof permission === 'string') {
+      entry.permissions.add(permission);
+      entry.lastPermission = permission;
+      entry.lastResource = resource;
+    } else if ('all' in permission) for (const p of permission.all) entry.permissions.add(p);
     else for (const p of permission.any) if (held.has(p)) entry.permissions.add(p);
     entry.resources.add(resource ?? UNSPECIFIED);
   }
 
   /** The exercise not yet written by this process, taken out of memory for a flush. */
-  private takeExercised(today: number): Exercised[] {
+  private takeExercised(today: number, batch: ReadonlyMap<string, PendingUsage>): Exercised[] {
+    for (const [tokenId, usage] of batch) {
+      if (usage.used === undefined) continue;
+      this.restoreExercised([{ tokenId, day: usage.day, ...usage.used }]);
+      usage.used = undefined;
+    }
     const taken = this.exercised;
     this.exercised = new Map();
     if (this.writtenDay !== today) {
@@ -210,7 +272,7 @@ export class UsageRecorder {
       usage.dayCount = 0;
     }
     const today = utcDay(Date.now());
-    const exercised = this.takeExercised(today);
+    const exercised = this.takeExercised(today, batch);
     try {
       await this.db.transaction().execute(async (trx) => {
         const usages = [...batch].map(([tokenId, { count, lastUsedAt, lastUsedIp }]) => ({

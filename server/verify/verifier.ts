@@ -745,8 +745,8 @@ export class Verifier {
     }
     // The first use of a rotation's new value "until used" is answered after the old values stopped.
     if (token.endsGraceOnUse && io === undefined) return undefined;
-    this.options.usage.record(token.id, clientIp, now);
-    this.options.usage.exercise(token.id, token.permissions, input.permission, input.resource, now);
+    // With the question: what it exercised, on the same pending entry (issue 17, least privilege).
+    this.options.usage.record(token.id, clientIp, now, token.permissions, input.permission, input.resource);
     return { valid: true, token, body: validBodyOf(token as CachedToken) };
   }
 
