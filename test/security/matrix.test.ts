@@ -155,6 +155,10 @@ const ROWS: Row[] = [
     expect: [A, 409, 409, 409, 409, F, F],
     body: () => ({ password: 'wrong password here', code: '000000' }),
   },
+  // Single sign-on is browser redirects; with no provider configured every caller is sent back to sign-in.
+  { method: 'GET', path: '/v1/auth/sso/providers', expect: [200, 200, 200, 200, 200, 200, 200] },
+  { method: 'GET', path: '/v1/auth/sso/{provider}/start', expect: [302, 302, 302, 302, 302, 302, 302] },
+  { method: 'GET', path: '/v1/auth/sso/{provider}/callback', expect: [302, 302, 302, 302, 302, 302, 302] },
   { method: 'GET', path: '/v1/auth/invitations', expect: [A, 200, 200, 200, 200, F, F] },
   // The fixture's invitation is addressed to someone else: nobody here may accept or decline it.
   { method: 'POST', path: '/v1/auth/invitations/{inv}/accept', expect: [A, X, X, X, X, F, F] },
@@ -416,7 +420,8 @@ describe('authorization matrix: every route × every caller', () => {
       .replace('{user}', fixture.memberId)
       .replace('{inv}', fixture.inviteId)
       .replace('{hook}', fixture.hookId)
-      .replace('{session}', 'ses_no-such-session');
+      .replace('{session}', 'ses_no-such-session')
+      .replace('{provider}', 'no-such-provider');
 
   async function send(client: ApiClient, row: Row): Promise<{ status: number; body: unknown }> {
     const headers: Record<string, string> = {};
@@ -431,6 +436,8 @@ describe('authorization matrix: every route × every caller', () => {
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: abort.signal,
+      // A redirect is the answer (single sign-on), not something to follow.
+      redirect: 'manual',
     });
     if (row.stream && response.status === 200) {
       abort.abort();
