@@ -209,7 +209,7 @@ for (const dialect of await testDialects()) {
     });
 
     describe('deliver.email', () => {
-      test("deliver: {email: true} answers delivery.email 'sent' and mails the value to the creator's own address", async () => {
+      test("deliver: {email: true} answers delivery.email 'outbox' (no SMTP here) and mails the value to the creator's own address", async () => {
         const before = await settledOutbox();
         const answer = await member.client.post(`/v1/orgs/${admin.orgId}/tokens`, {
           name: unique('mailed'),
@@ -218,7 +218,7 @@ for (const dialect of await testDialects()) {
           deliver: { email: true },
         });
         assert.equal(answer.status, 201, JSON.stringify(answer.body));
-        assert.deepEqual(answer.body.delivery, { email: 'sent' });
+        assert.deepEqual(answer.body.delivery, { email: 'outbox' });
         assert.equal(answer.headers.get('cache-control'), 'no-store');
         const mails = await mailsSince(before);
         assert.equal(mails.length, 1);
@@ -267,7 +267,7 @@ for (const dialect of await testDialects()) {
           deliver: { email: true },
         });
         assert.equal(answer.status, 201, JSON.stringify(answer.body));
-        assert.deepEqual(answer.body.delivery, { email: 'sent' });
+        assert.deepEqual(answer.body.delivery, { email: 'outbox' });
         const mails = await mailsSince(before);
         assert.deepEqual(
           mails.map((m) => m.to),
@@ -312,7 +312,7 @@ for (const dialect of await testDialects()) {
         assert.equal(new URL(answer.body.inviteUrl).origin, server.url);
       });
 
-      test('adding an existing user writes no invite mail', async () => {
+      test('adding an existing user invites them by mail; they are no member until they accept (issue 12 rule 5)', async () => {
         const other = await admin.client.post('/v1/orgs', { name: unique('Second') });
         const before = await settledOutbox();
         const answer = await admin.client.post(`/v1/orgs/${other.body.id}/members`, {
@@ -320,9 +320,16 @@ for (const dialect of await testDialects()) {
           roleId: 'rol_readonly',
         });
         assert.equal(answer.status, 201, JSON.stringify(answer.body));
-        assert.equal(answer.body.userId, member.userId);
-        assert.equal(answer.body.inviteUrl, undefined);
-        assert.deepEqual(await mailsSince(before), []);
+        assert.equal(answer.body.invited, true);
+        assert.equal(answer.body.existingAccount, true);
+        const members = await admin.client.get(`/v1/orgs/${other.body.id}/members`);
+        assert.equal(
+          members.body.items.some((m: { userId: string }) => m.userId === member.userId),
+          false,
+        );
+        const mails = await mailsSince(before);
+        assert.equal(mails.length, 1);
+        assert.ok(mails[0]?.to.includes(member.email));
       });
     });
   });

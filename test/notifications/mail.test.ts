@@ -55,7 +55,7 @@ for (const dialect of await testDialects()) {
         deliver: { email: true },
       });
       assert.equal(answer.status, 201, JSON.stringify(answer.body));
-      assert.deepEqual(answer.body.delivery, { email: 'sent' });
+      assert.deepEqual(answer.body.delivery, { email: 'smtp' });
       // Sent during the request: the mail is already there.
       const [mail] = smtp.mails.filter((m) => m.text?.includes(answer.body.token));
       assert.ok(mail, 'the value mail arrived');

@@ -247,7 +247,7 @@ for (const dialect of await testDialects()) {
         permissions: ['blocks:read'],
         deliver: { email: true },
       });
-      assert.deepEqual(answer.body.delivery, { email: 'sent' });
+      assert.deepEqual(answer.body.delivery, { email: 'outbox' });
       const own = (await member.client.get('/v1/outbox')).body.items;
       assert.ok(own.some((m: { text: string }) => m.text.includes(answer.body.token)));
       const asAdmin = (await admin.client.get('/v1/outbox')).body.items;
