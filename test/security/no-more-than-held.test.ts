@@ -73,6 +73,14 @@ for (const dialect of await testDialects()) {
         assertError(await member.client.post(`${tokens}/${target.id}/rotate`, {}), 403, 'FORBIDDEN');
       });
 
+      test('seeing a token is not obtaining it: the tokens:write session still reads the token it may not rotate', async () => {
+        const target = await createToken(admin, { kind: 'application', access: 'full', permissions: undefined });
+        const member = await addMember(admin, tokenManagerRole);
+        const seen = await member.client.get(`${tokens}/${target.id}`);
+        assert.equal(seen.status, 200, JSON.stringify(seen.body));
+        assert.equal(seen.body.access, 'full');
+      });
+
       test('nor have its value mailed (deliver), even holding the value', async () => {
         const target = await createToken(admin, {
           kind: 'application',
