@@ -415,6 +415,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/sso/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The single sign-on providers the sign-in page offers ("Continue with …") */
+        get: operations["listSsoProviders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/sso/{provider}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Redirects to the provider's sign-in (code flow with PKCE, state and nonce) */
+        get: operations["startSso"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/sso/{provider}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where the provider sends the browser back; signs in and redirects to the console */
+        get: operations["finishSso"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/permissions": {
         parameters: {
             query?: never;
@@ -1016,6 +1067,7 @@ export interface components {
                 allowNoExpiry: boolean;
                 notifyUnused: boolean;
                 requireTwoFactor: boolean;
+                requireSso: boolean;
             };
             createdAt: string;
             roleId: string | null;
@@ -3410,6 +3462,71 @@ export interface operations {
             };
         };
     };
+    listSsoProviders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: string;
+                            name: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    startSso: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    finishSso: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     getCatalog: {
         parameters: {
             query?: never;
@@ -3539,6 +3656,8 @@ export interface operations {
                         notifyUnused?: boolean;
                         /** @description members without a second factor may only enrol one (default false; the one enabling it needs one) */
                         requireTwoFactor?: boolean;
+                        /** @description members reach the org only from a single sign-on session (default false; the one enabling it signed in by SSO) */
+                        requireSso?: boolean;
                     };
                 };
             };
@@ -3718,6 +3837,8 @@ export interface operations {
                         notifyUnused?: boolean;
                         /** @description members without a second factor may only enrol one (default false; the one enabling it needs one) */
                         requireTwoFactor?: boolean;
+                        /** @description members reach the org only from a single sign-on session (default false; the one enabling it signed in by SSO) */
+                        requireSso?: boolean;
                     };
                 };
             };
@@ -3809,6 +3930,7 @@ export interface operations {
     listMembers: {
         parameters: {
             query?: {
+                /** @description the nextCursor of the previous page */
                 cursor?: string;
                 limit?: number;
             };
@@ -4170,6 +4292,7 @@ export interface operations {
     listInvites: {
         parameters: {
             query?: {
+                /** @description the nextCursor of the previous page */
                 cursor?: string;
                 limit?: number;
             };
@@ -4328,6 +4451,7 @@ export interface operations {
     listRoles: {
         parameters: {
             query?: {
+                /** @description the nextCursor of the previous page */
                 cursor?: string;
                 limit?: number;
             };
@@ -4759,6 +4883,7 @@ export interface operations {
     listResources: {
         parameters: {
             query?: {
+                /** @description the nextCursor of the previous page */
                 cursor?: string;
                 limit?: number;
                 type?: string;
@@ -5085,6 +5210,7 @@ export interface operations {
     listTokens: {
         parameters: {
             query?: {
+                /** @description the nextCursor of the previous page */
                 cursor?: string;
                 limit?: number;
                 /** @description "me" or a user id */
@@ -6633,6 +6759,7 @@ export interface operations {
     listAuditEvents: {
         parameters: {
             query?: {
+                /** @description the nextCursor of the previous page */
                 cursor?: string;
                 limit?: number;
                 /** @description an id starting with tok_ */
@@ -7216,6 +7343,7 @@ export interface operations {
     listWebhookDeliveries: {
         parameters: {
             query?: {
+                /** @description the nextCursor of the previous page */
                 cursor?: string;
                 limit?: number;
             };
@@ -7291,6 +7419,7 @@ export interface operations {
     listOutbox: {
         parameters: {
             query?: {
+                /** @description the nextCursor of the previous page */
                 cursor?: string;
                 limit?: number;
             };
