@@ -247,6 +247,13 @@ const ROWS: Row[] = [
   { method: 'GET', path: '/v1/orgs/{org}/tokens', expect: [A, X, 200, 200, 200, 200, F] },
   // The target is the administrator's own token: members who cannot see it get 404, not 403.
   { method: 'GET', path: '/v1/orgs/{org}/tokens/{tok}', expect: [A, X, X, X, 200, 200, F] },
+  { method: 'GET', path: '/v1/orgs/{org}/tokens/{tok}/usage', expect: [A, X, X, X, 200, 200, F] },
+  {
+    method: 'POST',
+    path: '/v1/orgs/{org}/tokens/lookup',
+    expect: [A, X, X, X, 200, 200, F],
+    body: (f) => ({ value: f.tokenValue }),
+  },
   {
     method: 'PATCH',
     path: '/v1/orgs/{org}/tokens/{tok}',
