@@ -132,7 +132,9 @@ if (chromiumOrSkip('console notifications end to end in Chromium')) {
     await receiver.start();
     hookUrl = `${receiver.url}/hooks/latchkey`;
     // The worker wakes at once for jobs queued in its own process; a short interval covers the rest.
-    server = await startServer({ env: { WORKER_INTERVAL_MS: '100' } });
+    server = await startServer({
+      env: { WORKER_INTERVAL_MS: '100', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' },
+    });
     url = server.url.replace(/\/$/, '');
     browser = await launch();
     ({ context, page } = await openPage(browser, problems));
