@@ -86,20 +86,28 @@ export interface Grants {
   readonly expiresAt: number | null;
 }
 
+/** A JSON list column (permissions, resources, addresses), or null. */
+export const listColumn = (json: string | null): string[] | null =>
+  json === null ? null : (JSON.parse(json) as string[]);
+
+/** A token row's rate limit columns as one value, or null. */
+export const rateLimitOfRow = (
+  row: Pick<TokenRow, 'rateLimit' | 'rateLimitWindow'>,
+): RateLimitFacts | null =>
+  row.rateLimit === null || row.rateLimitWindow === null
+    ? null
+    : { limit: row.rateLimit, windowSeconds: row.rateLimitWindow };
+
 export function grantsOfRow(row: TokenRow): Grants {
-  const list = (json: string | null) => (json === null ? null : (JSON.parse(json) as string[]));
   return {
     kind: row.kind,
     ownerId: row.ownerId,
     access: row.access,
-    permissions: list(row.permissions),
+    permissions: listColumn(row.permissions),
     roleId: row.roleId,
-    resourceIds: list(row.resourceIds),
-    allowedIps: list(row.allowedIps),
-    rateLimit:
-      row.rateLimit === null || row.rateLimitWindow === null
-        ? null
-        : { limit: row.rateLimit, windowSeconds: row.rateLimitWindow },
+    resourceIds: listColumn(row.resourceIds),
+    allowedIps: listColumn(row.allowedIps),
+    rateLimit: rateLimitOfRow(row),
     expiresAt: row.expiresAt === null ? null : Number(row.expiresAt),
   };
 }

@@ -18,7 +18,16 @@ import { rolePermissions } from '../roles/role-permissions.ts';
 import { findCustomRole } from '../roles/roles.repository.ts';
 import { parseDurationSeconds } from './durations.ts';
 import { markEndsGraceOnUse } from './rotation-evidence.repository.ts';
-import { actorOf, enforce, type Grants, grantsOfRow, holdingOf, ipRangesOf } from './token-holding.ts';
+import {
+  actorOf,
+  enforce,
+  type Grants,
+  grantsOfRow,
+  holdingOf,
+  ipRangesOf,
+  listColumn,
+  rateLimitOfRow,
+} from './token-holding.ts';
 import {
   canChangeToken,
   canCreateKind,
@@ -54,7 +63,6 @@ export type TokenStatus = 'active' | 'expired' | 'revoked';
 export type TokenInfo = Static<typeof TokenInfoSchema>;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
-const list = (json: string | null) => (json === null ? null : (JSON.parse(json) as string[]));
 
 function statusOf(row: TokenRow, now: number): TokenStatus {
   if (row.status === 'active' && row.expiresAt !== null && Number(row.expiresAt) <= now) return 'expired';
@@ -74,14 +82,11 @@ export function tokenInfo(
     name: row.name,
     description: row.description,
     access: row.access,
-    permissions: list(row.permissions),
+    permissions: listColumn(row.permissions),
     roleId: row.roleId,
-    resourceIds: list(row.resourceIds),
-    allowedIps: list(row.allowedIps),
-    rateLimit:
-      row.rateLimit === null || row.rateLimitWindow === null
-        ? null
-        : { limit: row.rateLimit, windowSeconds: row.rateLimitWindow },
+    resourceIds: listColumn(row.resourceIds),
+    allowedIps: listColumn(row.allowedIps),
+    rateLimit: rateLimitOfRow(row),
     expiresAt: iso(row.expiresAt),
     createdAt: iso(row.createdAt) as string,
     createdBy: row.createdBy,

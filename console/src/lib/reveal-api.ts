@@ -1,21 +1,13 @@
+import type { RevealLink } from '../../../packages/sdk/src/types.ts';
 import { request } from './api';
+
+export type { RevealLink };
 
 /** A one-time link as its creator gets it: the fragment holds the only copy of the key. */
 export interface IssuedLink {
   id: string;
   url: string;
   expiresAt: string;
-}
-
-export interface RevealLink {
-  id: string;
-  tokenId: string;
-  createdBy: string;
-  createdAt: string;
-  expiresAt: string;
-  status: 'pending' | 'opened' | 'expired';
-  openedAt: string | null;
-  openedIp: string | null;
 }
 
 export type OpenedLink =
