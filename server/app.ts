@@ -29,11 +29,13 @@ import { TokenEvents } from './events/token-events.ts';
 import { healthRoutes } from './health/health.routes.ts';
 import { createMetrics } from './health/metrics.ts';
 import type { App } from './http/app-type.ts';
-import { frameworkErrors, installErrorHandling } from './http/error-handler.ts';
 import { installCors } from './http/cors.ts';
+import { frameworkErrors, installErrorHandling } from './http/error-handler.ts';
 import { collectRoutes, installHttpManners, installMethodNotAllowed } from './http/manners.ts';
 import { openapiOptions } from './http/openapi.ts';
 import { ErrorEnvelope } from './http/schemas.ts';
+import { insightsRoutes } from './insights/insights.routes.ts';
+import { startInsightDigests } from './jobs/insights-digest.ts';
 import { sealer } from './jobs/seal.ts';
 import { JobWorker } from './jobs/worker.ts';
 import { leaksRoutes } from './leaks/leaks.routes.ts';
@@ -42,17 +44,15 @@ import { outboxRoutes } from './mail/outbox.routes.ts';
 import { deleteLapsedInvites } from './members/members.repository.ts';
 import { membersRoutes } from './members/members.routes.ts';
 import { orgsRoutes } from './orgs/orgs.routes.ts';
-import { insightsRoutes } from './insights/insights.routes.ts';
-import { startInsightDigests } from './jobs/insights-digest.ts';
 import { resourcesRoutes } from './resources/resources.routes.ts';
 import { dropExpiredCiphertexts } from './reveal-links/reveal-links.repository.ts';
 import { revealLinksRoutes } from './reveal-links/reveal-links.routes.ts';
 import { rolesRoutes } from './roles/roles.routes.ts';
 import { loadServerSecret } from './secret.ts';
 import { ssoRoutes } from './sso/sso.routes.ts';
-import { deleteLapsedSecrets } from './tokens/tokens.repository.ts';
-import { tokenInsightsRoutes } from './tokens/token-insights.routes.ts';
 import { RotationEvidence } from './tokens/rotation-evidence.ts';
+import { tokenInsightsRoutes } from './tokens/token-insights.routes.ts';
+import { deleteLapsedSecrets } from './tokens/tokens.repository.ts';
 import { tokensRoutes } from './tokens/tokens.routes.ts';
 import { deleteLapsedRateCounters, PostgresRateLimitStore } from './verify/postgres-rate-limiter.ts';
 import { MemoryRateLimitStore, type RateLimitStore } from './verify/rate-limiter.ts';
@@ -288,7 +288,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     reply.header('x-request-id', request.id);
     done();
   });
-  await app.register(fastifySwagger, openapiOptions(() => deps.publicUrl()));
+  await app.register(
+    fastifySwagger,
+    openapiOptions(() => deps.publicUrl()),
+  );
   app.addSchema(ErrorEnvelope);
   // The hot route at the root, where only the request-id hook runs; every other route, with the cookie,
   // helmet and rate-limit plugins and the not-found handler (the console's pages), in a scope of its
@@ -338,9 +341,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     outboxRoutes(app, deps);
     eventsRoutes(app, deps);
     healthRoutes(app, deps);
+    app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     await app.after();
     installMethodNotAllowed(app, routes);
-    app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
     if (consoleIndex) {
       await app.register(fastifyStatic, {
