@@ -1,10 +1,10 @@
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tokenHint } from '@latchkey/sdk/rules';
 import { sql } from 'kysely';
 import { connectDatabase } from '../../server/db/connect.ts';
 import type { NewToken } from '../../server/db/schema.ts';
 import { newId } from '../../server/ids.ts';
-import { tokenHint } from '@latchkey/sdk/rules';
 import { generateTokenValue, hashSecret } from '../../server/tokens/token-value.ts';
 import { insertToken } from '../../server/tokens/tokens.repository.ts';
 import type { Fixture } from './api.ts';

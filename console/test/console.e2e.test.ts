@@ -311,7 +311,9 @@ if (chromiumOrSkip('console end to end in Chromium')) {
     await invited.goto(`${target.url}/accept-invite${new URL(inviteUrl).hash}`);
     // The page says which organization, who invited and as what (issue 15 defect 9).
     await heading('Join Acme Chain', invited);
-    await invited.getByText('Grace Admin invited ada@example.com to join Acme Chain as Read Only User.').waitFor();
+    await invited
+      .getByText('Grace Admin invited ada@example.com to join Acme Chain as Read Only User.')
+      .waitFor();
     await shoot('accept-invite', invited);
     await invited.getByLabel('Your name').fill('Ada Member');
     await invited.getByLabel('Password', { exact: true }).fill('analytical engine');

@@ -14,12 +14,14 @@ const PolicyInput = Type.Object(
     ),
     requireTwoFactor: Type.Optional(
       Type.Boolean({
-        description: 'members without a second factor may only enrol one (default false; the one enabling it needs one)',
+        description:
+          'members without a second factor may only enrol one (default false; the one enabling it needs one)',
       }),
     ),
     requireSso: Type.Optional(
       Type.Boolean({
-        description: 'members reach the org only from a single sign-on session (default false; the one enabling it signed in by SSO)',
+        description:
+          'members reach the org only from a single sign-on session (default false; the one enabling it signed in by SSO)',
       }),
     ),
   },

@@ -2,7 +2,16 @@ import { Type } from 'typebox';
 import type { Deps } from '../context.ts';
 import type { App } from '../http/app-type.ts';
 import { orgRequest } from '../http/request-context.ts';
-import { errorResponses, Id, Name, noContent, OrgParams, Page, PageQuery, readErrors } from '../http/schemas.ts';
+import {
+  errorResponses,
+  Id,
+  Name,
+  noContent,
+  OrgParams,
+  Page,
+  PageQuery,
+  readErrors,
+} from '../http/schemas.ts';
 import { createRole, getRole, listRolesPage, patchRole, removeRole } from './roles.service.ts';
 
 const RoleSchema = Type.Object(

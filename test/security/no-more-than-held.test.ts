@@ -74,7 +74,11 @@ for (const dialect of await testDialects()) {
       });
 
       test('seeing a token is not obtaining it: the tokens:write session still reads the token it may not rotate', async () => {
-        const target = await createToken(admin, { kind: 'application', access: 'full', permissions: undefined });
+        const target = await createToken(admin, {
+          kind: 'application',
+          access: 'full',
+          permissions: undefined,
+        });
         const member = await addMember(admin, tokenManagerRole);
         const seen = await member.client.get(`${tokens}/${target.id}`);
         assert.equal(seen.status, 200, JSON.stringify(seen.body));
