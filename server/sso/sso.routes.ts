@@ -3,6 +3,7 @@ import { requestInfo } from '../auth/auth.routes.ts';
 import type { Deps } from '../context.ts';
 import type { App } from '../http/app-type.ts';
 import { setSessionCookie } from '../http/request-context.ts';
+import { urlRefusals } from '../http/schemas.ts';
 import { FLOW_COOKIE, FLOW_TTL_MS, finishSso, SsoError, startSso } from './sso.service.ts';
 
 const ProviderParams = Type.Object({ provider: Type.String({ pattern: '^[a-z0-9-]{1,40}$' }) });
@@ -27,6 +28,7 @@ export function ssoRoutes(app: App, deps: Deps): void {
         summary: 'The single sign-on providers the sign-in page offers ("Continue with …")',
         response: {
           200: Type.Object({ items: Type.Array(Type.Object({ id: Type.String(), name: Type.String() })) }),
+          ...urlRefusals,
         },
       },
     },
@@ -43,6 +45,9 @@ export function ssoRoutes(app: App, deps: Deps): void {
         security: [],
         summary: "Redirects to the provider's sign-in (code flow with PKCE, state and nonce)",
         params: ProviderParams,
+        // Browser navigation, not an API call (it answers only redirects: to the provider, to the console,
+        // or to /login?sso_error=CODE), so it stays out of the OpenAPI contract; docs/api.md describes it.
+        hide: true,
       },
     },
     async (request, reply) => {
@@ -72,6 +77,9 @@ export function ssoRoutes(app: App, deps: Deps): void {
         security: [],
         summary: 'Where the provider sends the browser back; signs in and redirects to the console',
         params: ProviderParams,
+        // Browser navigation, not an API call (it answers only redirects: to the provider, to the console,
+        // or to /login?sso_error=CODE), so it stays out of the OpenAPI contract; docs/api.md describes it.
+        hide: true,
       },
     },
     async (request, reply) => {

@@ -432,40 +432,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/auth/sso/{provider}/start": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Redirects to the provider's sign-in (code flow with PKCE, state and nonce) */
-        get: operations["startSso"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/auth/sso/{provider}/callback": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Where the provider sends the browser back; signs in and redirects to the console */
-        get: operations["finishSso"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/permissions": {
         parameters: {
             query?: never;
@@ -3485,45 +3451,14 @@ export interface operations {
                     };
                 };
             };
-        };
-    };
-    startSso: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                provider: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
+            /** @description VALIDATION_FAILED for a malformed URL, METHOD_NOT_ALLOWED for another method */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-        };
-    };
-    finishSso: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                provider: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
-                content?: never;
             };
         };
     };
