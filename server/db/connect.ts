@@ -37,6 +37,12 @@ export function connectDatabase(options: { databaseUrl?: string; dataDir: string
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
     // An idle client losing its connection must not crash the process; the pool replaces it.
     pool.on('error', () => {});
+    // A checked-out client whose connection dies between two statements of a transaction emits 'error'
+    // with no query to reject; without a listener that crashes the process. The next statement (or the
+    // rollback) still fails with the error, and the pool discards the client on release.
+    pool.on('connect', (client) => {
+      client.on('error', () => {});
+    });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins });
     return { db, dialect: 'postgres', pool, close: () => db.destroy() };
   }
