@@ -73,7 +73,7 @@ export class UsageRecorder {
     tokenId: string,
     ip: string,
     at: number,
-    /** With `held`: what the verification exercised too (see {@link exercise}), on the same entry. */
+    /** With `held`: what the verification exercised too , on the same entry. */
     held?: ReadonlySet<string>,
     permission?: PermissionQuery,
     resource?: string,
@@ -110,40 +110,6 @@ export class UsageRecorder {
   ): void {
     pending.used ??= { permissions: new Set(), resources: new Set() };
     this.add(pending.used, held, permission, resource);
-  }
-
-  /**
-   * What a valid verification exercised: the permissions its question needed of those the token holds (for
-   * `any`, each held one it named), and its resource. Without a permission or a resource, {@link UNSPECIFIED}.
-   */
-  exercise(
-    tokenId: string,
-    held: ReadonlySet<string>,
-    permission: PermissionQuery | undefined,
-    resource: string | undefined,
-    at: number,
-  ): void {
-    const day = utcDay(at);
-    // Called right after record(): the pending entry of the token is there, for this day.
-    const pending = this.pending.get(tokenId);
-    let entry: DayExercise;
-    if (pending !== undefined && pending.day === day) {
-      pending.used ??= { permissions: new Set(), resources: new Set() };
-      entry = pending.used;
-    } else {
-      let perToken = this.exercised.get(day);
-      if (perToken === undefined) {
-        perToken = new Map();
-        this.exercised.set(day, perToken);
-      }
-      let found = perToken.get(tokenId);
-      if (found === undefined) {
-        found = { permissions: new Set(), resources: new Set() };
-        perToken.set(tokenId, found);
-      }
-      entry = found;
-    }
-    this.add(entry, held, permission, resource);
   }
 
   private add(
