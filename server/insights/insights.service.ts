@@ -2,7 +2,7 @@ import { recordAudit } from '../audit/audit.service.ts';
 import type { Deps, RequestContext } from '../context.ts';
 import type { TokenRow } from '../db/schema.ts';
 import { notFound } from '../errors.ts';
-import { type OrgAccess, requirePermission, requireSession } from '../orgs/access.ts';
+import { type OrgAccess, requireOrgSettingsAccess } from '../orgs/access.ts';
 import { resourceIdsOfOrg } from '../resources/resources.repository.ts';
 import { actorOf, enforce, grantsOfRow, holdingOf } from '../tokens/token-holding.ts';
 import { canSeeToken, tokenListScope } from '../tokens/token-policy.ts';
@@ -208,9 +208,7 @@ export async function patchInsightSettings(
   access: OrgAccess,
   input: Partial<InsightSettings>,
 ): Promise<InsightSettings> {
-  requireSession(ctx.principal);
-  requirePermission(access, 'members:write');
-  requirePermission(access, 'roles:write');
+  requireOrgSettingsAccess(ctx.principal, access);
   const current = await getInsightSettings(deps, access);
   const next = { ...current, ...input };
   await deps.db.transaction().execute(async (trx) => {

@@ -66,3 +66,16 @@ export function requireSession(
     throw new AppError('SESSION_REQUIRED', 'this action needs a signed-in person, not a token');
   }
 }
+
+/**
+ * Org-wide settings (the token policy, insight settings, webhooks' peers): a signed-in person who manages
+ * both members and roles, since these settings bind everyone in the org.
+ */
+export function requireOrgSettingsAccess(
+  principal: Principal,
+  access: OrgAccess,
+): asserts principal is Extract<Principal, { type: 'user' }> {
+  requireSession(principal);
+  requirePermission(access, 'members:write');
+  requirePermission(access, 'roles:write');
+}

@@ -6,7 +6,7 @@ import { conflict, invalid } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { insertMember } from '../members/members.repository.ts';
 import { rolePermissions } from '../roles/role-permissions.ts';
-import { type OrgAccess, requirePermission, requireSession } from './access.ts';
+import { type OrgAccess, requireOrgSettingsAccess, requireSession } from './access.ts';
 import { findOrg, insertOrg, orgsOfUser, updateOrg } from './orgs.repository.ts';
 
 export interface Policy {
@@ -134,9 +134,7 @@ export async function patchOrg(
   access: OrgAccess,
   input: { name?: string; policy?: Partial<Policy> },
 ): Promise<OrgView> {
-  requireSession(ctx.principal);
-  requirePermission(access, 'members:write');
-  requirePermission(access, 'roles:write');
+  requireOrgSettingsAccess(ctx.principal, access);
   const row = await deps.db.transaction().execute(async (trx) => {
     const current = await findOrg(trx, access.orgId);
     if (current === undefined) throw invalid('organization vanished');

@@ -6,7 +6,7 @@ import { conflict, invalid, notFound } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { findJob, listJobsOfEndpoint } from '../jobs/jobs.repository.ts';
 import { signalJobs } from '../jobs/signal.ts';
-import { type OrgAccess, requirePermission, requireSession } from '../orgs/access.ts';
+import { type OrgAccess, requireOrgSettingsAccess, requirePermission } from '../orgs/access.ts';
 import { checkResolvedHost, DestinationRefused } from './destination.ts';
 import { queueDelivery, WEBHOOK_SUBSCRIPTIONS } from './events.ts';
 import {
@@ -68,9 +68,7 @@ function requireRead(access: OrgAccess) {
 
 /** Managing endpoints: a signed-in person who may manage members and roles, as for the org's policy. */
 function requireManage(ctx: RequestContext, access: OrgAccess) {
-  requireSession(ctx.principal);
-  requirePermission(access, 'members:write');
-  requirePermission(access, 'roles:write');
+  requireOrgSettingsAccess(ctx.principal, access);
 }
 
 /**
