@@ -60,7 +60,8 @@ export function digestMail(input: {
 
 /**
  * Queues the weekly digest of each org that opted in, once per org and week on any number of processes (the
- * notice key `insights.digest:<org>:<week>` goes in with the mails, in one transaction), to its administrators.
+ * notice key `insights.digest:<org>:<week>` goes in with the mails, in one transaction), to its administrators;
+ * a week with no finding sends nothing.
  */
 export async function scanInsightDigests(deps: Deps, now = Date.now()): Promise<number> {
   let queued = 0;
@@ -71,6 +72,8 @@ export async function scanInsightDigests(deps: Deps, now = Date.now()): Promise<
     const name = await orgName(deps.db, orgId);
     queued += await deps.db.transaction().execute(async (trx) => {
       if (!(await insertNotice(trx, key, now))) return 0;
+      // The week is decided once: with nothing to clean up, the administrators get no mail at all.
+      if (report.items.length === 0) return 0;
       const admins = await adminEmailsOf(trx, orgId);
       for (const to of admins) {
         await queueMail(

@@ -212,5 +212,27 @@ for (const dialect of await testDialects()) {
       assert.ok(!(mails[0]?.text ?? '').includes(token.token));
       assert.equal(await scanInsightDigests(server.deps, Date.now() + 7 * DAY), 1, 'the next week');
     });
+
+    test('a week with nothing to clean up sends no digest', async () => {
+      for (;;) {
+        const page = await admin.client.get(`/v1/orgs/${admin.orgId}/tokens?status=active&limit=100`);
+        assert.equal(page.status, 200);
+        if (page.body.items.length === 0) break;
+        for (const item of page.body.items) {
+          assert.equal((await admin.client.delete(`/v1/orgs/${admin.orgId}/tokens/${item.id}`)).status, 200);
+        }
+      }
+      const report = await admin.client.get(`/v1/orgs/${admin.orgId}/insights`);
+      assert.equal(report.body.items.length, 0, 'no active token, so no finding');
+      const seen = outboxFiles(server.dataDir);
+      assert.equal(await scanInsightDigests(server.deps, Date.now() + 14 * DAY), 0);
+      assert.equal(
+        await scanInsightDigests(server.deps, Date.now() + 14 * DAY),
+        0,
+        'and the week stays decided',
+      );
+      await server.deps.jobs.drain();
+      assert.deepEqual(newMails(server.dataDir, seen), []);
+    });
   });
 }
