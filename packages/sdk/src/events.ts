@@ -100,13 +100,13 @@ export function subscribeEvents(options: EventStreamOptions): EventStream {
   let closed = false;
   let connected = false;
   let controller: AbortController | null = null;
-  let retryTimer: NodeJS.Timeout | null = null;
+  let retryTimer: ReturnType<typeof setTimeout> | null = null;
   let backoff = minBackoff;
 
   const connect = async (): Promise<void> => {
     controller = new AbortController();
     const current = controller;
-    let idleTimer: NodeJS.Timeout | null = null;
+    let idleTimer: ReturnType<typeof setTimeout> | null = null;
     const touch = () => {
       if (idleTimer) clearTimeout(idleTimer);
       idleTimer = setTimeout(() => current.abort(new Error('event stream idle')), idleTimeout);

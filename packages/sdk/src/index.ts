@@ -1,7 +1,10 @@
 export { tokenKey, VerifyCache, type VerifyCacheEntry, type VerifyCacheOptions } from './cache.ts';
 export {
   type AcceptInviteInput,
+  isTwoFactorChallenge,
   Latchkey,
+  LatchkeyClient,
+  type LatchkeyClientOptions,
   type LatchkeyOptions,
   type LeakReportResult,
   type SetupInput,

@@ -312,6 +312,10 @@ export interface User {
   id: string;
   email: string;
   name: string;
+  /** A console session's user: whether a link that reached the address was opened. */
+  emailVerified?: boolean;
+  /** A console session's user: whether sign-in asks a second factor. */
+  twoFactorEnabled?: boolean;
 }
 
 /**
@@ -698,4 +702,180 @@ export interface RevealLink {
   status: 'pending' | 'opened' | 'expired';
   openedAt: string | null;
   openedIp: string | null;
+}
+
+/**
+ * The answer of `auth.login()` for an account with a second factor: no session yet; send the
+ * `challenge` with the code to `auth.loginSecondFactor()` before `expiresAt`.
+ *
+ * @example
+ * const answer = await latchkey.auth.login({ email, password });
+ * if (isTwoFactorChallenge(answer)) await latchkey.auth.loginSecondFactor({ challenge: answer.challenge, code });
+ */
+export interface TwoFactorChallenge {
+  twoFactorRequired: true;
+  challenge: string;
+  expiresAt: string;
+}
+
+/**
+ * What an invitation link is for (`auth.previewInvite()`), before accepting it.
+ *
+ * @example
+ * const preview: InvitePreview = await latchkey.auth.previewInvite(inviteToken);
+ * console.log(`${preview.inviterName} invites ${preview.email} to ${preview.orgName}`);
+ */
+export interface InvitePreview {
+  email: string;
+  orgName: string;
+  inviterName: string | null;
+  roleId: string;
+  roleName: string;
+  expiresAt: string;
+  /** Whether the address already has an account (then it accepts signed in, without a password). */
+  existingAccount: boolean;
+}
+
+/**
+ * One of the signed-in person's console sessions (`account.sessions()`).
+ *
+ * @example
+ * const { items } = await admin.account.sessions();
+ * const others: AccountSession[] = items.filter((s) => !s.current);
+ */
+export interface AccountSession {
+  id: string;
+  /** The session making this call. */
+  current: boolean;
+  createdAt: string;
+  lastSeenAt: string;
+  expiresAt: string;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/**
+ * An invitation addressed to the signed-in person (`account.invitations()`).
+ *
+ * @example
+ * const { items } = await admin.account.invitations();
+ * const first: UserInvitation | undefined = items[0];
+ */
+export interface UserInvitation {
+  id: string;
+  orgId: string;
+  orgName: string;
+  inviterName: string | null;
+  roleId: string;
+  roleName: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
+/**
+ * Where a mail went: an SMTP server, or the Outbox of a server without one (`GET /v1/outbox`).
+ *
+ * @example
+ * const { delivery }: ResentInvite = await admin.invites.resend('org_1', 'inv_1');
+ * if (delivery.email === 'outbox') console.log('read it in the Outbox');
+ */
+export interface MailDelivery {
+  email: 'smtp' | 'outbox';
+}
+
+/**
+ * The answer of `invites.resend()`: a new link (the old one stops working) and where its mail went.
+ *
+ * @example
+ * const resent: ResentInvite = await admin.invites.resend('org_1', 'inv_1');
+ */
+export interface ResentInvite {
+  inviteUrl: string;
+  expiresAt: string;
+  email: string;
+  delivery: MailDelivery;
+}
+
+/**
+ * Whether the signed-in person's sign-in asks a second factor (`account.twoFactor.status()`).
+ *
+ * @example
+ * const { enabled, recoveryCodesLeft }: TwoFactorStatus = await admin.account.twoFactor.status();
+ */
+export interface TwoFactorStatus {
+  enabled: boolean;
+  enabledAt: string | null;
+  recoveryCodesLeft: number;
+}
+
+/**
+ * A started enrolment (`account.twoFactor.enrol()`): the secret for an authenticator app, as a
+ * `otpauth://` URL and a QR code (SVG); `confirm()` with a code from the app switches it on.
+ *
+ * @example
+ * const { otpauthUrl }: TwoFactorEnrolment = await admin.account.twoFactor.enrol();
+ */
+export interface TwoFactorEnrolment {
+  otpauthUrl: string;
+  secret: string;
+  qrSvg: string;
+}
+
+/**
+ * A one-time reveal link as its creator gets it (`tokens.createLink()`, or `link` of a create): the
+ * URL's fragment holds the only copy of the key.
+ *
+ * @example
+ * const link: IssuedLink = await latchkey.tokens.createLink('org_1', 'tok_1', { token: value, ttl: '1h' });
+ * sendToColleague(link.url);
+ */
+export interface IssuedLink {
+  id: string;
+  url: string;
+  expiresAt: string;
+}
+
+/**
+ * What opening a one-time link answers (`revealLink()`): the value the first time, then only that
+ * it was opened, or that it expired.
+ *
+ * @example
+ * const opened: OpenedLink = await new LatchkeyClient({ baseUrl }).revealLink(key);
+ * if (opened.status === 'revealed') console.log(opened.token);
+ */
+export type OpenedLink =
+  | {
+      status: 'revealed';
+      token: string;
+      clientId: string;
+      tokenName: string;
+      orgName: string;
+      expiresAt: string | null;
+    }
+  | { status: 'opened'; openedAt: string }
+  | { status: 'expired'; expiredAt: string };
+
+/**
+ * An org's insight settings (`insights.settings()`): the weekly digest to administrators, and the
+ * age past which a token is reported.
+ *
+ * @example
+ * const settings: InsightSettings = await admin.insights.updateSettings('org_1', { weeklyDigest: true });
+ */
+export interface InsightSettings {
+  weeklyDigest: boolean;
+  maxAgeDays: number;
+}
+
+/**
+ * A single sign-on provider the server offers (`auth.ssoProviders()`); sign-in starts by navigating
+ * the browser to `/v1/auth/sso/{id}/start`.
+ *
+ * @example
+ * const { items } = await latchkey.auth.ssoProviders();
+ * const first: SsoProvider | undefined = items[0];
+ */
+export interface SsoProvider {
+  id: string;
+  name: string;
 }
