@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
+import { isTwoFactorChallenge, Latchkey } from '@latchkey/sdk';
 import { isWellFormedToken, tokenHint } from '@latchkey/sdk/rules';
 import type { Command } from 'commander';
-import { Latchkey } from '../../packages/sdk/src/client.ts';
 import { configPath, readConfig, removeConfig, writeConfig } from './config.ts';
 import {
   CliError,
@@ -79,6 +79,12 @@ async function loginWithPassword(url: string, email: string, options: LoginOptio
   if (!password) throw new CliError('VALIDATION_FAILED', 'No password given');
   const client = new Latchkey({ baseUrl: url });
   const session = await client.auth.login({ email, password });
+  if (isTwoFactorChallenge(session)) {
+    throw new CliError(
+      'UNAUTHENTICATED',
+      'This account asks a second factor, which the CLI cannot answer: sign in with a token (--token) instead',
+    );
+  }
   const cookie = client.sessionCookie();
   if (!cookie) throw new CliError('UNAUTHENTICATED', 'The server set no session cookie');
   const org = options.org ?? session.orgs[0]?.id;
