@@ -1,24 +1,31 @@
-// Validation: a parsed rules file (rules-load.ts) checked whole, every problem reported with its line,
-// and compiled into the rules the gateway matches (rules-match.ts).
+// Validation: a parsed rules file (load.ts) checked whole, every problem reported with its line, and
+// compiled into the rules the gateway matches (match.ts).
 import { basename } from 'node:path';
 import { isPermissionKey, type PermissionQuery } from '@latchkey/sdk/rules';
-import { type DocPath, parseFile, type RulesSource } from './rules-load.ts';
-import { compilePath, glob, isRecord, isSegmentName } from './rules-match.ts';
+import { type DocPath, parseFile, type RulesSource } from './load.ts';
+import { compilePath, glob, isRecord, isSegmentName } from './match.ts';
 import {
   type CompiledRule,
+  type CorsPolicy,
   type GatewayRules,
+  type JsonRpcErrorStyle,
   type JsonRpcMatcher,
   type ResourceSpec,
   type RuleAccess,
   type RuleProblem,
   RulesError,
   type ValueMatcher,
-} from './rules-types.ts';
+} from './types.ts';
 
 const DEFAULT_MAX_JSONRPC_BODY = 1024 * 1024;
 const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const RESOURCE_ID = /^res_[0-9A-Za-z_-]+$/;
+const JSONRPC_ERROR_STYLES: readonly JsonRpcErrorStyle[] = ['standard', 'nearcore'];
+/** Longest a browser may cache a preflight: a day (Firefox's own cap; Chromium stops at two hours). */
+const MAX_CORS_MAX_AGE = 86_400;
+const DEFAULT_CORS_MAX_AGE = 600;
+const DEFAULT_CORS_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
 const showPath = (path: DocPath) =>
   path.reduce<string>(
@@ -204,6 +211,103 @@ function parseJsonRpc(ctx: Ctx, value: unknown, path: DocPath): JsonRpcMatcher |
   return { method, params };
 }
 
+function headerList(ctx: Ctx, value: unknown, path: DocPath): string[] | null {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && HEADER_NAME.test(v))) {
+    ctx.problems.push({ path, message: 'must be a list of header names' });
+    return null;
+  }
+  return [...new Set(value.map((v: string) => v.toLowerCase()))];
+}
+
+/** `https://app.example.com` as browsers send it in `Origin`, or why the value is not one. */
+function originOf(value: unknown): { origin: string } | { problem: string } {
+  if (typeof value !== 'string' || value === '')
+    return { problem: 'must be an origin like "https://app.example.com"' };
+  if (value === '*' || value === 'null') {
+    return {
+      problem: `${JSON.stringify(value)} is not allowed: name each origin whose pages may call through the gateway`,
+    };
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return { problem: `${JSON.stringify(value)} is not an origin (scheme://host[:port])` };
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== value.toLowerCase()) {
+    return {
+      problem: `${JSON.stringify(value)} is not an origin: write scheme://host[:port] (http or https), without a path or a trailing slash`,
+    };
+  }
+  return { origin: url.origin };
+}
+
+/** The `cors` section, without the token header (added once the whole file is read). */
+function parseCors(ctx: Ctx, value: unknown): CorsPolicy | null {
+  const path: DocPath = ['cors'];
+  if (!isRecord(value)) {
+    ctx.problems.push({
+      path,
+      message: 'must be {origins: [...], credentials?, methods?, allowHeaders?, exposeHeaders?, maxAge?}',
+    });
+    return null;
+  }
+  const before = ctx.problems.length;
+  only(ctx, value, path, ['origins', 'credentials', 'methods', 'allowHeaders', 'exposeHeaders', 'maxAge']);
+  const origins = new Set<string>();
+  if (!Array.isArray(value.origins) || value.origins.length === 0) {
+    ctx.problems.push({
+      path: [...path, 'origins'],
+      message: 'must be a non-empty list of origins ("https://app.example.com")',
+    });
+  } else {
+    value.origins.forEach((item, i) => {
+      const parsed = originOf(item);
+      if ('problem' in parsed) ctx.problems.push({ path: [...path, 'origins', i], message: parsed.problem });
+      else origins.add(parsed.origin);
+    });
+  }
+  if (value.credentials !== undefined && typeof value.credentials !== 'boolean') {
+    ctx.problems.push({
+      path: [...path, 'credentials'],
+      message: 'must be true (the browser may send its cookies) or false (the default)',
+    });
+  }
+  let methods = DEFAULT_CORS_METHODS;
+  if (value.methods !== undefined) {
+    const list = Array.isArray(value.methods) ? value.methods : [value.methods];
+    const upper = list.map((m) => (typeof m === 'string' ? m.toUpperCase() : m));
+    if (upper.length === 0 || !upper.every((m) => typeof m === 'string' && HTTP_METHODS.has(m))) {
+      ctx.problems.push({
+        path: [...path, 'methods'],
+        message: `must be a non-empty list of HTTP methods (${[...HTTP_METHODS].join(', ')})`,
+      });
+    } else methods = [...new Set(upper as string[])];
+  }
+  const allowHeaders = headerList(ctx, value.allowHeaders, [...path, 'allowHeaders']);
+  const exposeHeaders = headerList(ctx, value.exposeHeaders, [...path, 'exposeHeaders']);
+  let maxAgeSeconds = DEFAULT_CORS_MAX_AGE;
+  if (value.maxAge !== undefined) {
+    const age = value.maxAge;
+    if (typeof age !== 'number' || !Number.isInteger(age) || age < 0 || age > MAX_CORS_MAX_AGE) {
+      ctx.problems.push({
+        path: [...path, 'maxAge'],
+        message: `must be a whole number of seconds from 0 to ${MAX_CORS_MAX_AGE}`,
+      });
+    } else maxAgeSeconds = age;
+  }
+  if (ctx.problems.length > before || allowHeaders === null || exposeHeaders === null) return null;
+  return {
+    origins,
+    credentials: value.credentials === true,
+    methods,
+    allowHeaders,
+    exposeHeaders,
+    maxAgeSeconds,
+  };
+}
+
 interface RawRule {
   rule: Omit<CompiledRule, 'source' | 'resource'> & { resource: ResourceSpec | null | 'default' };
   path: DocPath;
@@ -335,6 +439,10 @@ export function parseRules(main: RulesSource, options: ParseOptions = {}): Gatew
   let tokenHeader = 'authorization';
   let identityHeaders = { tokenId: 'x-latchkey-token-id', orgId: 'x-latchkey-org-id' };
   let maxJsonRpcBodyBytes = DEFAULT_MAX_JSONRPC_BODY;
+  // The main file's error style, else the first preset's that names one (near-rpc names nearcore).
+  let jsonRpcErrors: JsonRpcErrorStyle | undefined;
+  let presetJsonRpcErrors: JsonRpcErrorStyle | undefined;
+  let cors: CorsPolicy | null = null;
   // Safer by default: see docs/decisions.md, "Gateway paths: case-insensitive matching by default".
   let caseInsensitivePaths = true;
   // A --resource given at start wins; then the file's own default; a preset inherits the main file's.
@@ -359,7 +467,16 @@ export function parseRules(main: RulesSource, options: ParseOptions = {}): Gatew
         ctx,
         doc,
         [],
-        ['version', 'token', 'identityHeaders', 'jsonrpc', 'caseInsensitivePaths', 'resource', 'rules'],
+        [
+          'version',
+          'token',
+          'identityHeaders',
+          'jsonrpc',
+          'caseInsensitivePaths',
+          'cors',
+          'resource',
+          'rules',
+        ],
       );
       if (doc.version !== undefined && doc.version !== 1) {
         ctx.problems.push({ path: ['version'], message: 'the only version is 1' });
@@ -393,9 +510,19 @@ export function parseRules(main: RulesSource, options: ParseOptions = {}): Gatew
       }
       if (doc.jsonrpc !== undefined) {
         if (!isRecord(doc.jsonrpc))
-          ctx.problems.push({ path: ['jsonrpc'], message: 'must be {maxBodyBytes}' });
+          ctx.problems.push({ path: ['jsonrpc'], message: 'must be {maxBodyBytes?, errors?}' });
         else {
-          only(ctx, doc.jsonrpc, ['jsonrpc'], ['maxBodyBytes']);
+          only(ctx, doc.jsonrpc, ['jsonrpc'], ['maxBodyBytes', 'errors']);
+          const errors = doc.jsonrpc.errors;
+          if (errors !== undefined) {
+            if (!JSONRPC_ERROR_STYLES.includes(errors as JsonRpcErrorStyle)) {
+              ctx.problems.push({
+                path: ['jsonrpc', 'errors'],
+                message: `must be one of: ${JSONRPC_ERROR_STYLES.join(', ')}`,
+              });
+            } else if (isMain) jsonRpcErrors = errors as JsonRpcErrorStyle;
+            else presetJsonRpcErrors ??= errors as JsonRpcErrorStyle;
+          }
           const max = doc.jsonrpc.maxBodyBytes;
           if (max !== undefined) {
             if (typeof max !== 'number' || !Number.isInteger(max) || max < 2 || max > 64 * 1024 * 1024) {
@@ -418,6 +545,12 @@ export function parseRules(main: RulesSource, options: ParseOptions = {}): Gatew
           caseInsensitivePaths = doc.caseInsensitivePaths;
           ctx.caseInsensitivePaths = caseInsensitivePaths;
         }
+      }
+      if (doc.cors !== undefined) {
+        // Only the rules file opens the gateway to other origins: a preset never does.
+        if (!isMain) {
+          ctx.problems.push({ path: ['cors'], message: 'is read from the main rules file only' });
+        } else cors = parseCors(ctx, doc.cors);
       }
       if (doc.resource !== undefined && doc.resource !== null) {
         const parsedResource = parseResource(ctx, doc.resource, ['resource']);
@@ -466,7 +599,22 @@ export function parseRules(main: RulesSource, options: ParseOptions = {}): Gatew
     }
   });
   if (problems.length > 0) throw new RulesError(problems);
-  return { rules, tokenHeader, identityHeaders, maxJsonRpcBodyBytes, caseInsensitivePaths, permissions };
+  // A page must be allowed to send the token (and a JSON body), whatever else the file lists.
+  // (Assigned in the callback above, which TypeScript's narrowing does not follow.)
+  const policy = cors as CorsPolicy | null;
+  if (policy !== null) {
+    cors = { ...policy, allowHeaders: [...new Set([tokenHeader, 'content-type', ...policy.allowHeaders])] };
+  }
+  return {
+    rules,
+    tokenHeader,
+    identityHeaders,
+    maxJsonRpcBodyBytes,
+    caseInsensitivePaths,
+    jsonRpcErrors: jsonRpcErrors ?? presetJsonRpcErrors ?? 'standard',
+    cors,
+    permissions,
+  };
 }
 
 /** Checks that every permission the rules name exists in the server's catalog. */

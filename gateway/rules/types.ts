@@ -1,6 +1,6 @@
 // What a rules file becomes once checked: the compiled rules the gateway matches requests against, and
-// the error that lists every problem of a wrong file. Loading is in rules-load.ts, validation in
-// rules-validate.ts, matching in rules-match.ts; rules.ts is the entry the rest imports.
+// the error that lists every problem of a wrong file. Loading is in load.ts, validation in validate.ts,
+// matching in match.ts; index.ts is the entry the rest imports.
 import type { PermissionQuery } from '@latchkey/sdk/rules';
 
 export type { PermissionQuery } from '@latchkey/sdk/rules';
@@ -47,8 +47,33 @@ export interface GatewayRules {
   readonly maxJsonRpcBodyBytes: number;
   /** Whether path patterns match regardless of letter case (`caseInsensitivePaths`, default true). */
   readonly caseInsensitivePaths: boolean;
+  /**
+   * How refusals of JSON-RPC calls are written: `standard` JSON-RPC 2.0 error objects, or `nearcore`
+   * (the same, with nearcore's `name` and `cause`, so NEAR clients show the reason). See answers.ts.
+   */
+  readonly jsonRpcErrors: JsonRpcErrorStyle;
+  /** Cross-origin requests from browsers: null (the default) answers none of them. See cors.ts. */
+  readonly cors: CorsPolicy | null;
   /** Every permission a rule names, to check against the server's catalog at start. */
   readonly permissions: ReadonlyArray<{ key: string; source: string }>;
+}
+
+export type JsonRpcErrorStyle = 'standard' | 'nearcore';
+
+/** The `cors` section of a rules file, checked. */
+export interface CorsPolicy {
+  /** Exact origins (`https://app.example.com`), lower-case, as browsers send them in `Origin`. */
+  readonly origins: ReadonlySet<string>;
+  /** Whether `Access-Control-Allow-Credentials: true` is sent (cookies and HTTP auth of the browser). */
+  readonly credentials: boolean;
+  /** Methods a preflight may ask for, upper-case. */
+  readonly methods: readonly string[];
+  /** Request headers a preflight may ask for, lower-case (the token header is always among them). */
+  readonly allowHeaders: readonly string[];
+  /** Answer headers a page may read besides the CORS-safelisted ones. */
+  readonly exposeHeaders: readonly string[];
+  /** How long a browser may keep a preflight's answer, in seconds. */
+  readonly maxAgeSeconds: number;
 }
 
 export interface RuleProblem {

@@ -1,5 +1,7 @@
-// JSON-RPC 2.0 bodies as the gateway sees them: the calls to judge, and error objects to answer with.
+// JSON-RPC 2.0 bodies as the gateway sees them: the calls to judge. Pure, but for readCapped, which
+// reads the body off the request. The error objects the gateway answers with are in answers.ts.
 import type { Readable } from 'node:stream';
+import { rpcCodes } from './answers.ts';
 
 export interface JsonRpcCall {
   id: unknown;
@@ -10,21 +12,6 @@ export interface JsonRpcCall {
 export type ParsedBody =
   | { ok: true; calls: JsonRpcCall[]; batch: boolean }
   | { ok: false; status: number; rpcCode: number; code: string; message: string };
-
-/**
- * Error codes of the gateway's JSON-RPC answers: the standard ones where they fit, and the
- * implementation-defined range -32000…-32099 for the rest (see docs/gateway.md).
- */
-export const rpcCodes = {
-  PARSE_ERROR: -32700,
-  INVALID_REQUEST: -32600,
-  UNAUTHENTICATED: -32001,
-  FORBIDDEN: -32003,
-  RATE_LIMITED: -32029,
-  BAD_GATEWAY: -32052,
-  UNAVAILABLE: -32053,
-  GATEWAY_TIMEOUT: -32054,
-} as const;
 
 /**
  * Reads a body up to `limit` bytes; null when it is longer. The rest of a longer body is drained and
@@ -190,26 +177,4 @@ function invalidRequest(): ParsedBody {
     code: 'VALIDATION_FAILED',
     message: 'Invalid Request: each call needs a string "method"',
   };
-}
-
-export interface RpcError {
-  rpcCode: number;
-  code: string;
-  message: string;
-  details?: unknown;
-}
-
-/** One error object per call (the whole batch is refused together), or one for a single call. */
-export function rpcErrorBody(calls: readonly JsonRpcCall[] | null, batch: boolean, error: RpcError): string {
-  const one = (id: unknown) => ({
-    jsonrpc: '2.0',
-    id: id ?? null,
-    error: {
-      code: error.rpcCode,
-      message: error.message,
-      data: { code: error.code, ...(error.details === undefined ? {} : { details: error.details }) },
-    },
-  });
-  if (calls === null || !batch) return JSON.stringify(one(calls?.[0]?.id ?? null));
-  return JSON.stringify(calls.map((call) => one(call.id)));
 }

@@ -1,23 +1,14 @@
-// How the gateway asks whether a token may do something: through the SDK client (a separate Latchkey
-// server, with the SDK's cache kept fresh by token events) or the server's own Verifier (same process).
-import { Latchkey } from '../../packages/sdk/src/client.ts';
-import { LatchkeyError } from '../../packages/sdk/src/errors.ts';
-import type { Verifier } from '../verify/verifier.ts';
-import type { PermissionQuery } from './rules.ts';
-
-export type RefusalCode =
-  | 'MALFORMED'
-  | 'NOT_FOUND'
-  | 'EXPIRED'
-  | 'REVOKED'
-  | 'FORBIDDEN'
-  | 'RESOURCE_FORBIDDEN'
-  | 'IP_NOT_ALLOWED'
-  | 'RATE_LIMITED';
+// How the gateway asks whether a token may do something: the GatewayVerifier interface, and its one
+// implementation here, the SDK client (a separate Latchkey server, with the SDK's cache kept fresh by
+// token events). `latchkey gateway --serve` gives the gateway another, over the server's own Verifier in
+// the same process: the CLI builds it (cli/commands/gateway.ts), so that the gateway never loads the server.
+import { Latchkey, LatchkeyError } from '@latchkey/sdk';
+import type { PermissionQuery, VerifyCode } from '@latchkey/sdk/rules';
 
 export type GatewayVerdict =
   | { ok: true; tokenId: string; orgId: string }
-  | { ok: false; code: RefusalCode }
+  /** Verify's own refusal (`POST /v1/verify`'s closed list of codes). */
+  | { ok: false; code: VerifyCode }
   /** The client's address failed too often (verify's own limit): 429 with Retry-After. */
   | { ok: false; code: 'THROTTLED'; retryAfterSeconds: number }
   /** No answer could be had (the Latchkey server unreachable): 503. */
@@ -30,31 +21,10 @@ export interface VerifyQuestion {
   ip: string;
 }
 
+/** Answers the gateway's questions. Refusals are verdicts; it throws only on a bug. */
 export interface GatewayVerifier {
   verify(token: string, question: VerifyQuestion): Promise<GatewayVerdict>;
   close(): void;
-}
-
-/** The server's own Verifier, for `latchkey gateway --serve`: no HTTP hop, invalidated synchronously. */
-export function inProcessVerifier(verifier: Verifier): GatewayVerifier {
-  return {
-    async verify(token, question) {
-      const outcome = await verifier.verify(
-        {
-          token,
-          ...(question.permission === undefined ? {} : { permission: question.permission }),
-          ...(question.resource === undefined ? {} : { resource: question.resource }),
-        },
-        question.ip,
-      );
-      if ('throttled' in outcome) {
-        return { ok: false, code: 'THROTTLED', retryAfterSeconds: outcome.retryAfterSeconds };
-      }
-      if (outcome.valid) return { ok: true, tokenId: outcome.token.id, orgId: outcome.token.orgId };
-      return { ok: false, code: outcome.code };
-    },
-    close() {},
-  };
 }
 
 export interface RemoteVerifierOptions {

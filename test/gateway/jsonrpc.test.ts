@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { duplicateKey, parseJsonRpc, rpcCodes } from './jsonrpc.ts';
+import { rpcCodes } from '../../gateway/answers.ts';
+import { duplicateKey, parseJsonRpc } from '../../gateway/jsonrpc.ts';
 
 describe('duplicateKey', () => {
   test('finds a name an object holds twice, at any depth', () => {

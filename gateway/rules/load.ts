@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
-import { type RuleProblem, RulesError } from './rules-types.ts';
+import { type RuleProblem, RulesError } from './types.ts';
 
 /** A place in a parsed document: keys of maps and indexes of lists. */
 export type DocPath = Array<string | number>;

@@ -1,7 +1,7 @@
 // Matching: path patterns and JSON-RPC method globs compiled to tests, and the questions the gateway
 // asks of its rules for each request. Pure functions; paths come in normalized (path.ts).
-import { normalizePath } from './path.ts';
-import type { CompiledRule, GatewayRules } from './rules-types.ts';
+import { normalizePath } from '../path.ts';
+import type { CompiledRule, GatewayRules } from './types.ts';
 
 const SEGMENT_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { normalizePath, normalizeTarget, type PathRefusal } from './path.ts';
+import { normalizePath, normalizeTarget, type PathRefusal } from '../../gateway/path.ts';
 
 const normalized = (raw: string) => {
   const result = normalizePath(raw);
@@ -211,7 +211,7 @@ describe('properties', () => {
           }
           decodeURIComponent(segment);
         });
-        // What @fastify/reply-from refuses to forward as a traversal never gets that far.
+        // What a proxy library could refuse to forward as a traversal never gets that far.
         const decoded = decodeURIComponent(result.path);
         assert.ok(!decoded.includes('/..') && !decoded.includes('../'), result.path);
       }),

@@ -1,7 +1,7 @@
 // Rules files shipped with the gateway, named on the command line with --preset.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { RulesError, type RulesSource } from '../rules.ts';
+import { RulesError, type RulesSource } from '../rules/index.ts';
 
 const files: Record<string, string> = {
   'near-rpc': 'near-rpc.yaml',

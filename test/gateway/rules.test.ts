@@ -1,9 +1,9 @@
 // Rules files checked and matched (rules-validate.ts, rules-match.ts), apart from the proxy.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { normalizePath } from './path.ts';
-import { presetSource } from './presets/index.ts';
-import { type GatewayRules, parseRules, RulesError, routeMatches } from './rules.ts';
+import { normalizePath } from '../../gateway/path.ts';
+import { presetSource } from '../../gateway/presets/index.ts';
+import { type GatewayRules, parseRules, RulesError, routeMatches } from '../../gateway/rules/index.ts';
 
 const yaml = (text: string, name = 'rules.yaml') => ({ name, text, format: 'yaml' as const });
 
