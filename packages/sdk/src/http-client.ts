@@ -539,6 +539,9 @@ export class LatchkeyClient {
   readonly members = {
     list: (org: string, params: PageParams = {}): Promise<Page<Member>> =>
       this.call('GET', `/v1/orgs/${encode(org)}/members`, { query: { ...params } }),
+    /** Every member, following the cursor. */
+    listAll: (org: string, params: Omit<PageParams, 'cursor'> = {}): AsyncGenerator<Member> =>
+      this.paginate((cursor) => this.members.list(org, { ...params, cursor })),
     add: (org: string, input: { email: string; roleId: string }): Promise<AddedMember> =>
       this.call('POST', `/v1/orgs/${encode(org)}/members`, { body: input }),
     update: (org: string, userId: string, input: { roleId: string }): Promise<Member> =>
@@ -589,6 +592,9 @@ export class LatchkeyClient {
   readonly resources = {
     list: (org: string, params: PageParams & { type?: string } = {}): Promise<Page<Resource>> =>
       this.call('GET', `/v1/orgs/${encode(org)}/resources`, { query: { ...params } }),
+    /** Every resource (of a `type`), following the cursor. */
+    listAll: (org: string, params: { type?: string; limit?: number } = {}): AsyncGenerator<Resource> =>
+      this.paginate((cursor) => this.resources.list(org, { ...params, cursor })),
     create: (org: string, input: { type: string; name: string }): Promise<Resource> =>
       this.call('POST', `/v1/orgs/${encode(org)}/resources`, { body: input }),
     delete: (org: string, resourceId: string): Promise<void> =>

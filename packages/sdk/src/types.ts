@@ -219,6 +219,8 @@ export interface IssuedToken {
   tokenInfo: TokenInfo;
   /** Asked for with `deliver.link`: the one-time link (its fragment holds the only copy of the key). */
   link?: { id: string; url: string; expiresAt: string };
+  /** Asked for with `deliver.email`: where the mail holding the value went. */
+  delivery?: TokenDelivery['delivery'];
 }
 
 /**
@@ -233,6 +235,8 @@ export interface ListTokensParams extends PageParams {
   kind?: TokenKind;
   /** Only tokens limited to (or covering) this resource id. */
   resource?: string;
+  /** Part of the name or hint, or the token id. */
+  q?: string;
 }
 
 /**
@@ -362,8 +366,10 @@ export interface MemberInvitation {
   roleId: string;
   inviteUrl: string;
   expiresAt: string;
+  /** Whether the address already has an account (it accepts the invitation signed in). */
+  existingAccount: boolean;
   /** Where the invitation mail went: `smtp` (queued for the mail server) or `outbox` (no SMTP set up). */
-  delivery: { email: 'smtp' | 'outbox' };
+  delivery: MailDelivery;
 }
 
 /**
@@ -384,9 +390,10 @@ export interface Role {
   id: string;
   orgId?: string | null;
   name: string;
-  description?: string | null;
+  description: string | null;
   permissions: string[];
-  builtIn?: boolean;
+  /** The three built-in roles (admin, read/write, read only); they cannot be changed. */
+  builtIn: boolean;
 }
 
 /**
@@ -400,7 +407,7 @@ export interface Resource {
   orgId: string;
   type: string;
   name: string;
-  createdAt?: string;
+  createdAt: string;
 }
 
 /**
