@@ -20,8 +20,10 @@ function newest(path) {
 }
 
 if (!existsSync(join(consoleDir, 'package.json'))) process.exit(0);
+// The console bundles the SDK's browser entry from its sources (vite.config.ts), so they count too.
 const sources = ['src', 'index.html', 'vite.config.ts', 'package.json']
   .map((name) => join(consoleDir, name))
+  .concat(join(root, 'packages', 'sdk', 'src'))
   .filter(existsSync);
 const stale = !existsSync(index) || Math.max(...sources.map(newest)) > statSync(index).mtimeMs;
 if (!stale) process.exit(0);

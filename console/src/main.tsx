@@ -2,7 +2,7 @@ import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from '@ta
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
-import { ApiError } from './lib/api';
+import { LatchkeyError } from './lib/api';
 import { sessionKey } from './lib/session';
 import './styles.css';
 
@@ -10,7 +10,7 @@ const queryClient: QueryClient = new QueryClient({
   defaultOptions: {
     queries: {
       retry: (count, error) =>
-        !(error instanceof ApiError && error.status > 0 && error.status < 500) && count < 2,
+        !(error instanceof LatchkeyError && error.status > 0 && error.status < 500) && count < 2,
       refetchOnWindowFocus: false,
     },
   },
@@ -24,7 +24,7 @@ const queryClient: QueryClient = new QueryClient({
 });
 
 function recheckSession(error: unknown): void {
-  if (error instanceof ApiError && error.status === 401)
+  if (error instanceof LatchkeyError && error.status === 401)
     void queryClient.invalidateQueries({ queryKey: sessionKey });
 }
 

@@ -51,7 +51,12 @@ function newest(dir: string): number {
 /** Builds console/dist when it is missing or older than the sources. */
 function ensureBuilt(): void {
   const index = join(consoleDir, 'dist', 'index.html');
-  const sources = Math.max(newest(join(consoleDir, 'src')), statSync(join(consoleDir, 'index.html')).mtimeMs);
+  // The console bundles the SDK's browser entry from its sources, so a change there rebuilds it too.
+  const sources = Math.max(
+    newest(join(consoleDir, 'src')),
+    newest(join(repoDir, 'packages', 'sdk', 'src')),
+    statSync(join(consoleDir, 'index.html')).mtimeMs,
+  );
   if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const built = spawnSync(npm, ['run', 'build'], { cwd: consoleDir, encoding: 'utf8' });

@@ -2,7 +2,7 @@ import * as DropdownMenu from '@radix-ui/react-dropdown-menu';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useState } from 'react';
 import { useForm } from 'react-hook-form';
-import { api, setCsrfToken } from '../lib/api';
+import { api } from '../lib/api';
 import { Link, navigate, orgPath } from '../lib/router';
 import { OrgContext, type OrgContextValue, sessionKey } from '../lib/session';
 import type { Session, SessionOrg } from '../lib/types';
@@ -87,7 +87,6 @@ export function Layout({
   const logout = useMutation({
     mutationFn: api.logout,
     onSettled: () => {
-      setCsrfToken(null);
       queryClient.removeQueries({ predicate: (q) => q.queryKey[0] !== 'session' });
       queryClient.setQueryData(sessionKey, null);
       navigate('/login', { replace: true });

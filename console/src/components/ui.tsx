@@ -2,11 +2,14 @@ import * as CheckboxPrimitive from '@radix-ui/react-checkbox';
 import * as DialogPrimitive from '@radix-ui/react-dialog';
 import * as DropdownMenu from '@radix-ui/react-dropdown-menu';
 import { type ReactNode, type Ref, useEffect, useState } from 'react';
-import { ApiError } from '../lib/api';
+import { LatchkeyError } from '../lib/api';
 import { absoluteTime, relativeTime } from '../lib/format';
 
 export function errorText(error: unknown): string {
-  if (error instanceof ApiError) return error.message;
+  // Status 0: no answer at all (offline, server down); the SDK's message names the URL and the fetch error.
+  if (error instanceof LatchkeyError && error.status === 0)
+    return 'Could not reach the Latchkey server. Check your connection.';
+  if (error instanceof LatchkeyError) return error.message;
   if (error instanceof Error) return error.message;
   return 'Something went wrong.';
 }
@@ -19,7 +22,7 @@ export function ErrorMessage({ error, id }: { error: unknown; id?: string }) {
   if (!error) return null;
   const message = errorText(error);
   const details =
-    error instanceof ApiError ? detailLines(error.details).filter((line) => line !== message) : [];
+    error instanceof LatchkeyError ? detailLines(error.details).filter((line) => line !== message) : [];
   return (
     <div className="alert alert-error" role="alert" id={id}>
       <p>{message}</p>

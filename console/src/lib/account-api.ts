@@ -1,71 +1,25 @@
 // The signed-in person's own account, and the pages reached from a mailed link (reset, verify, invite).
-import { request } from './api';
+import { latchkey } from './api';
 
-export interface InvitePreview {
-  email: string;
-  orgName: string;
-  inviterName: string | null;
-  roleId: string;
-  roleName: string;
-  expiresAt: string;
-  existingAccount: boolean;
-}
+export type { AccountSession, InvitePreview, UserInvitation as MyInvitation } from '@latchkey/sdk/browser';
 
-export interface AccountSession {
-  id: string;
-  current: boolean;
-  createdAt: string;
-  lastSeenAt: string;
-  expiresAt: string;
-  ip: string | null;
-  userAgent: string | null;
-}
-
-export interface MyInvitation {
-  id: string;
-  orgId: string;
-  orgName: string;
-  inviterName: string | null;
-  roleId: string;
-  roleName: string;
-  createdAt: string;
-  expiresAt: string;
-}
-
+/** The account calls the pages make: the SDK's, under the console's names. */
 export const accountApi = {
-  requestPasswordReset: (email: string) =>
-    request<{ message: string }>('POST', '/v1/auth/password-reset', { email }),
-  inspectResetLink: (token: string) =>
-    request<{ email: string }>('POST', '/v1/auth/password-reset/inspect', { token }),
-  completePasswordReset: (body: { token: string; password: string }) =>
-    request<null>('POST', '/v1/auth/password-reset/complete', body),
-  changePassword: (body: { currentPassword: string; newPassword: string }) =>
-    request<null>('POST', '/v1/auth/password', body),
-  sendVerification: () =>
-    request<{ emailVerified: boolean; sent: boolean; delivery: { email: 'smtp' | 'outbox' } | null }>(
-      'POST',
-      '/v1/auth/email-verification',
-    ),
-  verifyEmail: (token: string) =>
-    request<{ email: string; emailVerified: boolean }>('POST', '/v1/auth/verify-email', { token }),
-  sessions: () => request<{ items: AccountSession[] }>('GET', '/v1/auth/sessions'),
-  endSession: (id: string) => request<null>('DELETE', `/v1/auth/sessions/${encodeURIComponent(id)}`),
-  endOtherSessions: () => request<{ ended: number }>('DELETE', '/v1/auth/sessions'),
-  invitations: () =>
-    request<{ items: MyInvitation[]; emailVerified: boolean }>('GET', '/v1/auth/invitations'),
-  acceptInvitation: (id: string) =>
-    request<null>('POST', `/v1/auth/invitations/${encodeURIComponent(id)}/accept`),
-  declineInvitation: (id: string) =>
-    request<null>('DELETE', `/v1/auth/invitations/${encodeURIComponent(id)}`),
-  invitePreview: (inviteToken: string) =>
-    request<InvitePreview>('POST', '/v1/auth/invite-preview', { inviteToken }),
-  acceptInvite: (body: { inviteToken: string; proof?: string; password?: string; name?: string }) =>
-    request<unknown>('POST', '/v1/auth/accept-invite', body),
-  resendInvite: (orgId: string, inviteId: string) =>
-    request<{ inviteUrl: string; expiresAt: string; email: string; delivery: { email: 'smtp' | 'outbox' } }>(
-      'POST',
-      `/v1/orgs/${encodeURIComponent(orgId)}/invites/${encodeURIComponent(inviteId)}/resend`,
-    ),
+  requestPasswordReset: latchkey.auth.requestPasswordReset,
+  inspectResetLink: latchkey.auth.inspectPasswordReset,
+  completePasswordReset: latchkey.auth.completePasswordReset,
+  changePassword: latchkey.account.changePassword,
+  sendVerification: latchkey.account.sendEmailVerification,
+  verifyEmail: latchkey.account.verifyEmail,
+  sessions: latchkey.account.sessions,
+  endSession: latchkey.account.endSession,
+  endOtherSessions: latchkey.account.endOtherSessions,
+  invitations: latchkey.account.invitations,
+  acceptInvitation: latchkey.account.acceptInvitation,
+  declineInvitation: latchkey.account.declineInvitation,
+  invitePreview: latchkey.auth.previewInvite,
+  acceptInvite: latchkey.auth.acceptInvite,
+  resendInvite: latchkey.invites.resend,
 };
 
 /** A mailed link's secrets travel in the fragment (#token=…&proof=…), which no server ever receives. */
@@ -108,39 +62,23 @@ export function describeDevice(userAgent: string | null): string {
   return system ? `${browser} on ${system}` : browser;
 }
 
-export interface TwoFactorStatus {
-  enabled: boolean;
-  enabledAt: string | null;
-  recoveryCodesLeft: number;
-}
-
-export interface TwoFactorChallenge {
-  twoFactorRequired: true;
-  challenge: string;
-  expiresAt: string;
-}
+export {
+  isTwoFactorChallenge as isChallenge,
+  type TwoFactorChallenge,
+  type TwoFactorStatus,
+} from '@latchkey/sdk/browser';
 
 export const twoFactorApi = {
-  status: () => request<TwoFactorStatus>('GET', '/v1/auth/two-factor'),
-  enrol: () =>
-    request<{ otpauthUrl: string; secret: string; qrSvg: string }>('POST', '/v1/auth/two-factor/enrol'),
-  confirm: (code: string) =>
-    request<{ recoveryCodes: string[] }>('POST', '/v1/auth/two-factor/confirm', { code }),
-  disable: (body: { password: string; code: string }) =>
-    request<null>('POST', '/v1/auth/two-factor/disable', body),
+  status: latchkey.account.twoFactor.status,
+  enrol: latchkey.account.twoFactor.enrol,
+  confirm: latchkey.account.twoFactor.confirm,
+  disable: latchkey.account.twoFactor.disable,
   /** The password step: a session, or a challenge when the account has a second factor. */
-  login: (body: { email: string; password: string }) =>
-    request<TwoFactorChallenge | { user: unknown }>('POST', '/v1/auth/login', body),
-  secondStep: (body: { challenge: string; code: string }) =>
-    request<unknown>('POST', '/v1/auth/login/two-factor', body),
+  login: latchkey.auth.login,
+  secondStep: latchkey.auth.loginSecondFactor,
 };
 
-export const isChallenge = (answer: unknown): answer is TwoFactorChallenge =>
-  typeof answer === 'object' && answer !== null && 'twoFactorRequired' in answer;
-
-export const ssoApi = {
-  providers: () => request<{ items: { id: string; name: string }[] }>('GET', '/v1/auth/sso/providers'),
-};
+export const ssoApi = { providers: latchkey.auth.ssoProviders };
 
 /** Why a single sign-on came back without a session (`/login?sso_error=…`). */
 export const SSO_ERRORS: Record<string, string> = {

@@ -2,7 +2,7 @@
 // put each message on its form field, so people read it where they type.
 import { useEffect } from 'react';
 import type { FieldValues, Path, UseFormReturn, UseFormSetError } from 'react-hook-form';
-import { ApiError } from './api';
+import { LatchkeyError } from './api';
 
 export interface FieldProblem {
   field: string;
@@ -11,7 +11,7 @@ export interface FieldProblem {
 
 /** The `{field, message}` pairs of an API error, or none. */
 export function fieldProblems(error: unknown): FieldProblem[] {
-  if (!(error instanceof ApiError)) return [];
+  if (!(error instanceof LatchkeyError)) return [];
   const details = error.details;
   if (typeof details !== 'object' || details === null) return [];
   const fields = (details as { fields?: unknown }).fields;
@@ -62,7 +62,7 @@ export function useServerFieldErrors<T extends FieldValues>(
 ): unknown {
   const { error, reset } = request;
   const { setError, watch } = form;
-  const conflict = conflictField !== undefined && error instanceof ApiError && error.code === 'CONFLICT';
+  const conflict = conflictField !== undefined && error instanceof LatchkeyError && error.code === 'CONFLICT';
   const problems = fieldProblems(error);
   const onFields = conflict || (problems.length > 0 && problems.every((p) => fields[p.field] !== undefined));
   // biome-ignore lint/correctness/useExhaustiveDependencies: placed once per error; `fields` is a new literal on every render.

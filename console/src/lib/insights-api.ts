@@ -1,23 +1,13 @@
-import type { InsightsReport, TokenUse } from '../../../packages/sdk/src/types.ts';
-import { request } from './api';
+import { latchkey } from './api';
 
-export type { InsightFinding, InsightsReport, TokenUse } from '../../../packages/sdk/src/types.ts';
-
-const orgPathOf = (orgId: string) => `/v1/orgs/${encodeURIComponent(orgId)}`;
-
-export interface InsightSettings {
-  weeklyDigest: boolean;
-  maxAgeDays: number;
-}
+export type { InsightFinding, InsightSettings, InsightsReport, TokenUse } from '@latchkey/sdk/browser';
 
 /** Least privilege from observed use (docs/api.md "Insights"). */
 export const insightsApi = {
-  tokenUse: (orgId: string, tokenId: string) =>
-    request<TokenUse>('GET', `${orgPathOf(orgId)}/tokens/${encodeURIComponent(tokenId)}/use`),
-  report: (orgId: string) => request<InsightsReport>('GET', `${orgPathOf(orgId)}/insights`),
-  settings: (orgId: string) => request<InsightSettings>('GET', `${orgPathOf(orgId)}/insights/settings`),
-  updateSettings: (orgId: string, body: Partial<InsightSettings>) =>
-    request<InsightSettings>('PATCH', `${orgPathOf(orgId)}/insights/settings`, body),
+  tokenUse: (orgId: string, tokenId: string) => latchkey.tokens.use(orgId, tokenId),
+  report: (orgId: string) => latchkey.insights.get(orgId),
+  settings: latchkey.insights.settings,
+  updateSettings: latchkey.insights.updateSettings,
 };
 
 export const FINDING_LABELS: Record<string, string> = {

@@ -1,38 +1,14 @@
-import type { RevealLink } from '../../../packages/sdk/src/types.ts';
-import { request } from './api';
+import { latchkey } from './api';
 
-export type { RevealLink };
-
-/** A one-time link as its creator gets it: the fragment holds the only copy of the key. */
-export interface IssuedLink {
-  id: string;
-  url: string;
-  expiresAt: string;
-}
-
-export type OpenedLink =
-  | {
-      status: 'revealed';
-      token: string;
-      clientId: string;
-      tokenName: string;
-      orgName: string;
-      expiresAt: string | null;
-    }
-  | { status: 'opened'; openedAt: string }
-  | { status: 'expired'; expiredAt: string };
-
-const tokenPath = (orgId: string, tokenId: string) =>
-  `/v1/orgs/${encodeURIComponent(orgId)}/tokens/${encodeURIComponent(tokenId)}`;
+export type { IssuedLink, OpenedLink, RevealLink } from '@latchkey/sdk/browser';
 
 /** One-time reveal links (docs/api.md "One-time links"). Values and keys go in bodies, never in URLs. */
 export const revealApi = {
   /** A link for a value the caller holds (the reveal dialog). */
   create: (orgId: string, tokenId: string, token: string, ttl: string) =>
-    request<IssuedLink>('POST', `${tokenPath(orgId, tokenId)}/links`, { token, ttl }),
-  list: (orgId: string, tokenId: string) =>
-    request<{ items: RevealLink[] }>('GET', `${tokenPath(orgId, tokenId)}/links`),
-  open: (key: string) => request<OpenedLink>('POST', '/v1/reveal', { key }),
+    latchkey.tokens.createLink(orgId, tokenId, { token, ttl }),
+  list: latchkey.tokens.links,
+  open: (key: string) => latchkey.revealLink(key),
 };
 
 /** The link lifetimes the dialog offers. */

@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { createContext, useContext } from 'react';
-import { api, setCsrfToken } from './api';
+import { api } from './api';
 import type { Session, SessionOrg } from './types';
 
 export const sessionKey = ['session'] as const;
@@ -8,11 +8,8 @@ export const sessionKey = ['session'] as const;
 export function useSessionQuery() {
   return useQuery({
     queryKey: sessionKey,
-    queryFn: async () => {
-      const session = await api.session();
-      setCsrfToken(session?.csrfToken ?? null);
-      return session;
-    },
+    // The SDK's client keeps the session's CSRF token for the unsafe calls that follow.
+    queryFn: api.session,
     staleTime: 30_000,
   });
 }

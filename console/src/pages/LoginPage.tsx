@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { ErrorMessage } from '../components/ui';
 import { isChallenge, SSO_ERRORS, ssoApi, type TwoFactorChallenge, twoFactorApi } from '../lib/account-api';
-import { ApiError } from '../lib/api';
+import { LatchkeyError } from '../lib/api';
 import { Link, navigate, useLocation } from '../lib/router';
 import { sessionKey } from '../lib/session';
 
@@ -114,7 +114,7 @@ function SecondStep({
     onSuccess: onSignedIn,
   });
   const expired =
-    verify.error instanceof ApiError &&
+    verify.error instanceof LatchkeyError &&
     (verify.error.details as { reason?: string } | null)?.reason === 'CHALLENGE_EXPIRED';
   return (
     <main className="center-page">

@@ -1,3 +1,4 @@
+import type { AddedMember } from '@latchkey/sdk/browser';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { useForm } from 'react-hook-form';
@@ -11,7 +12,7 @@ import {
   Time,
 } from '../components/ui';
 import { accountApi } from '../lib/account-api';
-import { type AddMemberAnswer, ApiError, api } from '../lib/api';
+import { api, LatchkeyError } from '../lib/api';
 import { absoluteTime } from '../lib/format';
 import { Link, orgPath } from '../lib/router';
 import { BUILT_IN_ROLE_NAMES, sessionKey, useMembers, useOrg, useRoles } from '../lib/session';
@@ -241,14 +242,14 @@ function RoleChooser({
 function InviteForm({ roles }: { roles: Pick<Role, 'id' | 'name'>[] }) {
   const { org } = useOrg();
   const queryClient = useQueryClient();
-  const [answer, setAnswer] = useState<{ email: string; result: AddMemberAnswer } | null>(null);
+  const [answer, setAnswer] = useState<{ email: string; result: AddedMember } | null>(null);
   const { register, handleSubmit, formState, reset } = useForm<{ email: string; roleId: string }>({
     defaultValues: { email: '', roleId: 'rol_readonly' },
   });
   const invite = useMutation({
     mutationFn: (values: { email: string; roleId: string }) => api.addMember(org.id, values),
     onSuccess: (result, values) => {
-      setAnswer({ email: values.email, result: result ?? {} });
+      setAnswer({ email: values.email, result });
       reset({ email: '', roleId: values.roleId });
       void queryClient.invalidateQueries({ queryKey: ['members', org.id] });
       void queryClient.invalidateQueries({ queryKey: ['invites', org.id] });
@@ -293,11 +294,11 @@ function InviteForm({ roles }: { roles: Pick<Role, 'id' | 'name'>[] }) {
       <ErrorMessage error={invite.error} />
       {answer && (
         <div className="alert alert-success" role="status">
-          {answer.result.inviteUrl ? (
+          {'inviteUrl' in answer.result ? (
             <>
               <p>
                 Invitation for <strong>{answer.email}</strong> created.{' '}
-                {answer.result.delivery?.email === 'outbox' ? (
+                {answer.result.delivery.email === 'outbox' ? (
                   <>
                     No mail server is set up: the invitation mail was saved to the{' '}
                     <Link href={orgPath(org.id, 'outbox')}>Outbox</Link>, not sent.
@@ -305,11 +306,11 @@ function InviteForm({ roles }: { roles: Pick<Role, 'id' | 'name'>[] }) {
                 ) : (
                   'The invitation mail is on its way.'
                 )}{' '}
-                {(answer.result as { existingAccount?: boolean }).existingAccount
+                {answer.result.existingAccount
                   ? 'They already have an account: they join once they accept it, signed in (the invitation also waits on their Account page).'
                   : ''}{' '}
                 They appear among the members once they accept. You can also share this link; it works once
-                {answer.result.expiresAt ? `, until ${absoluteTime(answer.result.expiresAt)}` : ''}:
+                {`, until ${absoluteTime(answer.result.expiresAt)}`}:
               </p>
               <div className="reveal-row">
                 <input
@@ -350,7 +351,7 @@ function PendingInvites({ roleName }: { roleName: (id: string) => string }) {
     },
   });
   // A server without the invitations list answers 404: leave the section out rather than show an error.
-  if (invites.isError && invites.error instanceof ApiError && invites.error.status === 404) return null;
+  if (invites.isError && invites.error instanceof LatchkeyError && invites.error.status === 404) return null;
   if (invites.isSuccess && invites.data.length === 0) return null;
   return (
     <section className="section pending" aria-labelledby="pending-title">

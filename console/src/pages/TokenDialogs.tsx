@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type ReactNode, useCallback, useEffect, useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { Dialog, ErrorMessage, Loading, Toast } from '../components/ui';
-import { ApiError, api } from '../lib/api';
+import { api, LatchkeyError } from '../lib/api';
 import { type EditTokenValues, editableSettings, toPatchTokenBody } from '../lib/edit-token';
 import { useServerFieldErrors } from '../lib/field-errors';
 import { absoluteTime, addDays, isoDay, longDate } from '../lib/format';
@@ -287,7 +287,7 @@ function EditTokenForm({
   if (catalog.isError) return <ErrorMessage error={catalog.error} />;
   const grants = asGrantForm(form);
   const missing =
-    save.error instanceof ApiError && save.error.code === 'FORBIDDEN'
+    save.error instanceof LatchkeyError && save.error.code === 'FORBIDDEN'
       ? ((save.error.details as { missing?: unknown } | null)?.missing ?? null)
       : null;
   return (

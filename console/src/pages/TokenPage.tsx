@@ -3,7 +3,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { type ReactNode, useState } from 'react';
 import { ErrorMessage, Loading, PageHeader, Time } from '../components/ui';
-import { ApiError, api } from '../lib/api';
+import { api, LatchkeyError } from '../lib/api';
 import { absoluteTime } from '../lib/format';
 import { lifeLine, type NameOf, reasonText, timelineOf } from '../lib/lifecycle';
 import { Link, orgPath, useLocation } from '../lib/router';
@@ -45,7 +45,7 @@ export function TokenPage({ tokenId }: { tokenId: string }) {
   );
   if (token.isPending) return <Loading label="Loading the token…" />;
   if (token.isError) {
-    const gone = token.error instanceof ApiError && token.error.status === 404;
+    const gone = token.error instanceof LatchkeyError && token.error.status === 404;
     return (
       <>
         {crumbs(tokenId)}

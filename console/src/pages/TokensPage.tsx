@@ -11,7 +11,7 @@ import {
   RowMenu,
   Time,
 } from '../components/ui';
-import { ApiError, api } from '../lib/api';
+import { api, LatchkeyError } from '../lib/api';
 import { absoluteTime } from '../lib/format';
 import { lifeLine, type NameOf } from '../lib/lifecycle';
 import { Link, navigate, orgPath, setSearch, useLocation } from '../lib/router';
@@ -382,7 +382,7 @@ function FindByValueDialog({ onClose }: { onClose: () => void }) {
     event.preventDefault();
     if (value.trim()) lookup.mutate(value.trim());
   };
-  const notFound = lookup.error instanceof ApiError && lookup.error.status === 404;
+  const notFound = lookup.error instanceof LatchkeyError && lookup.error.status === 404;
   return (
     <Dialog
       open
