@@ -1,38 +1,72 @@
-// The gateway's overhead: a NEAR-shaped upstream alone, against the same upstream behind
-// `latchkey gateway --preset near-rpc` verifying through the SDK cache.
+// The gateway's cost, side by side with its peer: a NEAR-shaped upstream alone; the same upstream behind
+// `latchkey gateway --preset near-rpc` (verifying through the SDK cache kept fresh by events); and the
+// same upstream behind nginx (Debian's package) with `auth_request` to Latchkey's /v1/verify — all in one
+// run, on one core, so the ratios hold on a loaded machine. CPU per request is read from /proc for each
+// process (the gateway, nginx, the Latchkey server, the upstream): the figure that survives a shared core.
 //   node --import tsx bench/gateway.ts                 10 s per case
 //   node --import tsx bench/gateway.ts --quick         2 s per case: proves the script works
 // Options: --seconds N, --connections N, --markdown FILE (also write the table as Markdown),
-// --profile DIR (run the gateway under --cpu-prof; summarize with bench/profile-summary.ts).
-// The upstream, the gateway and the Latchkey server run on the server core, the load (wrk, or
-// autocannon without it) on the other, as in bench/run.ts.
+// --profile DIR (run the gateway under --cpu-prof; summarize with bench/profile-summary.ts), --no-nginx.
+// bench/run.ts calls gatewayRows() for its table.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createToken, setupAdmin } from '../test/helpers/factories.ts';
 import { type LoadResult, runLoad } from './lib/load.ts';
 import {
   type Child,
   cores,
+  cpuSeconds,
   freePort,
+  pinned,
   pinSelfToLoadCore,
-  sampleRss,
+  sleep,
   spawnServer,
   waitReady,
 } from './lib/proc.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const argv = process.argv.slice(2);
-const option = (name: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : undefined;
-};
-const quick = argv.includes('--quick');
-const seconds = Number(option('seconds') ?? (quick ? 2 : 10));
-const connections = Number(option('connections') ?? 32);
-const warmup = quick ? 1 : 3;
+const NGINX = '/usr/sbin/nginx';
+/** Issue 13's target: the gateway's own CPU per request, beyond the upstream's. */
+const TARGET_CPU_US = 30;
+
+export interface GatewayBenchOptions {
+  /** Seconds per measured run. */
+  seconds: number;
+  connections: number;
+  /** Seconds of warm-up before each measured run. */
+  warmupSeconds?: number;
+  /** Run the gateway under --cpu-prof into this directory. */
+  profileDir?: string;
+  /** Measure nginx with auth_request as the peer (default: when /usr/sbin/nginx exists). */
+  nginx?: boolean;
+}
+
+/** A row in bench/run.ts's shape: a figure, its unit, a ratio to a reference of the same run, a target. */
+export interface GatewayBenchRow {
+  case: string;
+  db: string;
+  value: number | null;
+  unit: string;
+  p99Ms?: number | null;
+  cpuUs?: number | null;
+  cpuRatio?: number | null;
+  ratio?: number | null;
+  ratioOf?: string;
+  target?: string;
+  met?: boolean | null;
+  note?: string;
+}
+
+/** One measured run: the load's figures and the CPU each process spent per request. */
+interface Measured {
+  load: LoadResult;
+  /** µs of CPU per request, by process name. */
+  cpuUs: Record<string, number | null>;
+}
 
 // A node:http JSON-RPC node that answers `block` at once, like a NEAR node serving from memory.
 const upstreamScript = `
@@ -49,26 +83,213 @@ http.createServer((req, res) => {
 }).listen(Number(process.env.PORT), '127.0.0.1');
 `;
 
+// The floor of any Node proxy: node:http in, an undici Pool out, headers copied, bodies streamed, no
+// check at all. The gateway's own logic is what it costs beyond this.
+const bareProxyScript = `
+const http = require('node:http');
+const { Pool } = require('undici');
+const pool = new Pool(process.env.UPSTREAM, { connections: 128, pipelining: 1 });
+const hop = new Set(['connection', 'keep-alive', 'transfer-encoding', 'host']);
+http.createServer((req, res) => {
+  const headers = {};
+  for (const name in req.headers) if (!hop.has(name)) headers[name] = req.headers[name];
+  const length = req.headers['content-length'];
+  pool.dispatch({ path: req.url, method: req.method, headers, body: length !== undefined && length !== '0' ? req : null }, {
+    onConnect() {},
+    onHeaders(status, raw, resume) {
+      const out = [];
+      for (let i = 0; i < raw.length; i += 2) {
+        const name = raw[i].toString('latin1');
+        if (!hop.has(name.toLowerCase())) out.push(name, raw[i + 1].toString('latin1'));
+      }
+      res.writeHead(status, out);
+      res.on('drain', resume);
+      return true;
+    },
+    onData(chunk) { return res.write(chunk); },
+    onComplete() { res.end(); },
+    onError() { if (res.headersSent) res.destroy(); else { res.writeHead(502); res.end(); } },
+  });
+}).listen(Number(process.env.PORT), '127.0.0.1');
+`;
+
 const blockCall = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'block', params: { finality: 'final' } });
 
-interface Row {
-  case: string;
-  direct: LoadResult;
-  gateway: LoadResult;
+const cases = [
+  {
+    name: 'JSON-RPC block (POST /, body read and matched)',
+    short: 'JSON-RPC',
+    method: 'POST' as const,
+    path: '/',
+    body: blockCall,
+    // What nginx asks: it cannot read the body, so the permission the preset gives `block`.
+    permission: 'blocks:read' as string | null,
+  },
+  {
+    name: 'GET /status (streamed, path rule only)',
+    short: 'GET',
+    method: 'GET' as const,
+    path: '/status',
+    body: '',
+    permission: null,
+  },
+];
+
+/**
+ * nginx in front of the upstream, asking Latchkey before each request (`auth_request`). /v1/verify takes
+ * a JSON body, so an internal location turns the bearer token into one (`proxy_set_body`); the token is
+ * matched to Latchkey's alphabet first, so it cannot write JSON of its own. No cache: nginx has none that
+ * a revocation would clear.
+ *
+ * Honesty note: /v1/verify answers 200 with {"valid": false} for a bad token, and auth_request judges by
+ * status only; so this configuration would let a bad token through. It measures the cost of the
+ * question, which is what a status-answering verify would cost too (see docs/gateway.md, "Overhead").
+ */
+function nginxConfig(dir: string, port: number, upstreamPort: number, latchkeyPort: number): string {
+  const verifyLocation = (name: string, permission: string | null) => `
+    location = /_latchkey_verify_${name} {
+      internal;
+      proxy_pass http://latchkey/v1/verify;
+      proxy_method POST;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Authorization "";
+      proxy_set_header Content-Type application/json;
+      proxy_pass_request_body off;
+      proxy_set_body '{"token":"$latchkey_token"${permission ? `,"permission":"${permission}"` : ''}}';
+    }`;
+  const protectedLocation = (path: string, name: string) => `
+    location = ${path} {
+      auth_request /_latchkey_verify_${name};
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Authorization "";
+    }`;
+  return `
+worker_processes 1;
+master_process off;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  upstream app { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+  upstream latchkey { server 127.0.0.1:${latchkeyPort}; keepalive 64; }
+  map $http_authorization $latchkey_token {
+    "~^Bearer (?<value>[A-Za-z0-9_]+)$" $value;
+    default "";
+  }
+  server {
+    listen 127.0.0.1:${port};
+    ${verifyLocation('blocks', 'blocks:read')}
+    ${verifyLocation('any', null)}
+    ${protectedLocation('/', 'blocks')}
+    ${protectedLocation('/status', 'any')}
+  }
+}
+`;
 }
 
-async function main() {
-  pinSelfToLoadCore();
-  const children: Child[] = [];
+interface NginxChild {
+  pid: number;
+  url: string;
+  process: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+function startNginx(dir: string, port: number, upstreamPort: number, latchkeyPort: number): NginxChild {
+  mkdirSync(dir, { recursive: true });
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(conf, nginxConfig(dir, port, upstreamPort, latchkeyPort));
+  const [command, args] = pinned('server', NGINX, ['-c', conf, '-p', dir, '-e', join(dir, 'error.log')]);
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let output = '';
+  child.stderr?.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    pid: child.pid ?? 0,
+    url: `http://127.0.0.1:${port}`,
+    process: child,
+    output: () => output,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGQUIT');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Runs a load and reads every named process's CPU time around it. */
+async function measure(
+  url: string,
+  c: (typeof cases)[number],
+  auth: string,
+  options: GatewayBenchOptions,
+  pids: Record<string, number>,
+): Promise<Measured> {
+  const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
+  const load = await runLoad({
+    url: `${url}${c.path}`,
+    method: c.method,
+    body: c.body,
+    auth,
+    connections: options.connections,
+    seconds: options.seconds,
+  });
+  const cpuUs: Record<string, number | null> = {};
+  for (const [name, pid] of Object.entries(pids)) {
+    const after = cpuSeconds(pid);
+    const start = before[name];
+    cpuUs[name] =
+      after !== null && start != null && load.requests > 0 ? ((after - start) * 1e6) / load.requests : null;
+  }
+  if (load.non2xx > 0 || load.socketErrors > 0) {
+    throw new Error(
+      `${url}${c.path}: ${load.non2xx} answers outside 2xx, ${load.socketErrors} socket errors`,
+    );
+  }
+  return { load, cpuUs };
+}
+
+const sum = (values: Array<number | null | undefined>) =>
+  values.every((v) => typeof v === 'number') ? (values as number[]).reduce((a, b) => a + b, 0) : null;
+
+/**
+ * Measures the gateway against the upstream alone and against nginx + auth_request, in one run; the
+ * rows say requests/s (ratio to the upstream alone), and CPU µs per request of the layer in front.
+ */
+export async function gatewayRows(options: GatewayBenchOptions): Promise<GatewayBenchRow[]> {
+  const warmup = options.warmupSeconds ?? Math.min(3, options.seconds);
+  const withNginx = (options.nginx ?? true) && spawnSync(NGINX, ['-v']).status === 0;
+  // The bundles, so that the gateway runs built JavaScript as `latchkey gateway` does after npm install.
+  for (const script of ['build-sdk.mjs', 'build-server.mjs', 'build-gateway.mjs']) {
+    const built = spawnSync(process.execPath, [join(root, 'scripts', script)], { stdio: 'inherit' });
+    if (built.status !== 0) throw new Error(`scripts/${script} failed`);
+  }
+  const children: Array<Child | NginxChild> = [];
   const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-bench-gateway-'));
   try {
-    const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
-    delete env.DATABASE_URL;
+    const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'production' };
+    for (const key of Object.keys(env)) {
+      if (key.startsWith('LATCHKEY_') || key.startsWith('VERIFY_') || key === 'DATABASE_URL') delete env[key];
+    }
     const serverPort = await freePort();
     const server = spawnServer(['bin/latchkey.js', 'serve'], {
       cwd: root,
       port: serverPort,
-      env: { ...env, PORT: String(serverPort), HOST: '127.0.0.1', LATCHKEY_DATA_DIR: dataDir },
+      env: { ...env, PORT: String(serverPort), HOST: '127.0.0.1', LATCHKEY_DATA_DIR: join(dataDir, 'data') },
     });
     children.push(server);
     const upstreamPort = await freePort();
@@ -80,6 +301,15 @@ async function main() {
     children.push(upstream);
     await Promise.all([waitReady(server), waitReady(upstream, '/status')]);
 
+    const barePort = await freePort();
+    const bare = spawnServer(['-e', bareProxyScript], {
+      cwd: root,
+      port: barePort,
+      env: { ...env, PORT: String(barePort), UPSTREAM: upstream.url },
+    });
+    children.push(bare);
+    await waitReady(bare, '/status');
+
     const admin = await setupAdmin(server.url, 'bench@example.com');
     const gatewayToken = (
       await createToken(admin, { access: 'full', permissions: undefined, name: 'gateway' })
@@ -87,10 +317,9 @@ async function main() {
     const client = (await createToken(admin, { permissions: ['blocks:read'], name: 'client' })).token;
 
     const gatewayPort = await freePort();
-    const profile = option('profile');
     const gateway = spawnServer(
       [
-        ...(profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : []),
+        ...(options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir] : []),
         'bin/latchkey.js',
         'gateway',
         '--upstream',
@@ -115,69 +344,141 @@ async function main() {
       if (ok) break;
       if (gateway.process.exitCode !== null || i > 1200)
         throw new Error(`gateway not ready:\n${gateway.output()}`);
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
 
-    const cases = [
-      {
-        name: 'JSON-RPC block (POST /, body read and matched)',
-        method: 'POST' as const,
-        path: '/',
-        body: blockCall,
-      },
-      { name: 'GET /status (streamed, path rule only)', method: 'GET' as const, path: '/status', body: '' },
-    ];
-    const rows: Row[] = [];
-    const rss = sampleRss(gateway.pid);
-    for (const c of cases) {
-      const load = (url: string, auth: string) =>
-        runLoad({ url: `${url}${c.path}`, method: c.method, body: c.body, auth, connections, seconds });
-      await runLoad({
-        url: `${gateway.url}${c.path}`,
-        method: c.method,
-        body: c.body,
-        auth: client,
-        connections,
-        seconds: warmup,
-      });
-      await runLoad({
-        url: `${upstream.url}${c.path}`,
-        method: c.method,
-        body: c.body,
-        connections,
-        seconds: warmup,
-      });
-      const direct = await load(upstream.url, '');
-      const through = await load(gateway.url, client);
-      if (through.non2xx > 0 || through.socketErrors > 0) {
-        throw new Error(
-          `gateway answered ${through.non2xx} non-2xx, ${through.socketErrors} socket errors:\n${gateway.output()}`,
-        );
+    let nginx: NginxChild | null = null;
+    if (withNginx) {
+      nginx = startNginx(join(dataDir, 'nginx'), await freePort(), upstreamPort, serverPort);
+      children.push(nginx);
+      for (let i = 0; ; i++) {
+        const ok = await fetch(`${nginx.url}/status`, { headers: { authorization: `Bearer ${client}` } })
+          .then((r) => r.ok)
+          .catch(() => false);
+        if (ok) break;
+        if (nginx.process.exitCode !== null || i > 200)
+          throw new Error(`nginx not ready:\n${nginx.output()}`);
+        await sleep(50);
       }
-      rows.push({ case: c.name, direct, gateway: through });
     }
-    const memory = rss();
 
-    const lines = [
-      `| case | upstream alone (req/s) | through the gateway (req/s) | ratio | p50 alone / gateway (ms) | p99 alone / gateway (ms) |`,
-      '| --- | ---: | ---: | ---: | ---: | ---: |',
-      ...rows.map(
-        (r) =>
-          `| ${r.case} | ${Math.round(r.direct.rps)} | ${Math.round(r.gateway.rps)} | ${((100 * r.gateway.rps) / r.direct.rps).toFixed(0)}% | ${r.direct.p50Ms.toFixed(2)} / ${r.gateway.p50Ms.toFixed(2)} | ${r.direct.p99Ms.toFixed(2)} / ${r.gateway.p99Ms.toFixed(2)} |`,
-      ),
-    ];
-    const notes = [
-      `${rows[0]?.direct.tool ?? 'wrk'}, ${connections} connections, ${seconds} s per case, Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'})${cores ? `; servers pinned to core ${cores.server}, load to core ${cores.load}` : ''}.`,
-      `Gateway resident memory: at most ${memory.maxMb.toFixed(0)} MB during the run.`,
-    ];
-    const text = [...lines, '', ...notes].join('\n');
-    process.stdout.write(`${text}\n`);
-    const markdown = option('markdown');
-    if (markdown) writeFileSync(markdown, `${text}\n`);
+    const rows: GatewayBenchRow[] = [];
+    const pids = { gateway: gateway.pid, latchkey: server.pid, upstream: upstream.pid, bare: bare.pid };
+    for (const c of cases) {
+      const warm = { ...options, seconds: warmup };
+      await measure(upstream.url, c, '', warm, pids);
+      await measure(bare.url, c, '', warm, pids);
+      await measure(gateway.url, c, client, warm, pids);
+      if (nginx) await measure(nginx.url, c, client, warm, { ...pids, nginx: nginx.pid });
+
+      const alone = await measure(upstream.url, c, '', options, pids);
+      const floor = await measure(bare.url, c, '', options, pids);
+      const through = await measure(gateway.url, c, client, options, pids);
+      const peer = nginx ? await measure(nginx.url, c, client, options, { ...pids, nginx: nginx.pid }) : null;
+
+      const upstreamUs = alone.cpuUs.upstream ?? null;
+      const gatewayUs = through.cpuUs.gateway ?? null;
+      // What the layer in front costs: its own process, and the Latchkey server it asks.
+      const gatewayLayerUs = sum([through.cpuUs.gateway, through.cpuUs.latchkey]);
+      const nginxLayerUs = peer ? sum([peer.cpuUs.nginx, peer.cpuUs.latchkey]) : null;
+      rows.push({
+        case: `gateway ${c.short}: upstream alone`,
+        db: '—',
+        value: alone.load.rps,
+        unit: 'req/s',
+        p99Ms: alone.load.p99Ms,
+        cpuUs: upstreamUs,
+        note: `${c.name}; CPU is the upstream's`,
+      });
+      rows.push({
+        case: `gateway ${c.short}: bare Node proxy (no checks)`,
+        db: '—',
+        value: floor.load.rps,
+        unit: 'req/s',
+        p99Ms: floor.load.p99Ms,
+        cpuUs: floor.cpuUs.bare ?? null,
+        ratio: floor.load.rps / alone.load.rps,
+        ratioOf: 'upstream alone',
+        note: "node:http + an undici Pool, headers copied, no checks: the floor of a Node proxy; CPU is the proxy's",
+      });
+      rows.push({
+        case: `gateway ${c.short}: through the gateway`,
+        db: 'sqlite',
+        value: through.load.rps,
+        unit: 'req/s',
+        p99Ms: through.load.p99Ms,
+        cpuUs: gatewayUs,
+        cpuRatio: nginxLayerUs !== null && gatewayLayerUs !== null ? nginxLayerUs / gatewayLayerUs : null,
+        ratio: through.load.rps / alone.load.rps,
+        ratioOf: 'upstream alone',
+        target: `gateway CPU ≤ ${TARGET_CPU_US} µs/request`,
+        met: gatewayUs === null ? null : gatewayUs <= TARGET_CPU_US,
+        note: `gateway ${fmtUs(gatewayUs)} + Latchkey ${fmtUs(through.cpuUs.latchkey)} µs/request (upstream ${fmtUs(through.cpuUs.upstream)}); the gateway's checks cost ${fmtUs(gatewayUs !== null && floor.cpuUs.bare != null ? gatewayUs - floor.cpuUs.bare : null)} µs beyond the bare proxy; cpuRatio = nginx layer ÷ gateway layer`,
+      });
+      if (peer) {
+        rows.push({
+          case: `gateway ${c.short}: nginx + auth_request`,
+          db: 'sqlite',
+          value: peer.load.rps,
+          unit: 'req/s',
+          p99Ms: peer.load.p99Ms,
+          cpuUs: nginxLayerUs,
+          ratio: through.load.rps / peer.load.rps,
+          ratioOf: 'gateway ÷ nginx (req/s)',
+          target: 'gateway faster than nginx + auth_request',
+          met: through.load.rps > peer.load.rps && (gatewayLayerUs ?? Infinity) < (nginxLayerUs ?? 0),
+          note: `nginx ${fmtUs(peer.cpuUs.nginx)} + Latchkey /v1/verify ${fmtUs(peer.cpuUs.latchkey)} µs/request (upstream ${fmtUs(peer.cpuUs.upstream)})`,
+        });
+      }
+    }
+    return rows;
   } finally {
     for (const child of children.reverse()) await child.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-await main();
+function fmtUs(value: number | null | undefined): string {
+  return value == null ? '—' : value.toFixed(1);
+}
+
+function fmt(value: number | null | undefined, digits = 0): string {
+  return value == null ? '—' : value.toFixed(digits);
+}
+
+async function main() {
+  const argv = process.argv.slice(2);
+  const option = (name: string) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const quick = argv.includes('--quick');
+  pinSelfToLoadCore();
+  const seconds = Number(option('seconds') ?? (quick ? 2 : 10));
+  const connections = Number(option('connections') ?? 32);
+  const profileDir = option('profile');
+  const rows = await gatewayRows({
+    seconds,
+    connections,
+    warmupSeconds: quick ? 1 : 3,
+    nginx: !argv.includes('--no-nginx'),
+    ...(profileDir ? { profileDir } : {}),
+  });
+  const lines = [
+    '| case | req/s | ratio | p99 (ms) | CPU µs/request | target | met | notes |',
+    '| --- | ---: | ---: | ---: | ---: | --- | --- | --- |',
+    ...rows.map(
+      (r) =>
+        `| ${r.case} | ${fmt(r.value)} | ${r.ratio == null ? '' : `${r.ratio.toFixed(2)}× ${r.ratioOf}`} | ${fmt(r.p99Ms, 2)} | ${fmtUs(r.cpuUs)}${r.cpuRatio == null ? '' : ` (nginx layer ${r.cpuRatio.toFixed(1)}×)`} | ${r.target ?? ''} | ${r.met == null ? '' : r.met ? 'yes' : 'no'} | ${r.note ?? ''} |`,
+    ),
+  ];
+  const notes = [
+    `wrk, ${connections} connections, ${seconds} s per case, Node ${process.version}, nginx ${spawnSync(NGINX, ['-v'], { encoding: 'utf8' }).stderr.trim().replace('nginx version: ', '')}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'})${cores ? `; servers pinned to core ${cores.server}, load to core ${cores.load}` : ''}.`,
+  ];
+  const text = [...lines, '', ...notes].join('\n');
+  process.stdout.write(`${text}\n`);
+  const markdown = option('markdown');
+  if (markdown) writeFileSync(markdown, `${text}\n`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
