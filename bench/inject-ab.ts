@@ -3,16 +3,18 @@
 // of the per-round ratios. Steadier than wrk on a busy machine; it leaves out the socket work both share.
 //   AB_ROUNDS=30 AB_DIALECT=sqlite|postgres node --import tsx bench/inject-ab.ts
 import Fastify from 'fastify';
-import { createToken, setupAdmin } from '../test/helpers/factories.ts';
+import { createResource, createToken, setupAdmin } from '../test/helpers/factories.ts';
 import { startServer } from '../test/helpers/server.ts';
 
 const s = await startServer({ dialect: (process.env.AB_DIALECT as 'sqlite' | 'postgres') ?? 'sqlite' });
 const admin = await setupAdmin(s.url);
+const resource = await createResource(admin);
 const { token } = await createToken(admin);
 const ceiling = Fastify({ logger: false });
 ceiling.post('/v1/verify', async () => ({ hello: 'world' }));
 await ceiling.ready();
-const payload = JSON.stringify({ token, permission: 'blocks:read', ip: '10.0.0.1' });
+// The warm case of the table: a permission and a resource asked about.
+const payload = JSON.stringify({ token, permission: 'blocks:read', resource: resource.id, ip: '10.0.0.1' });
 const headers = { 'content-type': 'application/json' };
 const first = await s.app.inject({ method: 'POST', url: '/v1/verify', payload, headers });
 if (!first.body.includes('"valid":true')) throw new Error(first.body);

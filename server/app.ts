@@ -31,7 +31,12 @@ import { createMetrics } from './health/metrics.ts';
 import type { App } from './http/app-type.ts';
 import { installCors } from './http/cors.ts';
 import { frameworkErrors, installErrorHandling } from './http/error-handler.ts';
-import { collectRoutes, installHttpManners, installMethodNotAllowed } from './http/manners.ts';
+import {
+  collectRoutes,
+  installHttpManners,
+  installMethodNotAllowed,
+  refuseTextBodies,
+} from './http/manners.ts';
 import { openapiOptions } from './http/openapi.ts';
 import { ErrorEnvelope } from './http/schemas.ts';
 import { insightsRoutes } from './insights/insights.routes.ts';
@@ -281,21 +286,17 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   const consoleIndex = existsSync(join(consoleDir, 'index.html'));
   installErrorHandling(app, { consoleIndex, notFound: false });
-  installHttpManners(app);
-  installCors(app, config);
+  refuseTextBodies(app);
   const routes = collectRoutes(app);
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id);
-    done();
-  });
   await app.register(
     fastifySwagger,
     openapiOptions(() => deps.publicUrl()),
   );
   app.addSchema(ErrorEnvelope);
-  // The hot route at the root, where only the request-id hook runs; every other route, with the cookie,
-  // helmet and rate-limit plugins and the not-found handler (the console's pages), in a scope of its
-  // own: their request hooks never run for /v1/verify (issue 13). (A parent's hooks reach its children,
+  // The hot route at the root, where no hook runs (it sets x-request-id itself, and takes the CORS hook
+  // only when CORS_ORIGINS is set); every other route, with the request-id, CORS and HTTP-manners hooks,
+  // the cookie, helmet and rate-limit plugins and the not-found handler (the console's pages), in a scope
+  // of its own: their hooks never run for /v1/verify (issue 13). (A parent's hooks reach its children,
   // even those registered before them; a child's never reach its parent.)
   verifyRoutes(app, deps);
   await app.register(async (scope) => {
@@ -304,6 +305,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     app.setValidatorCompiler(validatorCompiler);
     app.setSerializerCompiler(serializerCompiler(app));
     installErrorHandling(app, { consoleIndex });
+    app.addHook('onRequest', (request, reply, done) => {
+      reply.header('x-request-id', request.id);
+      done();
+    });
+    installHttpManners(app);
+    installCors(app, config);
     await app.register(fastifyCookie);
     const https = config.publicUrl.startsWith('https://');
     await app.register(fastifyHelmet, {

@@ -1,3 +1,4 @@
+import type { onRequestHookHandler } from 'fastify';
 import type { Config } from '../config.ts';
 import type { App } from './app-type.ts';
 
@@ -11,10 +12,21 @@ const ALLOWED_METHODS = 'GET, HEAD, POST, PATCH, DELETE';
  * session cookie. Only the console's own origin (PUBLIC_URL) is answered with credentials allowed.
  */
 export function installCors(app: App, config: Config): void {
-  if (config.corsOrigins.length === 0) return;
+  const hook = corsHook(config);
+  if (hook !== undefined) app.addHook('onRequest', hook);
+}
+
+/**
+ * The CORS hook when CORS_ORIGINS names origins, else undefined. installCors adds it to the API's scope;
+ * /v1/verify, registered at the root where no hook runs, takes it as a route hook of its own only when
+ * configured (issue 13). Preflights of every path (OPTIONS has no route) reach the API scope's not-found
+ * handler, and so this hook.
+ */
+export function corsHook(config: Config): onRequestHookHandler | undefined {
+  if (config.corsOrigins.length === 0) return undefined;
   const named = new Set(config.corsOrigins);
   const own = new URL(config.publicUrl).origin;
-  app.addHook('onRequest', (request, reply, done) => {
+  return (request, reply, done) => {
     const origin = request.headers.origin;
     if (origin === undefined || !request.url.startsWith('/v1/')) return done();
     reply.header('vary', 'Origin');
@@ -35,5 +47,5 @@ export function installCors(app: App, config: Config): void {
       return;
     }
     done();
-  });
+  };
 }

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { AppError, type ErrorCode, errorStatus } from '../errors.ts';
 import type { App } from './app-type.ts';
+import { BEARER_CHALLENGE } from './manners.ts';
 
 function envelope(
   reply: FastifyReply,
@@ -10,8 +11,13 @@ function envelope(
   details?: unknown,
 ) {
   // A refusal is read by people: it starts with a capital letter, whatever the service wrote.
-  const text = errorStatus[code] < 500 ? message.charAt(0).toUpperCase() + message.slice(1) : message;
-  return reply.code(errorStatus[code]).send({
+  const status = errorStatus[code];
+  const text = status < 500 ? message.charAt(0).toUpperCase() + message.slice(1) : message;
+  // Set here, not by a hook: refusals of /v1/verify (a scope without hooks) carry them too.
+  reply.header('x-request-id', request.id);
+  if (status === 401 && !reply.hasHeader('www-authenticate'))
+    reply.header('www-authenticate', BEARER_CHALLENGE);
+  return reply.code(status).send({
     error: { code, message: text, ...(details !== undefined && { details }), requestId: request.id },
   });
 }

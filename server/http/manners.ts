@@ -3,23 +3,31 @@ import type { FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
 import type { App } from './app-type.ts';
 
+/** How to authenticate, said by every 401 (the error envelope adds it: server/http/error-handler.ts). */
+export const BEARER_CHALLENGE = 'Bearer realm="latchkey"';
+
+/**
+ * The API takes JSON only: a text body is 415 UNSUPPORTED_MEDIA_TYPE, not a 400 about its shape. At the
+ * root, so /v1/verify refuses text too.
+ */
+export function refuseTextBodies(app: App): void {
+  app.removeContentTypeParser('text/plain');
+}
+
 /**
  * The HTTP manners clients and their libraries expect of an API (issue 14), in one place:
- * - a 401 says how to authenticate: `WWW-Authenticate: Bearer realm="latchkey"`;
+ * - a 401 says how to authenticate: `WWW-Authenticate: Bearer realm="latchkey"` ({@link BEARER_CHALLENGE});
  * - a 201 says where the new object lives: `Location`;
  * - a JSON answer to GET carries an `ETag`, and `If-None-Match` with it answers 304 without a body
  *   (answers marked `no-store`, which hold secrets or per-session data, get none);
- * - a body that is not JSON is 415;
+ * - a body that is not JSON is 415 ({@link refuseTextBodies});
  * - another method on a known path is 405 with `Allow` (installMethodNotAllowed, once every route exists).
+ * The `onSend` hook is installed in the scope of the management API, not at the root: /v1/verify answers
+ * neither 201 nor GET, and pays for no hook (issue 13).
  */
 export function installHttpManners(app: App): void {
-  // The API takes JSON only: a text body is 415 UNSUPPORTED_MEDIA_TYPE, not a 400 about its shape.
-  app.removeContentTypeParser('text/plain');
   app.addHook('onSend', (request, reply, payload, done) => {
     const status = reply.statusCode;
-    if (status === 401 && !reply.hasHeader('www-authenticate')) {
-      reply.header('www-authenticate', 'Bearer realm="latchkey"');
-    }
     if (status === 201 && !reply.hasHeader('location')) {
       const location = locationOf(request, payload);
       if (location !== undefined) reply.header('location', location);
