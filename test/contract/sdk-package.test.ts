@@ -1,7 +1,8 @@
 // @latchkey/sdk as a user outside this repository gets it (issue 14): `npm pack`, installed from the
-// tarball into a fresh project beside Express 5, Hono (@hono/node-server) and Fastify; plain `node`
-// imports every documented subpath, `tsc --noEmit` (strict, nodenext) passes on a file using the
-// documented API, and the middleware protects a route against a real Latchkey server.
+// tarball into a fresh project beside Express 5, Hono (@hono/node-server) and Fastify with docs/sdk.md's
+// own install line; plain `node` runs docs/sdk.md's import lines and imports every subpath, `tsc --noEmit`
+// (strict, nodenext) passes on those lines and on a file using the documented API, the browser entry
+// bundles for the browser with no Node built-in, and the middleware protects a route against a real server.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { bundleForBrowser } from '../../packages/sdk/test/helpers/browser-bundle.ts';
 import { createToken, setupAdmin } from '../helpers/factories.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
@@ -22,7 +24,13 @@ const SUBPATHS = [
   '@latchkey/sdk/express',
   '@latchkey/sdk/hono',
   '@latchkey/sdk/rules',
+  '@latchkey/sdk/browser',
 ];
+
+// docs/sdk.md as a reader copies it: its install command and every line importing the SDK.
+const guide = readFileSync(fileURLToPath(new URL('../../docs/sdk.md', import.meta.url)), 'utf8');
+const installLine = /```sh\n(npm install @latchkey\/sdk)\n/.exec(guide)?.[1];
+const importLines = [...new Set(guide.match(/^import .* from '@latchkey\/sdk[^']*';$/gm) ?? [])];
 
 describe('@latchkey/sdk from its tarball', () => {
   let project: string;
@@ -42,15 +50,19 @@ describe('@latchkey/sdk from its tarball', () => {
       JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
     );
     // From the local npm cache where it can (the registry is reachable for what is missing).
+    // The guide's install line, with the tarball standing for the registry's @latchkey/sdk.
+    assert.equal(installLine, 'npm install @latchkey/sdk', "docs/sdk.md's install line");
+    const [command = '', subcommand = '', ...packages] = (installLine ?? '').split(' ');
+    assert.equal(command, 'npm');
     await run(
       npm,
       [
-        'install',
+        subcommand,
         '--no-audit',
         '--no-fund',
         '--prefer-offline',
         '--no-package-lock',
-        tarball,
+        ...packages.map((name) => (name === '@latchkey/sdk' ? tarball : name)),
         'express@5',
         'hono@4',
         '@hono/node-server@1',
@@ -98,7 +110,39 @@ describe('@latchkey/sdk from its tarball', () => {
     }
   });
 
-  test('the browser-safe entry imports no Node built-in', () => {
+  test("docs/sdk.md's import lines run in plain node (tsc compiles them with api.ts below)", async () => {
+    assert.ok(importLines.length >= 5, 'the guide imports the SDK');
+    // One process: each line as a dynamic import, every name it imports (type-only ones aside) checked.
+    const checks = importLines.map((line) => {
+      const [, names = '', from = ''] = /^import \{([^}]*)\} from '([^']+)';$/.exec(line) ?? [];
+      const values = names
+        .split(',')
+        .map((name) => name.trim())
+        .filter((name) => name !== '' && !name.startsWith('type '));
+      return { line, from, values };
+    });
+    const script = `const checks = ${JSON.stringify(checks)};
+for (const { line, from, values } of checks) {
+  const m = await import(from);
+  for (const name of values) if (!(name in m)) throw new Error(line + ': no export ' + name);
+}`;
+    await run(process.execPath, ['--input-type=module', '-e', script], { cwd: project }).catch(
+      (error: { stderr?: string }) => assert.fail(error.stderr ?? String(error)),
+    );
+  });
+
+  test('the browser entry of the tarball bundles for the browser with no Node built-in', async () => {
+    const entry = join(project, 'node_modules/@latchkey/sdk/dist/browser.js');
+    const bundle = await bundleForBrowser(entry);
+    assert.match(bundle, /\bLatchkeyClient = class\b/);
+    // …while the Node entry cannot: the check refuses what a page could not load.
+    await assert.rejects(
+      bundleForBrowser(join(project, 'node_modules/@latchkey/sdk/dist/index.js')),
+      /node:crypto/,
+    );
+  });
+
+  test('the browser-safe entries import no Node built-in', () => {
     const seen = new Set<string>();
     const visit = (file: string) => {
       if (seen.has(file)) return;
@@ -109,9 +153,16 @@ describe('@latchkey/sdk from its tarball', () => {
         visit(join(file, '..', relative ?? ''));
     };
     visit(join(project, 'node_modules/@latchkey/sdk/dist/rules/index.js'));
+    visit(join(project, 'node_modules/@latchkey/sdk/dist/browser.js'));
+    assert.ok(![...seen].some((file) => file.endsWith('cache.js')), 'the browser entry reaches the cache');
   });
 
-  test('tsc --noEmit (strict, nodenext) passes on code using the documented API', async () => {
+  test("tsc --noEmit (strict, nodenext) passes on docs/sdk.md's import lines and code using the documented API", async () => {
+    // Each import line of the guide in a file of its own (they import the same names from several subpaths).
+    const guideFiles = importLines.map((line, i) => {
+      writeFileSync(join(project, `guide-import-${i}.ts`), `${line}\nexport {};\n`);
+      return `guide-import-${i}.ts`;
+    });
     writeFileSync(
       join(project, 'tsconfig.json'),
       JSON.stringify({
@@ -123,7 +174,7 @@ describe('@latchkey/sdk from its tarball', () => {
           noEmit: true,
           types: ['node'],
         },
-        files: ['api.ts'],
+        files: ['api.ts', ...guideFiles],
       }),
     );
     writeFileSync(
@@ -136,6 +187,7 @@ import { requireToken as fastifyToken } from '@latchkey/sdk/fastify';
 import { requireToken as expressToken } from '@latchkey/sdk/express';
 import { requireToken as honoToken, type LatchkeyVariables } from '@latchkey/sdk/hono';
 import { tokenHint, readBearer } from '@latchkey/sdk/rules';
+import { LatchkeyClient, isTwoFactorChallenge, type Session } from '@latchkey/sdk/browser';
 
 const latchkey = new Latchkey({ baseUrl: 'http://127.0.0.1:4000', cache: { max: 100, ttlMs: 1000 } });
 export async function check(token: string): Promise<string> {
@@ -145,6 +197,11 @@ export async function check(token: string): Promise<string> {
 export const describeToken = (info: TokenInfo) => \`\${info.name} \${tokenHint('lk_' + 'a'.repeat(36))} \${isWellFormedToken(info.hint)}\`;
 export const bearer: string | undefined = readBearer('Bearer lk_x');
 export const isRefusal = (error: unknown) => error instanceof LatchkeyError && error.status === 404;
+const inPage = new LatchkeyClient({ baseUrl: 'https://latchkey.example.com', credentials: 'same-origin' });
+export async function signIn(email: string, password: string): Promise<Session | undefined> {
+  const answer = await inPage.auth.login({ email, password });
+  return isTwoFactorChallenge(answer) ? undefined : answer;
+}
 
 const fastify = Fastify();
 fastify.get('/blocks', { preHandler: fastifyToken({ client: latchkey, permission: 'blocks:read' }) }, async (request) => ({ caller: request.latchkey?.id }));
