@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { connectDatabase, type DatabaseHandle, migrateToLatest } from '../db/connect.ts';
+import { exercisedSince } from '../insights/insights.repository.ts';
 import { dailyUsageOf } from '../tokens/token-insights.repository.ts';
 import { UsageRecorder, utcDay } from './usage.ts';
 
@@ -48,4 +49,31 @@ test('valid and refused verifications land on their UTC day, and later flushes a
     (await dailyUsageOf(handle.db, 'tok_b', day)).map((r) => Number(r.refused)),
     [1],
   );
+});
+
+test('what a token exercised reaches the database even after the bounded memory of what was written forgets it', async () => {
+  // Two tokens per generation: with six tokens, the first ones are forgotten between flushes.
+  const recorder = new UsageRecorder(handle.db, 60_000, (error) => assert.fail(String(error)), 2);
+  const now = Date.now();
+  const held = new Set(['blocks:read', 'blocks:write', 'state:read']);
+  const ids = ['tok_w1', 'tok_w2', 'tok_w3', 'tok_w4', 'tok_w5', 'tok_w6'];
+  for (const id of ids) recorder.record(id, '10.0.0.1', now, held, 'blocks:read', 'res_1');
+  await recorder.flush();
+  for (const id of ids) recorder.record(id, '10.0.0.1', now, held, 'blocks:read', 'res_1');
+  recorder.record('tok_w1', '10.0.0.1', now, held, 'state:read', 'res_2');
+  recorder.record('tok_w6', '10.0.0.1', now, held, { all: ['blocks:write'] }, undefined);
+  await recorder.stop();
+  const exercised = await exercisedSince(handle.db, ids, utcDay(now));
+  const of = (id: string) => {
+    const entry = exercised.get(id);
+    return entry && { permissions: [...entry.permissions].sort(), resources: [...entry.resources].sort() };
+  };
+  assert.deepEqual(of('tok_w1'), {
+    permissions: ['blocks:read', 'state:read'],
+    resources: ['res_1', 'res_2'],
+  });
+  assert.deepEqual(of('tok_w6'), { permissions: ['blocks:read', 'blocks:write'], resources: ['*', 'res_1'] });
+  assert.deepEqual(of('tok_w3'), { permissions: ['blocks:read'], resources: ['res_1'] });
+  const counts = await dailyUsageOf(handle.db, 'tok_w1', utcDay(now));
+  assert.equal(Number(counts[0]?.valid), 3);
 });

@@ -39,6 +39,62 @@ interface DayExercise {
   lastResource?: string | undefined;
 }
 
+/** A union of exercised permissions and resources, shared by every token that exercised exactly it. */
+interface ExerciseSet {
+  readonly permissions: ReadonlySet<string>;
+  readonly resources: ReadonlySet<string>;
+}
+
+/** Tokens remembered per generation before the older generation is forgotten. */
+const WRITTEN_TOKENS = 100_000;
+/** Distinct exercise sets kept for sharing before they are forgotten (tokens keep theirs). */
+const EXERCISE_SETS = 10_000;
+
+/**
+ * What this process has written today, per token: only to skip writing the same question again (the
+ * database merges by union, so forgetting costs a redundant write, never a lost use). Bounded (issue 13):
+ * two generations of at most {@link WRITTEN_TOKENS} tokens, each pointing at a shared {@link ExerciseSet}
+ * (most tokens ask the same few questions), so a million tokens used in a day do not each keep sets.
+ */
+class WrittenExercise {
+  private current = new Map<string, ExerciseSet>();
+  private previous = new Map<string, ExerciseSet>();
+  private readonly shared = new Map<string, ExerciseSet>();
+
+  constructor(private readonly perGeneration: number) {}
+
+  private get(tokenId: string): ExerciseSet | undefined {
+    return this.current.get(tokenId) ?? this.previous.get(tokenId);
+  }
+
+  /** Whether everything in `entry` was written for this token today. */
+  covers(tokenId: string, entry: ExerciseSet): boolean {
+    const known = this.get(tokenId);
+    if (known === undefined) return false;
+    for (const p of entry.permissions) if (!known.permissions.has(p)) return false;
+    for (const r of entry.resources) if (!known.resources.has(r)) return false;
+    return true;
+  }
+
+  add(tokenId: string, entry: ExerciseSet): void {
+    const known = this.get(tokenId);
+    const permissions = [...new Set([...(known?.permissions ?? []), ...entry.permissions])].sort();
+    const resources = [...new Set([...(known?.resources ?? []), ...entry.resources])].sort();
+    const key = `${JSON.stringify(permissions)}${JSON.stringify(resources)}`;
+    let union = this.shared.get(key);
+    if (union === undefined) {
+      if (this.shared.size >= EXERCISE_SETS) this.shared.clear();
+      union = { permissions: new Set(permissions), resources: new Set(resources) };
+      this.shared.set(key, union);
+    }
+    if (this.current.size >= this.perGeneration) {
+      this.previous = this.current;
+      this.current = new Map();
+    }
+    this.current.set(tokenId, union);
+  }
+}
+
 /**
  * Collects lastUsedAt/lastUsedIp/useCount, and valid and refused verifications per token and UTC day, in
  * memory and writes them in one transaction per interval, so a verification never waits on a database
@@ -52,7 +108,7 @@ export class UsageRecorder {
   /** Per UTC day, per token: the permissions and resources valid verifications exercised (issue 17). */
   private exercised = new Map<number, Map<string, DayExercise>>();
   /** What this process has written of today's exercise: a repeated question is not written again. */
-  private written = new Map<string, DayExercise>();
+  private written: WrittenExercise;
   private writtenDay = -1;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
@@ -61,7 +117,11 @@ export class UsageRecorder {
     private readonly db: Kysely<Database>,
     private readonly intervalMs: number,
     private readonly onError: (error: unknown) => void,
-  ) {}
+    /** Tokens per generation of what was written today (tests make it small). */
+    private readonly writtenTokens = WRITTEN_TOKENS,
+  ) {
+    this.written = new WrittenExercise(writtenTokens);
+  }
 
   start(): void {
     this.timer = setInterval(() => void this.flush(), this.intervalMs);
@@ -145,20 +205,13 @@ export class UsageRecorder {
     const taken = this.exercised;
     this.exercised = new Map();
     if (this.writtenDay !== today) {
-      this.written = new Map();
+      this.written = new WrittenExercise(this.writtenTokens);
       this.writtenDay = today;
     }
     const out: Exercised[] = [];
     for (const [day, perToken] of taken) {
       for (const [tokenId, entry] of perToken) {
-        const known = day === today ? this.written.get(tokenId) : undefined;
-        if (
-          known !== undefined &&
-          [...entry.permissions].every((p) => known.permissions.has(p)) &&
-          [...entry.resources].every((r) => known.resources.has(r))
-        ) {
-          continue;
-        }
+        if (day === today && this.written.covers(tokenId, entry)) continue;
         out.push({ tokenId, day, permissions: entry.permissions, resources: entry.resources });
       }
     }
@@ -167,16 +220,7 @@ export class UsageRecorder {
 
   /** After a committed flush: remembered, so a repeated question is not written again today. */
   private rememberWritten(entries: readonly Exercised[], today: number): void {
-    for (const e of entries) {
-      if (e.day !== today) continue;
-      let known = this.written.get(e.tokenId);
-      if (known === undefined) {
-        known = { permissions: new Set(), resources: new Set() };
-        this.written.set(e.tokenId, known);
-      }
-      for (const p of e.permissions) known.permissions.add(p);
-      for (const r of e.resources) known.resources.add(r);
-    }
+    for (const e of entries) if (e.day === today) this.written.add(e.tokenId, e);
   }
 
   /** A flush failed: its exercise goes back to memory for the next attempt. */
