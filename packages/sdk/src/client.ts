@@ -6,15 +6,6 @@ import { LatchkeyClient, type LatchkeyClientOptions } from './http-client.ts';
 import { isWellFormedToken } from './rules/token-format.ts';
 import type { VerifyOptions, VerifyResult } from './types.ts';
 
-export {
-  type AcceptInviteInput,
-  isTwoFactorChallenge,
-  LatchkeyClient,
-  type LatchkeyClientOptions,
-  type LeakReportResult,
-  type SetupInput,
-} from './http-client.ts';
-
 /**
  * Options of the {@link Latchkey} client.
  *

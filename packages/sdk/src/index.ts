@@ -1,16 +1,15 @@
 export { tokenKey, VerifyCache, type VerifyCacheEntry, type VerifyCacheOptions } from './cache.ts';
+export { Latchkey, type LatchkeyOptions } from './client.ts';
+export { isLatchkeyError, LatchkeyError, type LatchkeyErrorCode } from './errors.ts';
+export { type EventStream, type EventStreamOptions, subscribeEvents } from './events.ts';
 export {
   type AcceptInviteInput,
   isTwoFactorChallenge,
-  Latchkey,
   LatchkeyClient,
   type LatchkeyClientOptions,
-  type LatchkeyOptions,
   type LeakReportResult,
   type SetupInput,
-} from './client.ts';
-export { isLatchkeyError, LatchkeyError, type LatchkeyErrorCode } from './errors.ts';
-export { type EventStream, type EventStreamOptions, subscribeEvents } from './events.ts';
+} from './http-client.ts';
 export {
   type AuthorizeOutcome,
   authorizeRequest,

@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
 import { readOutbox } from '../../../test/helpers/workflows.ts';
-import { isTwoFactorChallenge, Latchkey } from '../src/client.ts';
+import { Latchkey } from '../src/client.ts';
 import { LatchkeyError } from '../src/errors.ts';
+import { isTwoFactorChallenge } from '../src/http-client.ts';
 import { eventually, type LatchkeyFixture, startLatchkey } from './helpers/latchkey.ts';
 
 const totp = (secret: string) => new TOTP({ secret: Secret.fromBase32(secret), period: 30 }).generate();
@@ -21,6 +22,16 @@ describe('account and mailed-link calls of the client', () => {
     lk = await startLatchkey({ env: { LOGIN_ATTEMPTS_PER_MINUTE: '1000' } });
   });
   after(() => lk.close());
+
+  /** A new member of the org with an account of their own: invited by the admin, accepted with a password. */
+  async function newMember(email: string, password: string, name: string): Promise<Latchkey> {
+    const added = await lk.admin.members.add(lk.org, { email, roleId: 'rol_readonly' });
+    assert.ok('inviteUrl' in added);
+    const inviteToken = new URLSearchParams(new URL(added.inviteUrl).hash.slice(1)).get('token') ?? '';
+    const member = new Latchkey({ baseUrl: lk.url });
+    await member.auth.acceptInvite({ inviteToken, password, name });
+    return member;
+  }
 
   test('setup is closed once the first user exists', async () => {
     assert.deepEqual(await new Latchkey({ baseUrl: lk.url }).auth.setupStatus(), { needed: false });
@@ -65,11 +76,7 @@ describe('account and mailed-link calls of the client', () => {
   });
 
   test('a password: changed with the current one; a reset link from the mail sets a new one', async () => {
-    const dee = new Latchkey({ baseUrl: lk.url });
-    const added = await lk.admin.members.add(lk.org, { email: 'dee@example.com', roleId: 'rol_readonly' });
-    assert.ok('inviteUrl' in added);
-    const inviteToken = new URLSearchParams(new URL(added.inviteUrl).hash.slice(1)).get('token') ?? '';
-    await dee.auth.acceptInvite({ inviteToken, password: 'dee first password', name: 'Dee' });
+    const dee = await newMember('dee@example.com', 'dee first password', 'Dee');
     await rejectsWith(
       dee.account.changePassword({ currentPassword: 'wrong', newPassword: 'dee second password' }),
       'UNAUTHENTICATED',
@@ -99,11 +106,7 @@ describe('account and mailed-link calls of the client', () => {
   });
 
   test('the second factor: enrol, confirm with a code; sign-in then answers a challenge', async () => {
-    const eve = new Latchkey({ baseUrl: lk.url });
-    const added = await lk.admin.members.add(lk.org, { email: 'eve@example.com', roleId: 'rol_readonly' });
-    assert.ok('inviteUrl' in added);
-    const inviteToken = new URLSearchParams(new URL(added.inviteUrl).hash.slice(1)).get('token') ?? '';
-    await eve.auth.acceptInvite({ inviteToken, password: 'eve long password', name: 'Eve' });
+    const eve = await newMember('eve@example.com', 'eve long password', 'Eve');
     assert.equal((await eve.account.twoFactor.status()).enabled, false);
     const enrolment = await eve.account.twoFactor.enrol();
     assert.match(enrolment.otpauthUrl, /^otpauth:\/\/totp\//);
