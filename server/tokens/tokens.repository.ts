@@ -249,6 +249,27 @@ export async function deleteLapsedSecrets(db: Db, now: number): Promise<void> {
 
 /** Everything a verification needs, in one indexed read: the token, its role, and its owner's role. */
 function verifyQuery(db: Db, hash: string) {
+  return verifyColumns(db).where('s.hash', '=', hash);
+}
+
+/**
+ * The verify read's rows in pages, in the order of the stored hashes (their primary key: no sort), with
+ * each hash: the start-up scan that fills the verifier's memory (issue 13).
+ */
+export async function tokensForVerifyAfter(
+  db: Db,
+  after: string,
+  limit: number,
+): Promise<(TokenForVerify & { hash: string })[]> {
+  return verifyColumns(db)
+    .select('s.hash')
+    .where('s.hash', '>', after)
+    .orderBy('s.hash')
+    .limit(limit)
+    .execute();
+}
+
+function verifyColumns(db: Db) {
   return db
     .selectFrom('tokenSecrets as s')
     .innerJoin('tokens as t', 't.id', 's.tokenId')
@@ -277,8 +298,7 @@ function verifyQuery(db: Db, hash: string) {
       'tokenRole.permissions as tokenRolePermissions',
       'm.roleId as ownerRoleId',
       'ownerRole.permissions as ownerRolePermissions',
-    ])
-    .where('s.hash', '=', hash);
+    ]);
 }
 
 export type TokenForVerify = NonNullable<
