@@ -19,7 +19,8 @@ const BASE64URL = (() => {
 const BITS_PER_ENTRY = 10;
 const PROBES = 7;
 
-function word(hash: string, start: number): number {
+/** 30 bits of a base64url hash, read off its characters `start`…`start + 4` (no hashing). */
+export function hashWord(hash: string, start: number): number {
   let value = 0;
   for (let i = start; i < start + 5; i++) {
     const code = hash.charCodeAt(i);
@@ -51,8 +52,8 @@ export class MembershipFilter {
   }
 
   add(hash: string): void {
-    const h1 = word(hash, 0);
-    const h2 = word(hash, 5) | 1;
+    const h1 = hashWord(hash, 0);
+    const h2 = hashWord(hash, 5) | 1;
     for (let i = 0; i < PROBES; i++) {
       const bit = (h1 + i * h2) % this.size;
       this.bits[bit >>> 5] = (this.bits[bit >>> 5] as number) | (1 << (bit & 31));
@@ -63,8 +64,8 @@ export class MembershipFilter {
   /** False: the hash was certainly never added. True: it may have been. */
   mayContain(hash: string): boolean {
     if (hash.length < 10) return true;
-    const h1 = word(hash, 0);
-    const h2 = word(hash, 5) | 1;
+    const h1 = hashWord(hash, 0);
+    const h2 = hashWord(hash, 5) | 1;
     for (let i = 0; i < PROBES; i++) {
       const bit = (h1 + i * h2) % this.size;
       if (((this.bits[bit >>> 5] as number) & (1 << (bit & 31))) === 0) return false;

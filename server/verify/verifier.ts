@@ -16,11 +16,16 @@ import type { Catalog } from '../catalog/catalog.ts';
 import type { Database } from '../db/schema.ts';
 import { resourceIdsOfOrg } from '../resources/resources.repository.ts';
 import { hashSecret } from '../tokens/token-value.ts';
-import { type TokenForVerify, tokenLoaderForVerify } from '../tokens/tokens.repository.ts';
+import {
+  type TokenForVerify,
+  tokenLoaderForVerify,
+  tokensForVerifyAfter,
+} from '../tokens/tokens.repository.ts';
 import { MembershipFilter } from './membership-filter.ts';
 import type { RateLimitStore } from './rate-limiter.ts';
+import { TokenStore } from './token-store.ts';
 import type { UsageRecorder } from './usage.ts';
-import { countTokenHashes, tokenHashesAfter } from './verify.repository.ts';
+import { countTokenHashes } from './verify.repository.ts';
 
 /** A token as verification sees it: effective permissions already bounded by its owner's role. */
 export interface VerifiedToken {
@@ -217,8 +222,13 @@ class Marks {
   }
 }
 
-/** Pages of the token-hash scan that builds the membership filter. */
-const FILTER_PAGE = 20_000;
+/**
+ * Rows per page of the start-up scan that builds the membership filter and fills the token store: small
+ * enough that a page (a synchronous read on SQLite) holds answers back by a few milliseconds only.
+ */
+const SCAN_PAGE = 2_000;
+/** Hot tokens kept as objects in front of the compact store (the rest cost one HMAC more to find). */
+const FRONT_ENTRIES = 100_000;
 
 export class Verifier {
   /**
@@ -226,6 +236,11 @@ export class Verifier {
    * entry (no per-hit bookkeeping); an entry lives at most VERIFY_CACHE_TTL_SECONDS.
    */
   private readonly cache = new Map<string, CachedToken>();
+  private readonly frontEntries: number;
+  /** Every cached token, compact, by the HMAC of its value (token-store.ts): VERIFY_CACHE_SIZE of them. */
+  private readonly store: TokenStore<Grant>;
+  /** Grants by the row fields they are made of: the scan makes each grant once, not once per row. */
+  private readonly rowGrants = new Map<string, Grant>();
   private readonly maxEntries: number;
   private readonly ttlMs: number;
   /** Values whose HMAC passed the membership filter but were not found (a false positive, repeated). */
@@ -277,6 +292,8 @@ export class Verifier {
   constructor(private readonly options: VerifierOptions) {
     this.loadRow = tokenLoaderForVerify(options.db);
     this.maxEntries = Math.max(options.cacheSize, 1);
+    this.frontEntries = Math.min(this.maxEntries, FRONT_ENTRIES);
+    this.store = new TokenStore(options.cacheSize);
     this.ttlMs = options.cacheTtlMs > 0 ? options.cacheTtlMs : 1;
     this.unknown = new LRUCache({ max: Math.min(this.maxEntries, 100_000), ttl: this.ttlMs });
   }
@@ -298,6 +315,52 @@ export class Verifier {
       return undefined;
     }
     return entry;
+  }
+
+  /**
+   * The token the compact store holds for this HMAC, if still good; moved to the front map, so its next
+   * verification needs no HMAC.
+   */
+  private stored(key: string, hmac: string, now: number): CachedToken | undefined {
+    const kept = this.store.get(hmac);
+    if (kept === undefined) return undefined;
+    if (
+      secondsOf(now) >= kept.cachedUntil ||
+      (!this.tokenMarks.empty && this.tokenMarks.get(kept.id) > kept.generation) ||
+      (!this.orgMarks.empty && this.orgMarks.get(kept.orgId) > kept.generation)
+    ) {
+      this.store.delete(hmac);
+      return undefined;
+    }
+    const entry = new CachedToken(
+      kept.id,
+      kept.orgId,
+      kept.ownerId,
+      kept.revoked,
+      kept.expiresAt,
+      kept.valueNotAfter,
+      kept.grant,
+      kept.generation,
+      kept.cachedUntil,
+      kept.endsGraceOnUse,
+      kept.valueRetiredAt,
+    );
+    this.remember(key, entry);
+    return entry;
+  }
+
+  /** Puts an entry in the front map; full, it drops its oldest. */
+  private remember(key: string, entry: CachedToken): void {
+    this.cache.delete(key);
+    if (this.cache.size >= this.frontEntries) {
+      const oldest = this.cache.keys().next();
+      if (!oldest.done) this.cache.delete(oldest.value);
+    }
+    this.cache.set(key, entry);
+  }
+
+  private keep(hmac: string, entry: CachedToken): void {
+    this.store.set(hmac, entry);
   }
 
   /** Whether the membership filter says this hash was never stored (a complete filter only). */
@@ -344,7 +407,11 @@ export class Verifier {
       if (cached !== undefined) return cached;
     }
     const hmac = this.hash(value);
-    if (this.caching && (await this.unknownAfterSync(hmac))) return 'NOT_FOUND';
+    if (this.caching) {
+      const kept = this.stored(key, hmac, Date.now());
+      if (kept !== undefined) return kept;
+      if (await this.unknownAfterSync(hmac)) return 'NOT_FOUND';
+    }
     return this.load(key, hmac);
   }
 
@@ -365,12 +432,8 @@ export class Verifier {
     }
     const entry = this.toCached(row, generation, secondsOf(Date.now() + this.ttlMs));
     if (cacheable) {
-      this.cache.delete(key);
-      if (this.cache.size >= this.maxEntries) {
-        const oldest = this.cache.keys().next();
-        if (!oldest.done) this.cache.delete(oldest.value);
-      }
-      this.cache.set(key, entry);
+      this.remember(key, entry);
+      this.keep(hmac, entry);
     }
     return entry;
   }
@@ -422,6 +485,47 @@ export class Verifier {
   }
 
   private toCached(row: TokenForVerify, generation: number, cachedUntil: number): CachedToken {
+    const ownerGone = row.kind === 'personal' && row.ownerRoleId === null;
+    return new CachedToken(
+      row.id,
+      this.intern(row.orgId),
+      this.intern(row.ownerId),
+      row.status === 'revoked' || ownerGone,
+      row.expiresAt === null ? null : Number(row.expiresAt),
+      row.notAfter === null ? null : Number(row.notAfter),
+      this.grantOfRow(row),
+      generation,
+      cachedUntil,
+      Number(row.endsGraceOnUse) === 1,
+      row.retiredAt === null ? null : Number(row.retiredAt),
+    );
+  }
+
+  /** The row's grant, made once per distinct combination of the fields it is made of. */
+  private grantOfRow(row: TokenForVerify): Grant {
+    const key = [
+      row.kind,
+      row.access,
+      row.roleId,
+      row.permissions,
+      row.tokenRolePermissions,
+      row.ownerRoleId,
+      row.ownerRolePermissions,
+      row.resourceIds,
+      row.allowedIps,
+      row.rateLimit,
+      row.rateLimitWindow,
+    ].join('\n');
+    let grant = this.rowGrants.get(key);
+    if (grant === undefined) {
+      if (this.rowGrants.size >= 10_000) this.rowGrants.clear();
+      grant = this.makeGrant(row);
+      this.rowGrants.set(key, grant);
+    }
+    return grant;
+  }
+
+  private makeGrant(row: TokenForVerify): Grant {
     const { catalog } = this.options;
     const rolePermissions = (roleId: string | null, customJson: string | null): string[] => {
       if (roleId === null) return [];
@@ -433,42 +537,30 @@ export class Verifier {
     if (row.access === 'full') base = catalog.permissions.map((p) => p.key);
     else if (row.roleId !== null) base = rolePermissions(row.roleId, row.tokenRolePermissions);
     else base = parseList(row.permissions) ?? [];
-    let ownerGone = false;
     if (row.kind === 'personal') {
       // The owner bound: a personal token never holds more than its owner holds right now.
-      ownerGone = row.ownerRoleId === null;
       const owner = new Set(rolePermissions(row.ownerRoleId, row.ownerRolePermissions));
       base = base.filter((p) => owner.has(p));
     }
     const permissionList = [...new Set(base.filter((p) => catalog.keys.has(p)))].sort();
-    return new CachedToken(
-      row.id,
-      this.intern(row.orgId),
-      this.intern(row.ownerId),
-      row.status === 'revoked' || ownerGone,
-      row.expiresAt === null ? null : Number(row.expiresAt),
-      row.notAfter === null ? null : Number(row.notAfter),
-      this.grant(
-        row.kind,
-        row.access,
-        this.intern(row.roleId),
-        permissionList,
-        parseList(row.resourceIds),
-        parseList(row.allowedIps),
-        row.rateLimit,
-        row.rateLimitWindow,
-      ),
-      generation,
-      cachedUntil,
-      Number(row.endsGraceOnUse) === 1,
-      row.retiredAt === null ? null : Number(row.retiredAt),
+    return this.grant(
+      row.kind,
+      row.access,
+      this.intern(row.roleId),
+      permissionList,
+      parseList(row.resourceIds),
+      parseList(row.allowedIps),
+      row.rateLimit,
+      row.rateLimitWindow,
     );
   }
 
   /**
-   * Builds the membership filter from a scan of every stored hash, in pages (the event loop keeps
-   * answering; until it is done, unknown values are looked up as before). Values issued meanwhile are
-   * added to it as they are issued, so it is complete when the scan ends.
+   * Builds the membership filter from a scan of every stored value's row, in pages (the event loop keeps
+   * answering; until it is done, values memory does not know are looked up as before), and keeps each
+   * token in the compact store, so that verifications after start-up need no read (issue 13). Values
+   * issued meanwhile are added to the filter as they are issued, so it is complete when the scan ends. A
+   * row read before an invalidation of its token or org is not kept (the generation check of every entry).
    */
   async buildFilter(): Promise<void> {
     const number = ++this.buildNumber;
@@ -477,18 +569,38 @@ export class Verifier {
     if (number !== this.buildNumber) return;
     const filter = new MembershipFilter(Math.max(100_000, count * 2));
     this.building = filter;
+    // Tokens beyond the store's capacity would only push each other out.
+    let room = this.caching ? Math.max(0, this.options.cacheSize - this.store.size) : 0;
     let after = '';
     for (;;) {
-      const page = await tokenHashesAfter(db, after, FILTER_PAGE);
+      const generation = this.generation;
+      const page = await tokensForVerifyAfter(db, after, SCAN_PAGE);
       if (number !== this.buildNumber) return;
-      for (const hash of page) filter.add(hash);
-      if (page.length < FILTER_PAGE) break;
-      after = page[page.length - 1] as string;
+      const cachedUntil = secondsOf(Date.now() + this.ttlMs);
+      for (const row of page) {
+        filter.add(row.hash);
+        if (room > 0 && generation === this.generation && this.caching) {
+          if (this.store.get(row.hash) === undefined) {
+            if (this.keepScanned(row, generation, cachedUntil)) room--;
+          }
+        }
+      }
+      if (page.length < SCAN_PAGE) break;
+      after = (page[page.length - 1] as { hash: string }).hash;
       await new Promise((resolve) => setImmediate(resolve));
     }
     if (number !== this.buildNumber || !this.caching) return;
     this.building = null;
     this.filter = filter;
+  }
+
+  private keepScanned(
+    row: TokenForVerify & { hash: string },
+    generation: number,
+    cachedUntil: number,
+  ): boolean {
+    const entry = this.toCached(row, generation, cachedUntil);
+    return this.store.set(row.hash, entry);
   }
 
   /** Starts {@link buildFilter} in the background; a failure leaves verification reading the database. */
@@ -603,11 +715,14 @@ export class Verifier {
     if (!isWellFormedToken(value, this.options.tokenPrefix))
       return this.credentialFailure('MALFORMED', callerIp, now);
     if (!this.caching) return undefined;
-    const token = this.cached(cacheKey(value), now);
+    const key = cacheKey(value);
+    let token = this.cached(key, now);
     if (token === undefined) {
-      return this.knownUnknown(this.hash(value))
-        ? this.credentialFailure('NOT_FOUND', callerIp, now)
-        : undefined;
+      const hmac = this.hash(value);
+      token = this.stored(key, hmac, now);
+      if (token === undefined) {
+        return this.knownUnknown(hmac) ? this.credentialFailure('NOT_FOUND', callerIp, now) : undefined;
+      }
     }
     return this.credentialOf(token, callerIp, now);
   }
@@ -665,11 +780,14 @@ export class Verifier {
     if (!isWellFormedToken(input.token, this.options.tokenPrefix))
       return this.failure('MALFORMED', callerIp, vouched, now);
     if (!this.caching) return undefined;
-    const token = this.cached(cacheKey(input.token), now);
+    const key = cacheKey(input.token);
+    let token = this.cached(key, now);
     if (token === undefined) {
-      return this.knownUnknown(this.hash(input.token))
-        ? this.failure('NOT_FOUND', callerIp, vouched, now)
-        : undefined;
+      const hmac = this.hash(input.token);
+      token = this.stored(key, hmac, now);
+      if (token === undefined) {
+        return this.knownUnknown(hmac) ? this.failure('NOT_FOUND', callerIp, vouched, now) : undefined;
+      }
     }
     return this.judge(token, input, callerIp, vouched, now);
   }
@@ -842,13 +960,20 @@ export class Verifier {
   clear(): void {
     this.generation++;
     this.cache.clear();
+    this.store.clear();
     this.unknown.clear();
     this.orgResources.clear();
     this.tokenMarks.clear();
     this.orgMarks.clear();
   }
 
+  /** Tokens held in memory. */
   get size(): number {
-    return this.cache.size;
+    return Math.max(this.store.size, this.cache.size);
+  }
+
+  /** Bytes of the compact token store (allocated for VERIFY_CACHE_SIZE tokens on first use). */
+  get storeBytes(): number {
+    return this.store.bytes;
   }
 }

@@ -9,19 +9,3 @@ export async function countTokenHashes(db: Kysely<Database>): Promise<number> {
     .executeTakeFirst();
   return Number(row?.count ?? 0);
 }
-
-/** One page of stored value hashes in key order, after `after` (the primary key's index: no sort). */
-export async function tokenHashesAfter(
-  db: Kysely<Database>,
-  after: string,
-  limit: number,
-): Promise<string[]> {
-  const rows = await db
-    .selectFrom('tokenSecrets')
-    .select('hash')
-    .where('hash', '>', after)
-    .orderBy('hash')
-    .limit(limit)
-    .execute();
-  return rows.map((row) => row.hash);
-}

@@ -1,0 +1,55 @@
+// A restarted server answers correctly from its first verification, before it has scanned the stored
+// tokens; once the scan is done every stored token is in memory (no read to verify one never verified by
+// this process), and a revocation is still answered on the very next verification (issue 13).
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { testDialects } from '../helpers/dialects.ts';
+import { createToken, setupAdmin, verify } from '../helpers/factories.ts';
+import { startServer } from '../helpers/server.ts';
+import { signIn, waitFor } from '../helpers/workflows.ts';
+
+for (const dialect of await testDialects()) {
+  describe(`verify after a restart (${dialect.name})`, { skip: dialect.skip }, () => {
+    test('correct from the first request; after the start-up scan, no read; revocation seen at once', async () => {
+      const first = await startServer({ dialect: dialect.name, keepData: true });
+      const admin = await setupAdmin(first.url);
+      const tokens: { token: string; id: string }[] = [];
+      for (let i = 0; i < 6; i++) tokens.push(await createToken(admin));
+      await first.close();
+
+      const server = await startServer({
+        dialect: dialect.name,
+        dataDir: first.dataDir,
+        ...(first.databaseUrl && { databaseUrl: first.databaseUrl }),
+      });
+      try {
+        // Whether or not the scan has run yet, the first answer is the right one.
+        const a = tokens[0] as { token: string };
+        assert.equal(
+          (await verify(server.url, { token: a.token, permission: 'blocks:read' })).body.valid,
+          true,
+        );
+        await waitFor(() => server.deps.verifier.filterReady, { what: 'the start-up scan' });
+        assert.ok(server.deps.verifier.size >= tokens.length, `${server.deps.verifier.size} in memory`);
+        const reads = server.deps.verifier.databaseReads;
+        for (const { token } of tokens.slice(1)) {
+          const answer = await verify(server.url, { token, permission: 'blocks:read' });
+          assert.equal(answer.body.valid, true);
+        }
+        assert.equal(server.deps.verifier.databaseReads, reads, 'scanned tokens are verified without a read');
+
+        // Revoked on this server: the next verification of the scanned token says so.
+        const signedIn = await signIn(server.url, admin.email);
+        const target = tokens[1] as { token: string; id: string };
+        const revoked = await signedIn.delete(`/v1/orgs/${admin.orgId}/tokens/${target.id}`);
+        assert.equal(revoked.status, 200, JSON.stringify(revoked.body));
+        assert.deepEqual((await verify(server.url, { token: target.token })).body, {
+          valid: false,
+          code: 'REVOKED',
+        });
+      } finally {
+        await server.close();
+      }
+    });
+  });
+}
