@@ -275,7 +275,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
       1,
       100_000_000,
     ),
-    verifyCacheSize: integer(env, 'VERIFY_CACHE_SIZE', 100_000, 0, 10_000_000),
+    verifyCacheSize: integer(env, 'VERIFY_CACHE_SIZE', 1_000_000, 0, 10_000_000),
     verifyCacheTtlMs: integer(env, 'VERIFY_CACHE_TTL_SECONDS', 60, 0, 86_400) * 1000,
     usageFlushIntervalMs: integer(env, 'USAGE_FLUSH_INTERVAL_MS', 1000, 10, 60_000),
     sessionTtlMs: integer(env, 'SESSION_TTL_HOURS', 24 * 7, 1, 24 * 365) * 3_600_000,
