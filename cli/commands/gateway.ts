@@ -48,7 +48,14 @@ function bundleIsFresh(): boolean {
  * fresh; otherwise its sources (through tsx). Sources run with sources, so that a program importing
  * the gateway's sources (the tests) shares its classes (`instanceof RulesError`).
  */
-export async function loadGateway(): Promise<GatewayModule> {
+export function loadGateway(): Promise<GatewayModule> {
+  loading ??= importGateway();
+  return loading;
+}
+
+let loading: Promise<GatewayModule> | undefined;
+
+async function importGateway(): Promise<GatewayModule> {
   if (!fromSource) {
     if (bundleIsFresh()) return (await import(pathToFileURL(gatewayBundle).href)) as GatewayModule;
     // An edited checkout: the sources, compiled on the fly.
