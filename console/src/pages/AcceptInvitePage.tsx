@@ -1,16 +1,15 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useForm } from 'react-hook-form';
+import { NewPasswordFields, type NewPasswordValues } from '../components/NewPasswordFields';
 import { ErrorMessage, Loading } from '../components/ui';
 import { accountApi, readFragment } from '../lib/account-api';
 import { navigate } from '../lib/router';
 import { sessionKey, useSessionQuery } from '../lib/session';
 import { AuthCard } from './AuthCard';
 
-interface AcceptForm {
+interface AcceptForm extends NewPasswordValues {
   name: string;
-  password: string;
-  confirm: string;
 }
 
 // While the person signs in to accept, the link's secrets wait in this tab's session storage (never a URL).
@@ -34,9 +33,8 @@ export function AcceptInvitePage() {
     enabled: invite.token !== '',
     retry: false,
   });
-  const { register, handleSubmit, formState, getValues } = useForm<AcceptForm>({
-    defaultValues: { name: '', password: '', confirm: '' },
-  });
+  const form = useForm<AcceptForm>({ defaultValues: { name: '', password: '', confirm: '' } });
+  const { register, handleSubmit, formState } = form;
   const { errors } = formState;
   const accept = useMutation({
     mutationFn: (values?: AcceptForm) =>
@@ -157,33 +155,7 @@ export function AcceptInvitePage() {
         />
         {errors.name && <p className="field-error">{errors.name.message}</p>}
       </div>
-      <div className="field">
-        <label htmlFor="invite-password">Password</label>
-        <input
-          id="invite-password"
-          type="password"
-          autoComplete="new-password"
-          aria-invalid={errors.password ? true : undefined}
-          {...register('password', {
-            required: 'Choose a password.',
-            minLength: { value: 10, message: 'Use at least 10 characters.' },
-          })}
-        />
-        {errors.password && <p className="field-error">{errors.password.message}</p>}
-      </div>
-      <div className="field">
-        <label htmlFor="invite-confirm">Repeat the password</label>
-        <input
-          id="invite-confirm"
-          type="password"
-          autoComplete="new-password"
-          aria-invalid={errors.confirm ? true : undefined}
-          {...register('confirm', {
-            validate: (value) => value === getValues('password') || 'The passwords do not match.',
-          })}
-        />
-        {errors.confirm && <p className="field-error">{errors.confirm.message}</p>}
-      </div>
+      <NewPasswordFields form={form} idPrefix="invite" />
       <ErrorMessage error={accept.error} />
       <button type="submit" className="button button-primary button-block" disabled={accept.isPending}>
         {accept.isPending ? 'Joining…' : 'Join'}

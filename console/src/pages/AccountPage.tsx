@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useForm } from 'react-hook-form';
+import { NewPasswordFields, type NewPasswordValues } from '../components/NewPasswordFields';
 import { EmptyState, ErrorMessage, Loading, PageHeader, Time } from '../components/ui';
 import { accountApi, describeDevice } from '../lib/account-api';
 import { navigate } from '../lib/router';
@@ -108,21 +109,18 @@ function InvitationsSection() {
   );
 }
 
-interface PasswordForm {
+interface PasswordForm extends NewPasswordValues {
   currentPassword: string;
-  newPassword: string;
-  confirm: string;
 }
 
 function PasswordSection() {
   const queryClient = useQueryClient();
-  const { register, handleSubmit, formState, getValues, reset } = useForm<PasswordForm>({
-    defaultValues: { currentPassword: '', newPassword: '', confirm: '' },
-  });
+  const form = useForm<PasswordForm>({ defaultValues: { currentPassword: '', password: '', confirm: '' } });
+  const { register, handleSubmit, formState, reset } = form;
   const { errors } = formState;
   const change = useMutation({
     mutationFn: (values: PasswordForm) =>
-      accountApi.changePassword({ currentPassword: values.currentPassword, newPassword: values.newPassword }),
+      accountApi.changePassword({ currentPassword: values.currentPassword, newPassword: values.password }),
     onSuccess: async () => {
       reset();
       await queryClient.invalidateQueries({ queryKey: ['account-sessions'] });
@@ -143,33 +141,13 @@ function PasswordSection() {
           />
           {errors.currentPassword && <p className="field-error">{errors.currentPassword.message}</p>}
         </div>
-        <div className="field">
-          <label htmlFor="new-password">New password</label>
-          <input
-            id="new-password"
-            type="password"
-            autoComplete="new-password"
-            aria-invalid={errors.newPassword ? true : undefined}
-            {...register('newPassword', {
-              required: 'Choose a new password.',
-              minLength: { value: 10, message: 'Use at least 10 characters.' },
-            })}
-          />
-          {errors.newPassword && <p className="field-error">{errors.newPassword.message}</p>}
-        </div>
-        <div className="field">
-          <label htmlFor="confirm-password">Repeat the new password</label>
-          <input
-            id="confirm-password"
-            type="password"
-            autoComplete="new-password"
-            aria-invalid={errors.confirm ? true : undefined}
-            {...register('confirm', {
-              validate: (value) => value === getValues('newPassword') || 'The passwords do not match.',
-            })}
-          />
-          {errors.confirm && <p className="field-error">{errors.confirm.message}</p>}
-        </div>
+        <NewPasswordFields
+          form={form}
+          idPrefix="new"
+          label="New password"
+          confirmLabel="Repeat the new password"
+          requiredMessage="Choose a new password."
+        />
         <ErrorMessage error={change.error} />
         {change.isSuccess && <p role="status">Password changed. Your other sessions have ended.</p>}
         <button type="submit" className="button" disabled={change.isPending}>

@@ -1,15 +1,11 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useForm } from 'react-hook-form';
+import { NewPasswordFields, type NewPasswordValues } from '../components/NewPasswordFields';
 import { ErrorMessage, Loading } from '../components/ui';
 import { accountApi, readFragment } from '../lib/account-api';
 import { Link } from '../lib/router';
 import { AuthCard } from './AuthCard';
-
-interface ResetForm {
-  password: string;
-  confirm: string;
-}
 
 /** The page of a reset link (`/reset-password#token=…`): choose a new password; every session ends. */
 export function ResetPasswordPage() {
@@ -20,12 +16,10 @@ export function ResetPasswordPage() {
     enabled: token !== '',
     retry: false,
   });
-  const { register, handleSubmit, formState, getValues } = useForm<ResetForm>({
-    defaultValues: { password: '', confirm: '' },
-  });
-  const { errors } = formState;
+  const form = useForm<NewPasswordValues>({ defaultValues: { password: '', confirm: '' } });
   const reset = useMutation({
-    mutationFn: (values: ResetForm) => accountApi.completePasswordReset({ token, password: values.password }),
+    mutationFn: (values: NewPasswordValues) =>
+      accountApi.completePasswordReset({ token, password: values.password }),
     // Drop the secret from the address bar and history.
     onSuccess: () => window.history.replaceState(null, '', '/reset-password'),
   });
@@ -56,37 +50,11 @@ export function ResetPasswordPage() {
       </AuthCard>
     );
   return (
-    <AuthCard title="Choose a new password" onSubmit={handleSubmit((values) => reset.mutate(values))}>
+    <AuthCard title="Choose a new password" onSubmit={form.handleSubmit((values) => reset.mutate(values))}>
       <p className="muted">
         For <strong>{owner.data.email}</strong>. Setting it signs you out everywhere.
       </p>
-      <div className="field">
-        <label htmlFor="reset-password">New password</label>
-        <input
-          id="reset-password"
-          type="password"
-          autoComplete="new-password"
-          aria-invalid={errors.password ? true : undefined}
-          {...register('password', {
-            required: 'Choose a password.',
-            minLength: { value: 10, message: 'Use at least 10 characters.' },
-          })}
-        />
-        {errors.password && <p className="field-error">{errors.password.message}</p>}
-      </div>
-      <div className="field">
-        <label htmlFor="reset-confirm">Repeat the password</label>
-        <input
-          id="reset-confirm"
-          type="password"
-          autoComplete="new-password"
-          aria-invalid={errors.confirm ? true : undefined}
-          {...register('confirm', {
-            validate: (value) => value === getValues('password') || 'The passwords do not match.',
-          })}
-        />
-        {errors.confirm && <p className="field-error">{errors.confirm.message}</p>}
-      </div>
+      <NewPasswordFields form={form} idPrefix="reset" label="New password" />
       <ErrorMessage error={reset.error} />
       <button type="submit" className="button button-primary button-block" disabled={reset.isPending}>
         {reset.isPending ? 'Saving…' : 'Set the new password'}
