@@ -3,6 +3,7 @@
 // their own data directory or PostgreSQL database, so files do not share state.
 // Node 20's --test does not expand globs, so the files are listed here, slowest first by the times the
 // last run recorded (node_modules/.cache/latchkey/test-times.json), so a long file does not start last.
+// The whole suite runs `npm run build` first.
 // Arguments are substrings of file paths: `node scripts/run-tests.mjs test/gateway`.
 // After the run it prints the slowest files; with CI=true a skipped test fails the run.
 import { spawnSync } from 'node:child_process';
@@ -48,6 +49,19 @@ if (files.length === 0) {
 }
 const times = readJson(timesPath, {});
 files.sort((a, b) => (times[b] ?? 0) - (times[a] ?? 0) || a.localeCompare(b));
+
+// Build what is stale (the SDK, the server bundle, the console) once, before two browser tests could each
+// find the console stale and rebuild it while the other serves it. Each step is a no-op when fresh; a
+// run of a few other files leaves it to them (the CLI falls back to the sources when the bundle is stale).
+const browserTests = files.filter((file) =>
+  readFileSync(join(root, file), 'utf8').includes("'./browser.ts'"),
+);
+if (filter.length === 0 || browserTests.length > 1) {
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const built = spawnSync(npm, ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
+  // A failed build (a half-edited source) fails only the tests that need it, so the run goes on.
+  if (built.status !== 0) console.error('npm run build failed (above): the tests that need it will fail');
+}
 
 const concurrency = Number(process.env.TEST_CONCURRENCY ?? Math.max(2, Math.min(4, availableParallelism())));
 const work = mkdtempSync(join(tmpdir(), 'latchkey-run-tests-'));
