@@ -137,6 +137,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         abort = abortRequest;
       },
       onHeaders(statusCode, rawHeaders, resume) {
+        // Informational answers (103 Early Hints) are optional; the final one follows.
+        if (statusCode < 200) return true;
         response.writeHead(statusCode, clientHeaders(rawHeaders, cors !== null, corsHeaders));
         response.on('drain', resume);
         return true;
