@@ -157,6 +157,8 @@ export function ConfirmDialog({
   children,
   confirmDisabled = false,
   onOpenAutoFocus,
+  tone = 'danger',
+  pendingLabel = 'Working…',
 }: {
   open: boolean;
   onOpenChange: (open: boolean) => void;
@@ -169,6 +171,10 @@ export function ConfirmDialog({
   children?: ReactNode;
   confirmDisabled?: boolean;
   onOpenAutoFocus?: (event: Event) => void;
+  /** `danger` for what cannot be undone; `primary` for a step that is safe to take. */
+  tone?: 'danger' | 'primary';
+  /** The confirm button's text while the action runs. */
+  pendingLabel?: string;
 }) {
   return (
     <Dialog
@@ -186,11 +192,11 @@ export function ConfirmDialog({
         </button>
         <button
           type="button"
-          className="button button-danger"
+          className={`button button-${tone}`}
           onClick={onConfirm}
           disabled={pending || confirmDisabled}
         >
-          {pending ? 'Working…' : confirmLabel}
+          {pending ? pendingLabel : confirmLabel}
         </button>
       </div>
     </Dialog>

@@ -3,7 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type ReactNode, useCallback, useEffect, useState } from 'react';
 import { useForm } from 'react-hook-form';
-import { Dialog, ErrorMessage, Loading, Toast } from '../components/ui';
+import { ConfirmDialog, Dialog, ErrorMessage, Loading, Toast } from '../components/ui';
 import { api, LatchkeyError } from '../lib/api';
 import { type EditTokenValues, editableSettings, toPatchTokenBody } from '../lib/edit-token';
 import { useServerFieldErrors } from '../lib/field-errors';
@@ -119,11 +119,17 @@ function RotateDialog({
     onSuccess: onRotated,
   });
   return (
-    <Dialog
+    <ConfirmDialog
       open
       onOpenChange={(open) => !open && onClose()}
       title={`Rotate “${token.name}”?`}
-      description="Issues a new value for the same token id, permissions and expiry."
+      body="Issues a new value for the same token id, permissions and expiry."
+      confirmLabel="Rotate token"
+      pendingLabel="Rotating…"
+      tone="primary"
+      onConfirm={() => rotate.mutate()}
+      pending={rotate.isPending}
+      error={rotate.error}
     >
       <div className="field">
         <label htmlFor="rotate-grace">Keep the old value working for</label>
@@ -136,21 +142,7 @@ function RotateDialog({
         </select>
         <p className="hint">A grace period lets you roll the new value out before the old one stops.</p>
       </div>
-      <ErrorMessage error={rotate.error} />
-      <div className="dialog-actions">
-        <button type="button" className="button" onClick={onClose}>
-          Cancel
-        </button>
-        <button
-          type="button"
-          className="button button-primary"
-          onClick={() => rotate.mutate()}
-          disabled={rotate.isPending}
-        >
-          {rotate.isPending ? 'Rotating…' : 'Rotate token'}
-        </button>
-      </div>
-    </Dialog>
+    </ConfirmDialog>
   );
 }
 
@@ -171,16 +163,22 @@ function RevokeDialog({
   });
   const tooLong = reason.trim().length > 200;
   return (
-    <Dialog
+    <ConfirmDialog
       open
       onOpenChange={(open) => !open && onClose()}
       title={`Revoke “${token.name}”?`}
-      description={
+      body={
         <>
           Applications using <strong>{token.name}</strong> (<code>{token.hint}</code>) stop working on their
           very next request. This cannot be undone.
         </>
       }
+      confirmLabel="Revoke token"
+      pendingLabel="Revoking…"
+      onConfirm={() => revoke.mutate()}
+      pending={revoke.isPending}
+      confirmDisabled={tooLong}
+      error={revoke.error}
     >
       <div className="field">
         <label htmlFor="revoke-reason">
@@ -199,21 +197,7 @@ function RevokeDialog({
         />
         {tooLong && <p className="field-error">The reason is at most 200 characters.</p>}
       </div>
-      <ErrorMessage error={revoke.error} />
-      <div className="dialog-actions">
-        <button type="button" className="button" onClick={onClose}>
-          Cancel
-        </button>
-        <button
-          type="button"
-          className="button button-danger"
-          onClick={() => revoke.mutate()}
-          disabled={revoke.isPending || tooLong}
-        >
-          {revoke.isPending ? 'Revoking…' : 'Revoke token'}
-        </button>
-      </div>
-    </Dialog>
+    </ConfirmDialog>
   );
 }
 
