@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { startServer, type TestServer } from '../../test/helpers/server.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -131,4 +132,65 @@ export async function navigate(page: Page, label: string): Promise<void> {
     .getByRole('navigation', { name: 'Main' })
     .getByRole('link', { name: label, exact: true })
     .click();
+}
+
+/** A fresh server, a browser, and a page signed in as the first user, with the API as that person. */
+export interface SignedInConsole {
+  server: TestServer;
+  page: Page;
+  orgId: string;
+  /** The API as the signed-in person: the page's own cookies, plus the CSRF header; fails on a non-2xx. */
+  api<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
+  /** `POST /v1/verify`, as an application would call it (no cookies). */
+  verify(body: Record<string, unknown>): Promise<{ valid: boolean; code?: string }>;
+  /** Closes the browser and the server. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the console if needed, starts a server on fresh SQLite and Chromium, and sets up the first user
+ * and their org "Acme Chain" through the page's own request context (so the page is signed in).
+ */
+export async function startSignedInConsole(
+  admin: { name: string; email: string; password: string },
+  problems: string[],
+  serverOptions: Parameters<typeof startServer>[0] = {},
+): Promise<SignedInConsole> {
+  prepare();
+  const server = await startServer(serverOptions);
+  const browser = await launch();
+  const { page } = await openPage(browser, problems);
+  const setup = await page.request.post(`${server.url}/v1/setup`, {
+    data: { ...admin, orgName: 'Acme Chain' },
+  });
+  assert.equal(setup.status(), 201, await setup.text());
+  const orgId: string = (await setup.json()).orgs[0].id;
+  const csrf: string = (await (await page.request.get(`${server.url}/v1/auth/session`)).json()).csrfToken;
+  return {
+    server,
+    page,
+    orgId,
+    async api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+      const response = await page.request.fetch(`${server.url}${path}`, {
+        method,
+        headers: { 'x-csrf-token': csrf, origin: server.url },
+        ...(body !== undefined && { data: body }),
+      });
+      const text = await response.text();
+      assert.ok(response.ok(), `${method} ${path} answered ${response.status()}: ${text}`);
+      return (text ? JSON.parse(text) : null) as T;
+    },
+    async verify(body) {
+      const response = await fetch(`${server.url}/v1/verify`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return (await response.json()) as { valid: boolean; code?: string };
+    },
+    async close() {
+      await browser.close();
+      await server.close();
+    },
+  };
 }

@@ -3,64 +3,37 @@
 // One browser and one server; the tests run in order and build on each other.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { startServer, type TestServer } from '../../test/helpers/server.ts';
+import type { Page } from 'playwright-core';
+import type { TestServer } from '../../test/helpers/server.ts';
 import {
   chromiumOrSkip,
-  launch,
   navigate,
-  openPage,
-  prepare,
+  type SignedInConsole,
   screenshots,
+  startSignedInConsole,
   waitForHeading,
 } from './browser.ts';
 
 if (chromiumOrSkip('token insights in Chromium')) {
+  let lk: SignedInConsole;
   let server: TestServer;
-  let browser: Browser;
   let page: Page;
   let orgId = '';
-  let csrf = '';
   const problems: string[] = [];
   const admin = { name: 'Ines Admin', email: 'ines@example.com', password: 'correct horse battery' };
 
-  const api = async <T = unknown>(method: string, path: string, body?: unknown): Promise<T> => {
-    const response = await page.request.fetch(`${server.url}${path}`, {
-      method,
-      headers: { 'x-csrf-token': csrf, origin: server.url },
-      ...(body !== undefined && { data: body }),
-    });
-    const text = await response.text();
-    assert.ok(response.ok(), `${method} ${path} answered ${response.status()}: ${text}`);
-    return (text ? JSON.parse(text) : null) as T;
-  };
-  const verify = async (body: Record<string, unknown>) => {
-    const response = await fetch(`${server.url}/v1/verify`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    return (await response.json()) as { valid: boolean; code?: string };
-  };
+  const api = <T = unknown>(method: string, path: string, body?: unknown) => lk.api<T>(method, path, body);
+  const verify = (body: Record<string, unknown>) => lk.verify(body);
   let broad = { token: '', clientId: '' };
 
   before(async () => {
-    prepare();
     // The test names end clients with verify's `ip`, as a trusted proxy may.
-    server = await startServer({ env: { VERIFY_TRUSTED_PROXIES: '127.0.0.1' } });
-    browser = await launch();
-    ({ page } = await openPage(browser, problems));
-    const setup = await page.request.post(`${server.url}/v1/setup`, {
-      data: { ...admin, orgName: 'Acme Chain' },
-    });
-    assert.equal(setup.status(), 201, await setup.text());
-    orgId = (await setup.json()).orgs[0].id;
-    csrf = (await (await page.request.get(`${server.url}/v1/auth/session`)).json()).csrfToken;
+    lk = await startSignedInConsole(admin, problems, { env: { VERIFY_TRUSTED_PROXIES: '127.0.0.1' } });
+    ({ server, page, orgId } = lk);
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.close();
+    await lk?.close();
     assert.deepEqual(problems, [], 'no page errors or console errors');
   });
 

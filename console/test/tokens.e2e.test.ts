@@ -4,15 +4,14 @@
 // a real server on fresh SQLite. One browser and one server; the tests run in order and build on each other.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { startServer, type TestServer } from '../../test/helpers/server.ts';
+import type { Page } from 'playwright-core';
+import type { TestServer } from '../../test/helpers/server.ts';
 import {
   chromiumOrSkip,
-  launch,
   navigate,
-  openPage,
-  prepare,
+  type SignedInConsole,
   screenshots,
+  startSignedInConsole,
   waitForHeading,
 } from './browser.ts';
 
@@ -29,25 +28,14 @@ interface TokenInfo {
 }
 
 if (chromiumOrSkip('token pages end to end in Chromium')) {
+  let lk: SignedInConsole;
   let server: TestServer;
-  let browser: Browser;
   let page: Page;
   let orgId = '';
-  let csrf = '';
   const problems: string[] = [];
   const admin = { name: 'Grace Admin', email: 'grace@example.com', password: 'correct horse battery' };
 
-  /** The API as the signed-in administrator (the browser's own cookies, plus the CSRF header). */
-  const api = async <T = unknown>(method: string, path: string, body?: unknown): Promise<T> => {
-    const response = await page.request.fetch(`${server.url}${path}`, {
-      method,
-      headers: { 'x-csrf-token': csrf, origin: server.url },
-      ...(body !== undefined && { data: body }),
-    });
-    const text = await response.text();
-    assert.ok(response.ok(), `${method} ${path} answered ${response.status()}: ${text}`);
-    return (text ? JSON.parse(text) : null) as T;
-  };
+  const api = <T = unknown>(method: string, path: string, body?: unknown) => lk.api<T>(method, path, body);
   const createToken = (body: Record<string, unknown>) =>
     api<{ token: string; clientId: string; tokenInfo: TokenInfo }>('POST', `/v1/orgs/${orgId}/tokens`, {
       access: 'granular',
@@ -55,14 +43,7 @@ if (chromiumOrSkip('token pages end to end in Chromium')) {
       expiresIn: '30d',
       ...body,
     });
-  const verify = async (body: Record<string, unknown>) => {
-    const response = await fetch(`${server.url}/v1/verify`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    return (await response.json()) as { valid: boolean; code?: string };
-  };
+  const verify = (body: Record<string, unknown>) => lk.verify(body);
   const activeId = () => page.evaluate(() => document.activeElement?.id ?? '');
   const tokensPage = async () => {
     await page.goto(`${server.url}/orgs/${orgId}/tokens`);
@@ -71,22 +52,12 @@ if (chromiumOrSkip('token pages end to end in Chromium')) {
   const openRowMenu = (name: string) => page.getByRole('button', { name: `Actions for ${name}` }).click();
 
   before(async () => {
-    prepare();
-    server = await startServer();
-    browser = await launch();
-    ({ page } = await openPage(browser, problems));
-    const setup = await page.request.post(`${server.url}/v1/setup`, {
-      data: { ...admin, orgName: 'Acme Chain' },
-    });
-    assert.equal(setup.status(), 201, await setup.text());
-    orgId = (await setup.json()).orgs[0].id;
-    const session = await page.request.get(`${server.url}/v1/auth/session`);
-    csrf = (await session.json()).csrfToken;
+    lk = await startSignedInConsole(admin, problems);
+    ({ server, page, orgId } = lk);
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.close();
+    await lk?.close();
     assert.deepEqual(problems, [], 'no page errors or console errors');
   });
 
