@@ -34,7 +34,6 @@ test('a stored token comes back with every field, and a replaced one with the ne
     endsGraceOnUse: true,
     expiresAt: 1_900_000_000_000,
     valueNotAfter: 1_800_000_000_123,
-    valueRetiredAt: 1_700_000_000_000,
   });
   assert.equal(store.set(hash, kept), true);
   assert.deepEqual(store.get(hash), kept);
@@ -80,8 +79,26 @@ test('thousands of entries stay findable through deletions, and a full store kee
   assert.equal(found, capacity);
 });
 
-test('an id of another shape is not stored (the caller keeps reading it)', () => {
+test('an id of another shape, or a retired value, is not stored (the caller keeps reading it)', () => {
   const store = new TokenStore<object>(10);
   assert.equal(store.set(hashOf(), token({ id: 'tok_short' })), false);
+  assert.equal(store.set(hashOf(), token({ id: 'tok_0Vcxt0N80006Fvlc752K!' })), false);
+  assert.equal(store.set(hashOf(), token({ valueRetiredAt: 1_700_000_000_000 })), false);
   assert.equal(store.size, 0);
+});
+
+test('the table grows with its entries, every entry still found after each growth', () => {
+  const store = new TokenStore<object>(100_000);
+  const kept = new Map<string, StoredToken<object>>();
+  let bytes = 0;
+  for (let i = 0; i < 30_000; i++) {
+    const hash = hashOf();
+    const t = token({ generation: i, grant: i % 2 ? grantA : grantB, ownerId: `usr_${i % 7}` });
+    store.set(hash, t);
+    kept.set(hash, t);
+    if (i === 100) bytes = store.bytes;
+  }
+  assert.ok(store.bytes > bytes, 'grew');
+  assert.ok(store.bytes < 100_000 * 100, 'not sized for the whole capacity yet');
+  for (const [hash, t] of kept) assert.deepEqual(store.get(hash), t);
 });

@@ -1,6 +1,7 @@
 /**
- * Every verified (or scanned) token of the process in typed arrays, keyed by its value's stored hash: about
- * 120 bytes a token outside the JavaScript heap, so a million fit in the memory budget (issue 13). The
+ * Every verified (or scanned) token of the process in typed arrays, keyed by its value's stored hash: 74
+ * bytes a slot, about 100 bytes a token at the table's load, outside the JavaScript heap, so a million fit
+ * in the memory budget (issue 13). The table grows with its entries (doubling) up to the capacity. The
  * verifier keeps its hot entries as objects in a front map keyed by a digest of the value (no HMAC on a
  * hit); this store answers what misses there with one HMAC and no database read, and is what the
  * start-up scan fills.
@@ -28,8 +29,14 @@ export interface StoredToken<G> {
 }
 
 /** Token ids are `tok_` and 21 base62 characters (server/ids.ts); any other id is not stored. */
-const ID_LENGTH = 25;
+const ID_SHAPE = /^tok_[0-9A-Za-z]{21}$/;
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const DIGIT = new Int8Array(128).fill(-1);
+for (let i = 0; i < BASE62.length; i++) DIGIT[BASE62.charCodeAt(i)] = i;
+/** The 21 characters as 6-bit digits: five per 32-bit word in four words, the last in a byte. */
+const ID_WORDS = 4;
 const LOAD = 0.75;
+const FIRST_SLOTS = 16_384;
 const OCCUPIED = 1;
 const REVOKED = 2;
 const ENDS_GRACE = 4;
@@ -59,7 +66,8 @@ class Interned<T> {
 interface Table {
   readonly slots: number;
   readonly keys: Uint32Array;
-  readonly ids: Uint8Array;
+  readonly ids: Uint32Array;
+  readonly idLast: Uint8Array;
   readonly flags: Uint8Array;
   readonly org: Uint32Array;
   readonly owner: Uint32Array;
@@ -77,7 +85,12 @@ export class TokenStore<G> {
   private owners = new Interned<string>();
   private grants = new Interned<G>();
 
-  constructor(readonly capacity: number) {}
+  /** Slots at full capacity. */
+  private readonly maxSlots: number;
+
+  constructor(readonly capacity: number) {
+    this.maxSlots = Math.max(16, Math.ceil(capacity / LOAD));
+  }
 
   get size(): number {
     return this.count;
@@ -87,24 +100,32 @@ export class TokenStore<G> {
   get bytes(): number {
     const t = this.table;
     if (t === undefined) return 0;
-    return [t.keys, t.ids, t.flags, t.org, t.owner, t.grant, t.times, t.generation, t.cachedUntil].reduce(
-      (sum, a) => sum + a.byteLength,
-      0,
-    );
+    return [
+      t.keys,
+      t.ids,
+      t.idLast,
+      t.flags,
+      t.org,
+      t.owner,
+      t.grant,
+      t.times,
+      t.generation,
+      t.cachedUntil,
+    ].reduce((sum, a) => sum + a.byteLength, 0);
   }
 
-  private allocate(): Table {
-    const slots = Math.max(16, Math.ceil(this.capacity / LOAD));
+  private allocate(slots: number): Table {
     this.table = {
       slots,
       keys: new Uint32Array(slots * 4),
-      ids: new Uint8Array(slots * ID_LENGTH),
+      ids: new Uint32Array(slots * ID_WORDS),
+      idLast: new Uint8Array(slots),
       flags: new Uint8Array(slots),
       org: new Uint32Array(slots),
       owner: new Uint32Array(slots),
       grant: new Uint32Array(slots),
-      // expiresAt, valueNotAfter, valueRetiredAt; NaN for null.
-      times: new Float64Array(slots * 3),
+      // expiresAt, valueNotAfter; NaN for null.
+      times: new Float64Array(slots * 2),
       generation: new Float64Array(slots),
       cachedUntil: new Int32Array(slots),
     };
@@ -131,11 +152,11 @@ export class TokenStore<G> {
     if (i < 0) return undefined;
     const flags = t.flags[i] as number;
     const time = (n: number) => {
-      const v = t.times[i * 3 + n] as number;
+      const v = t.times[i * 2 + n] as number;
       return Number.isNaN(v) ? null : v;
     };
     return {
-      id: String.fromCharCode(...t.ids.subarray(i * ID_LENGTH, (i + 1) * ID_LENGTH)),
+      id: idAt(t, i),
       orgId: this.orgs.at(t.org[i] as number) as string,
       ownerId: this.owners.at(t.owner[i] as number),
       grant: this.grants.at(t.grant[i] as number) as G,
@@ -143,16 +164,20 @@ export class TokenStore<G> {
       endsGraceOnUse: (flags & ENDS_GRACE) !== 0,
       expiresAt: time(0),
       valueNotAfter: time(1),
-      valueRetiredAt: time(2),
+      valueRetiredAt: null,
       generation: t.generation[i] as number,
       cachedUntil: t.cachedUntil[i] as number,
     };
   }
 
-  /** Keeps (or replaces) the token stored under this hash; false if it cannot be kept (an unusual id). */
+  /**
+   * Keeps (or replaces) the token stored under this hash; false if it is not kept: an id of another shape,
+   * or a value retired by its successor's first use (rare, and read when presented: its reuse is audited).
+   */
   set(hash: string, token: StoredToken<G>): boolean {
-    if (this.capacity <= 0 || hash.length < 20 || token.id.length !== ID_LENGTH) return false;
-    const t = this.table ?? this.allocate();
+    if (this.capacity <= 0 || hash.length < 20 || token.valueRetiredAt !== null || !ID_SHAPE.test(token.id))
+      return false;
+    let t = this.table ?? this.allocate(Math.min(this.maxSlots, FIRST_SLOTS));
     const k0 = hashWord(hash, 0);
     const k1 = hashWord(hash, 5);
     const k2 = hashWord(hash, 10);
@@ -160,6 +185,7 @@ export class TokenStore<G> {
     let i = this.find(t, k0, k1, k2, k3);
     if (i < 0) {
       if (this.count >= this.capacity) this.evictOne(t);
+      else if (this.count + 1 > t.slots * LOAD && t.slots < this.maxSlots) t = this.grow(t);
       i = k0 % t.slots;
       while ((t.flags[i] as number) & OCCUPIED) i = i + 1 === t.slots ? 0 : i + 1;
       this.count++;
@@ -169,17 +195,34 @@ export class TokenStore<G> {
       t.keys[at + 2] = k2;
       t.keys[at + 3] = k3;
     }
-    for (let c = 0; c < ID_LENGTH; c++) t.ids[i * ID_LENGTH + c] = token.id.charCodeAt(c) & 0xff;
+    for (let w = 0; w < ID_WORDS; w++) {
+      let word = 0;
+      for (let c = 0; c < 5; c++) word = word * 64 + (DIGIT[token.id.charCodeAt(4 + w * 5 + c)] as number);
+      t.ids[i * ID_WORDS + w] = word;
+    }
+    t.idLast[i] = DIGIT[token.id.charCodeAt(24)] as number;
     t.flags[i] = OCCUPIED | (token.revoked ? REVOKED : 0) | (token.endsGraceOnUse ? ENDS_GRACE : 0);
     t.org[i] = this.orgs.indexOf(token.orgId);
     t.owner[i] = this.owners.indexOf(token.ownerId);
     t.grant[i] = this.grants.indexOf(token.grant);
-    t.times[i * 3] = token.expiresAt ?? Number.NaN;
-    t.times[i * 3 + 1] = token.valueNotAfter ?? Number.NaN;
-    t.times[i * 3 + 2] = token.valueRetiredAt ?? Number.NaN;
+    t.times[i * 2] = token.expiresAt ?? Number.NaN;
+    t.times[i * 2 + 1] = token.valueNotAfter ?? Number.NaN;
     t.generation[i] = token.generation;
     t.cachedUntil[i] = token.cachedUntil;
     return true;
+  }
+
+  /** A table twice the size (at most the capacity's), every entry moved to its new place. */
+  private grow(old: Table): Table {
+    const t = this.allocate(Math.min(this.maxSlots, old.slots * 2));
+    for (let from = 0; from < old.slots; from++) {
+      if (!((old.flags[from] as number) & OCCUPIED)) continue;
+      let to = (old.keys[from * 4] as number) % t.slots;
+      while ((t.flags[to] as number) & OCCUPIED) to = to + 1 === t.slots ? 0 : to + 1;
+      copySlot(old, from, t, to);
+    }
+    this.hand = 0;
+    return t;
   }
 
   delete(hash: string): void {
@@ -205,31 +248,42 @@ export class TokenStore<G> {
       // The entry at j may fill the hole unless its home lies cyclically in (hole, j].
       const inRange = hole <= j ? home > hole && home <= j : home > hole || home <= j;
       if (inRange) continue;
-      this.moveSlot(t, j, hole);
+      copySlot(t, j, t, hole);
       hole = j;
     }
     t.flags[hole] = 0;
     this.count--;
   }
 
-  private moveSlot(t: Table, from: number, to: number): void {
-    t.keys.copyWithin(to * 4, from * 4, from * 4 + 4);
-    t.ids.copyWithin(to * ID_LENGTH, from * ID_LENGTH, (from + 1) * ID_LENGTH);
-    t.flags[to] = t.flags[from] as number;
-    t.org[to] = t.org[from] as number;
-    t.owner[to] = t.owner[from] as number;
-    t.grant[to] = t.grant[from] as number;
-    t.times.copyWithin(to * 3, from * 3, from * 3 + 3);
-    t.generation[to] = t.generation[from] as number;
-    t.cachedUntil[to] = t.cachedUntil[from] as number;
-  }
-
   clear(): void {
-    this.table?.flags.fill(0);
+    // The arrays go: a cleared store grows again from its first size.
+    this.table = undefined;
     this.count = 0;
     this.hand = 0;
     this.orgs = new Interned();
     this.owners = new Interned();
     this.grants = new Interned();
   }
+}
+
+function idAt(t: Table, i: number): string {
+  let id = 'tok_';
+  for (let w = 0; w < ID_WORDS; w++) {
+    const word = t.ids[i * ID_WORDS + w] as number;
+    for (let c = 4; c >= 0; c--) id += BASE62[Math.floor(word / 64 ** c) % 64];
+  }
+  return id + BASE62[t.idLast[i] as number];
+}
+
+function copySlot(a: Table, from: number, b: Table, to: number): void {
+  b.keys.set(a.keys.subarray(from * 4, from * 4 + 4), to * 4);
+  b.ids.set(a.ids.subarray(from * ID_WORDS, (from + 1) * ID_WORDS), to * ID_WORDS);
+  b.idLast[to] = a.idLast[from] as number;
+  b.flags[to] = a.flags[from] as number;
+  b.org[to] = a.org[from] as number;
+  b.owner[to] = a.owner[from] as number;
+  b.grant[to] = a.grant[from] as number;
+  b.times.set(a.times.subarray(from * 2, from * 2 + 2), to * 2);
+  b.generation[to] = a.generation[from] as number;
+  b.cachedUntil[to] = a.cachedUntil[from] as number;
 }

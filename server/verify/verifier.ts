@@ -228,7 +228,7 @@ class Marks {
  */
 const SCAN_PAGE = 2_000;
 /** Hot tokens kept as objects in front of the compact store (the rest cost one HMAC more to find). */
-const FRONT_ENTRIES = 100_000;
+const FRONT_ENTRIES = 20_000;
 
 export class Verifier {
   /**
