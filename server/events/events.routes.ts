@@ -171,6 +171,9 @@ export function eventsRoutes(app: App, deps: Deps): void {
       let expiry: NodeJS.Timeout | undefined;
       function armExpiry() {
         clearTimeout(expiry);
+        // A check that was awaiting the database when the stream ended must not arm a timer again: it
+        // would outlive the stream by up to MAX_TIMER_MS and keep the process from exiting.
+        if (ended) return;
         const at = endOf(scope.principal);
         if (at !== null) expiry = setTimeout(check, Math.min(Math.max(at - Date.now() + 1, 0), MAX_TIMER_MS));
       }
