@@ -10,7 +10,7 @@
 // bench/run.ts calls gatewayRows() for its table.
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -333,7 +333,12 @@ export async function gatewayRows(options: GatewayBenchOptions): Promise<Gateway
         '--log-level',
         'warn',
       ],
-      { cwd: root, port: gatewayPort, env: { ...env, LATCHKEY_TOKEN: gatewayToken } },
+      {
+        cwd: root,
+        port: gatewayPort,
+        env: { ...env, LATCHKEY_TOKEN: gatewayToken },
+        logFile: join(dataDir, 'gateway.log'),
+      },
     );
     children.push(gateway);
     // Ready once a request with the client's token goes through (the gateway's routes all need one).
@@ -345,6 +350,12 @@ export async function gatewayRows(options: GatewayBenchOptions): Promise<Gateway
       if (gateway.process.exitCode !== null || i > 1200)
         throw new Error(`gateway not ready:\n${gateway.output()}`);
       await sleep(50);
+    }
+    // A gateway whose cache did not subscribe in time asks Latchkey on every request: another benchmark.
+    if (/without a cache/.test(readFileSync(join(dataDir, 'gateway.log'), 'utf8'))) {
+      throw new Error(
+        `the gateway started without its verify cache (the event stream was too slow):\n${gateway.output()}`,
+      );
     }
 
     let nginx: NginxChild | null = null;
