@@ -1,11 +1,4 @@
-import {
-  addressInRanges,
-  type IpRange,
-  parseIpAddress,
-  parseIpRange,
-  readBearer,
-  VERIFY_CODES,
-} from '@latchkey/sdk/rules';
+import { parseIpAddress, readBearer, VERIFY_CODES } from '@latchkey/sdk/rules';
 import type {
   FastifyBaseLogger,
   FastifyReply,
@@ -17,6 +10,7 @@ import type { Deps } from '../context.ts';
 import { AppError, invalid } from '../errors.ts';
 import type { App } from '../http/app-type.ts';
 import { corsHook } from '../http/cors.ts';
+import { trustedProxyTest } from './trusted-proxies.ts';
 import type { CredentialOutcome, VerifyOutcome, Vouched } from './verifier.ts';
 
 const PermissionList = Type.Array(Type.String({ maxLength: 100 }), { minItems: 1, maxItems: 100 });
@@ -116,7 +110,7 @@ function handCheckedBody(compile: FastifySchemaCompiler<unknown>): FastifySchema
  */
 type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
-class OnDemandLogger {
+export class OnDemandLogger {
   private made: FastifyBaseLogger | undefined;
   constructor(
     private readonly parent: FastifyBaseLogger,
@@ -228,14 +222,7 @@ export function verifyRoutes(app: App, deps: Deps): void {
     return reply.type('application/json; charset=utf-8').send(outcome.body);
   };
 
-  const trustedProxies = deps.config.verifyTrustedProxies
-    .map(parseIpRange)
-    .filter((range): range is IpRange => range !== null);
-  const fromTrustedProxy = (ip: string): boolean => {
-    if (trustedProxies.length === 0) return false;
-    const address = parseIpAddress(ip);
-    return address !== null && addressInRanges(address, trustedProxies);
-  };
+  const fromTrustedProxy = trustedProxyTest(deps.config.verifyTrustedProxies);
   let warnedIgnored = false;
 
   /** The end client named by `ip`, once the caller is known to be trusted: a valid address, normalized. */
