@@ -32,6 +32,10 @@ await build({
   target: 'node20',
   external,
   sourcemap: 'linked',
+  // Start-up reads, decodes and compiles this one file: whitespace and syntax minified, it is a third
+  // smaller (names are kept: logs and stack traces stay readable, the source map maps them back).
+  minifyWhitespace: process.env.LATCHKEY_MINIFY !== '0',
+  minifySyntax: process.env.LATCHKEY_MINIFY !== '0',
   logLevel: 'warning',
   // Bundled CommonJS dependencies (none today) would need `require`.
   banner: {
