@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
-import QRCode from 'qrcode';
 import { recordAudit } from '../audit/audit.service.ts';
 import { actingAs, type NewSession, type RequestInfo, startSession } from '../auth/auth.service.ts';
 import { keyedDigest } from '../auth/keyed.ts';
@@ -77,6 +76,8 @@ export async function startEnrolment(deps: Deps, user: UserRow) {
   });
   const otp = new TOTP({ issuer: 'Latchkey', label: user.email, secret, period: PERIOD });
   const otpauthUrl = otp.toString();
+  // Loaded on first use, not at every start-up (issue 13).
+  const { default: QRCode } = await import('qrcode');
   const qrSvg = await QRCode.toString(otpauthUrl, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
   return { otpauthUrl, secret: secret.base32, qrSvg };
 }

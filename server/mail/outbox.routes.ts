@@ -1,6 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { simpleParser } from 'mailparser';
 import { Type } from 'typebox';
 import type { Deps } from '../context.ts';
 import type { App } from '../http/app-type.ts';
@@ -68,6 +67,9 @@ export function outboxRoutes(app: App, deps: Deps): void {
       for (const file of files) {
         const id = file.slice(0, -4);
         if (cursor !== undefined && id >= cursor) continue;
+        // Loaded on first use: mailparser builds its character-set and link tables when loaded, a cost
+        // every start-up paid for a page only an operator without SMTP opens (issue 13).
+        const { simpleParser } = await import('mailparser');
         const parsed = await simpleParser(await readFile(join(dir, file)));
         const to =
           parsed.to === undefined
