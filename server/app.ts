@@ -59,6 +59,7 @@ import { RotationEvidence } from './tokens/rotation-evidence.ts';
 import { tokenInsightsRoutes } from './tokens/token-insights.routes.ts';
 import { deleteLapsedSecrets } from './tokens/tokens.repository.ts';
 import { tokensRoutes } from './tokens/tokens.routes.ts';
+import { forwardAuthRoutes } from './verify/forward-auth.routes.ts';
 import { deleteLapsedRateCounters, PostgresRateLimitStore } from './verify/postgres-rate-limiter.ts';
 import { MemoryRateLimitStore, type RateLimitStore } from './verify/rate-limiter.ts';
 import { UsageRecorder } from './verify/usage.ts';
@@ -299,6 +300,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // of its own: their hooks never run for /v1/verify (issue 13). (A parent's hooks reach its children,
   // even those registered before them; a child's never reach its parent.)
   verifyRoutes(app, deps);
+  forwardAuthRoutes(app, deps);
   await app.register(async (scope) => {
     const app = scope.withTypeProvider<TypeBoxTypeProvider>();
     // A new scope does not take the root's compilers: the same strict validation everywhere.
