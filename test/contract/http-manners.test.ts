@@ -27,9 +27,9 @@ describe('HTTP manners', () => {
     assert.equal(put.headers.get('allow'), 'GET, HEAD, POST');
     const body = (await put.json()) as { error: { code: string } };
     assert.equal(body.error.code, 'METHOD_NOT_ALLOWED');
-    const getVerify = await fetch(`${server.url}/v1/verify`);
-    assert.equal(getVerify.status, 405);
-    assert.equal(getVerify.headers.get('allow'), 'POST');
+    const putVerify = await fetch(`${server.url}/v1/verify`, { method: 'PUT' });
+    assert.equal(putVerify.status, 405);
+    assert.equal(putVerify.headers.get('allow'), 'GET, HEAD, POST');
     const unknown = await fetch(`${server.url}/v1/no-such-thing`, { method: 'PUT' });
     assert.equal(unknown.status, 404);
   });
