@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Latchkey } from '../../packages/sdk/src/client.ts';
+import { Latchkey } from '@latchkey/sdk';
 import { startServer, type TestServer } from '../../test/helpers/server.ts';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..');

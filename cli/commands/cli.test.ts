@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Latchkey } from '../../packages/sdk/src/client.ts';
+import { Latchkey } from '@latchkey/sdk';
 import { startServer } from '../../test/helpers/server.ts';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..');

@@ -1,7 +1,6 @@
+import { Latchkey, LatchkeyError } from '@latchkey/sdk';
 import Table from 'cli-table3';
 import { Command } from 'commander';
-import { Latchkey } from '../../packages/sdk/src/client.ts';
-import { LatchkeyError } from '../../packages/sdk/src/errors.ts';
 import { type CliConfig, readConfig } from './config.ts';
 import { resolveOrgRef } from './resolve.ts';
 import { explainValidation, type FlagTable, shortfallFlags } from './validation.ts';

@@ -1,5 +1,5 @@
+import type { Invite, Page } from '@latchkey/sdk';
 import type { Command } from 'commander';
-import type { Invite, Page } from '../../packages/sdk/src/types.ts';
 import {
   type CommonOptions,
   connect,

@@ -2,7 +2,7 @@
 // went ("e-mailed" only through SMTP), and a refused request names the flag in plain words.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Latchkey } from '../../packages/sdk/src/client.ts';
+import { Latchkey } from '@latchkey/sdk';
 import { startServer } from '../../test/helpers/server.ts';
 import { startSmtp, toOf } from '../../test/notifications/receivers.ts';
 import {

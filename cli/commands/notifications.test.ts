@@ -9,8 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Latchkey } from '../../packages/sdk/src/client.ts';
-import { verifyWebhookSignature } from '../../packages/sdk/src/webhooks.ts';
+import { Latchkey, verifyWebhookSignature } from '@latchkey/sdk';
 import { startServer, type TestServer } from '../../test/helpers/server.ts';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..');

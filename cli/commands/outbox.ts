@@ -1,5 +1,5 @@
+import type { OutboxMail, OutboxPage } from '@latchkey/sdk';
 import type { Command } from 'commander';
-import type { OutboxMail, OutboxPage } from '../../packages/sdk/src/types.ts';
 import {
   CliError,
   type CommonOptions,

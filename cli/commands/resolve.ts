@@ -4,8 +4,9 @@
  * (`tok_…`, `res_…`, `rol_…`, `org_…`, `usr_…`) is used as given; a name is looked up among what the
  * caller can see, and a name that matches several things, or none, is an error naming the candidates.
  */
-import { isWellFormedToken } from '../../packages/sdk/src/rules/token-format.ts';
-import type { Member, Resource, Role, TokenInfo } from '../../packages/sdk/src/types.ts';
+
+import type { Member, Resource, Role, TokenInfo } from '@latchkey/sdk';
+import { isWellFormedToken } from '@latchkey/sdk/rules';
 import { CliError, type Context } from './context.ts';
 
 interface Candidate<T> {

@@ -1,5 +1,5 @@
+import type { Page, Role } from '@latchkey/sdk';
 import type { Command } from 'commander';
-import type { Page, Role } from '../../packages/sdk/src/types.ts';
 import {
   CliError,
   type CommonOptions,

@@ -1,6 +1,4 @@
 import { writeFile } from 'node:fs/promises';
-import { tokenCsv } from '@latchkey/sdk/rules';
-import type { Command } from 'commander';
 import type {
   CreateTokenInput,
   IssuedToken,
@@ -10,7 +8,9 @@ import type {
   TokenKind,
   TokenStatus,
   UpdateTokenInput,
-} from '../../packages/sdk/src/types.ts';
+} from '@latchkey/sdk';
+import { tokenCsv } from '@latchkey/sdk/rules';
+import type { Command } from 'commander';
 import { parseDurationSeconds } from '../../server/tokens/durations.ts';
 import {
   CliError,

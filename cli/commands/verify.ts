@@ -1,6 +1,6 @@
+import type { VerifyOptions } from '@latchkey/sdk';
 import type { PermissionQuery } from '@latchkey/sdk/rules';
 import type { Command } from 'commander';
-import type { VerifyOptions } from '../../packages/sdk/src/types.ts';
 import {
   type CommonOptions,
   collect,

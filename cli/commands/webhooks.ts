@@ -1,5 +1,5 @@
+import type { UpdateWebhookInput, Webhook, WebhookDelivery } from '@latchkey/sdk';
 import type { Command } from 'commander';
-import type { UpdateWebhookInput, Webhook, WebhookDelivery } from '../../packages/sdk/src/types.ts';
 import {
   CliError,
   type CommonOptions,
