@@ -9,7 +9,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Verify for a reverse proxy: the bearer token judged, the answer a status (204, 401, 403, 429).
+         * @description For nginx `auth_request`, Traefik ForwardAuth and Caddy `forward_auth` (docs/gateway.md). The token is the `Authorization: Bearer` one the end client sent; the question is in the query string the proxy configuration writes (never in headers, which the end client controls). From a caller in VERIFY_TRUSTED_PROXIES the end client's address is read from X-Forwarded-For (right to left, past trusted proxies) or X-Real-IP; from anyone else the caller is the client. The body of a refusal is the error envelope with `details.reason`, the verify code.
+         */
+        get: operations["verifyForProxy"];
         put?: never;
         /**
          * Is this token valid, and may it do this? Needs no credential besides the token.
@@ -1334,6 +1338,77 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    verifyForProxy: {
+        parameters: {
+            query?: {
+                /** @description one permission key the token must hold */
+                permission?: string;
+                /** @description keys joined by commas: the token must hold every one */
+                permissionAll?: string;
+                /** @description keys joined by commas: the token must hold at least one */
+                permissionAny?: string;
+                /** @description a resource id the token must be allowed on */
+                resource?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The token is valid and answers the question */
+            204: {
+                headers: {
+                    /** @description the token’s id (`tok_…`) */
+                    "x-latchkey-token-id"?: string;
+                    /** @description the token’s org */
+                    "x-latchkey-org-id"?: string;
+                    /** @description `personal` or `application` */
+                    "x-latchkey-token-kind"?: string;
+                    /** @description the owner of a personal token (absent otherwise) */
+                    "x-latchkey-owner-id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description VALIDATION_FAILED: the request is not valid; details.fields names each refused field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN or SESSION_REQUIRED: the caller may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: too many attempts; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     verifyToken: {
         parameters: {
             query?: never;
