@@ -342,6 +342,8 @@ const ROWS: Row[] = [
     expect: [200, 200, 200, 200, 200, 200, 200],
     body: (f) => ({ token: f.tokenValue, permission: 'blocks:read' }),
   },
+  // For reverse proxies: the caller's own bearer token is the one judged (no question asked: any live token).
+  { method: 'GET', path: '/v1/verify', expect: [A, A, A, A, A, 204, 204] },
   // Unsigned reports need a caller; a value the caller may not revoke reads as unknown (200, false_positive).
   {
     method: 'POST',
