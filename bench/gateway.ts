@@ -1,6 +1,6 @@
 // The gateway's cost, side by side with its peer: a NEAR-shaped upstream alone; the same upstream behind
 // `latchkey gateway --preset near-rpc` (verifying through the SDK cache kept fresh by events); and the
-// same upstream behind nginx (Debian's package) with `auth_request` to Latchkey's /v1/verify — all in one
+// same upstream behind nginx (Debian's package) with `auth_request` to Latchkey's GET /v1/verify — all in one
 // run, on one core, so the ratios hold on a loaded machine. CPU per request is read from /proc for each
 // process (the gateway, nginx, the Latchkey server, the upstream): the figure that survives a shared core.
 //   node --import tsx bench/gateway.ts                 10 s per case
@@ -136,31 +136,29 @@ const cases = [
 ];
 
 /**
- * nginx in front of the upstream, asking Latchkey before each request (`auth_request`). /v1/verify takes
- * a JSON body, so an internal location turns the bearer token into one (`proxy_set_body`); the token is
- * matched to Latchkey's alphabet first, so it cannot write JSON of its own. No cache: nginx has none that
- * a revocation would clear.
- *
- * Honesty note: /v1/verify answers 200 with {"valid": false} for a bad token, and auth_request judges by
- * status only; so this configuration would let a bad token through. It measures the cost of the
- * question, which is what a status-answering verify would cost too (see docs/gateway.md, "Overhead").
+ * nginx in front of the upstream, asking Latchkey before each request (`auth_request`) with
+ * `GET /v1/verify`: the client's bearer token as it came, the permission in the query, the answer a
+ * status (204 passes, 401/403/429 are refused), the client named in X-Forwarded-For (the server trusts
+ * 127.0.0.1: VERIFY_TRUSTED_PROXIES). The configuration of docs/gateway.md, deployable as it is; no cache
+ * (nginx has none that a revocation would clear).
  */
 function nginxConfig(dir: string, port: number, upstreamPort: number, latchkeyPort: number): string {
   const verifyLocation = (name: string, permission: string | null) => `
     location = /_latchkey_verify_${name} {
       internal;
-      proxy_pass http://latchkey/v1/verify;
-      proxy_method POST;
+      proxy_pass http://latchkey/v1/verify${permission ? `?permission=${permission}` : ''};
+      proxy_method GET;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
-      proxy_set_header Authorization "";
-      proxy_set_header Content-Type application/json;
       proxy_pass_request_body off;
-      proxy_set_body '{"token":"$latchkey_token"${permission ? `,"permission":"${permission}"` : ''}}';
+      proxy_set_header Content-Length "";
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
     }`;
   const protectedLocation = (path: string, name: string) => `
     location = ${path} {
       auth_request /_latchkey_verify_${name};
+      auth_request_set $latchkey_token_id $upstream_http_x_latchkey_token_id;
+      proxy_set_header X-Latchkey-Token-Id $latchkey_token_id;
       proxy_pass http://app;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
@@ -182,10 +180,6 @@ http {
   scgi_temp_path ${dir}/scgi;
   upstream app { server 127.0.0.1:${upstreamPort}; keepalive 64; }
   upstream latchkey { server 127.0.0.1:${latchkeyPort}; keepalive 64; }
-  map $http_authorization $latchkey_token {
-    "~^Bearer (?<value>[A-Za-z0-9_]+)$" $value;
-    default "";
-  }
   server {
     listen 127.0.0.1:${port};
     ${verifyLocation('blocks', 'blocks:read')}
@@ -289,7 +283,14 @@ export async function gatewayRows(options: GatewayBenchOptions): Promise<Gateway
     const server = spawnServer(['bin/latchkey.js', 'serve'], {
       cwd: root,
       port: serverPort,
-      env: { ...env, PORT: String(serverPort), HOST: '127.0.0.1', LATCHKEY_DATA_DIR: join(dataDir, 'data') },
+      env: {
+        ...env,
+        PORT: String(serverPort),
+        HOST: '127.0.0.1',
+        LATCHKEY_DATA_DIR: join(dataDir, 'data'),
+        // nginx (on 127.0.0.1) names its client in X-Forwarded-For for GET /v1/verify.
+        VERIFY_TRUSTED_PROXIES: '127.0.0.1',
+      },
     });
     children.push(server);
     const upstreamPort = await freePort();
@@ -371,6 +372,11 @@ export async function gatewayRows(options: GatewayBenchOptions): Promise<Gateway
           throw new Error(`nginx not ready:\n${nginx.output()}`);
         await sleep(50);
       }
+      // The peer must refuse what the gateway refuses, or it is not a peer.
+      const refused = await fetch(`${nginx.url}/status`, {
+        headers: { authorization: 'Bearer lk_not-a-token' },
+      });
+      if (refused.status !== 401) throw new Error(`nginx let a bad token through (${refused.status})`);
     }
 
     const rows: GatewayBenchRow[] = [];
@@ -438,7 +444,7 @@ export async function gatewayRows(options: GatewayBenchOptions): Promise<Gateway
           ratioOf: 'gateway ÷ nginx (req/s)',
           target: 'gateway faster than nginx + auth_request',
           met: through.load.rps > peer.load.rps && (gatewayLayerUs ?? Infinity) < (nginxLayerUs ?? 0),
-          note: `nginx ${fmtUs(peer.cpuUs.nginx)} + Latchkey /v1/verify ${fmtUs(peer.cpuUs.latchkey)} µs/request (upstream ${fmtUs(peer.cpuUs.upstream)})`,
+          note: `nginx ${fmtUs(peer.cpuUs.nginx)} + Latchkey GET /v1/verify ${fmtUs(peer.cpuUs.latchkey)} µs/request (upstream ${fmtUs(peer.cpuUs.upstream)})`,
         });
       }
     }
