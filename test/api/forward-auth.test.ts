@@ -114,6 +114,12 @@ for (const dialect of await testDialects()) {
       assert.equal(answer.headers['x-latchkey-token-kind'], 'personal');
       assert.equal(answer.headers['x-latchkey-owner-id'], admin.userId);
       assert.ok(answer.headers['x-request-id']);
+      const head = await request(`${server.url}/v1/verify?permission=blocks:read`, {
+        method: 'HEAD',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(head.status, 204, 'HEAD answers as GET');
+      assert.equal(head.headers['x-latchkey-token-id'], id);
       const application = await createToken(admin, { kind: 'application' });
       const app = await ask(server, application.token);
       assert.equal(app.status, 204);
