@@ -1,7 +1,7 @@
 // What a request needs, as the rules say, and whether the token holds it. No I/O but the verifier's
 // question, which is given: the proxy (proxy.ts) reads and forwards, this module judges.
 import type { IncomingHttpHeaders } from 'node:http';
-import { readBearer } from '@latchkey/sdk/rules';
+import { readBearer, refusalKindOf } from '@latchkey/sdk/rules';
 import type { Refusal, Refusals } from './answers.ts';
 import type { CompiledRule, PermissionQuery, RouteMatch } from './rules/index.ts';
 import type { GatewayVerdict, GatewayVerifier } from './verifiers.ts';
@@ -131,25 +131,25 @@ export function refusalOf(
   question: Question,
   refuse: Refusals,
 ): Refusal {
-  switch (verdict.code) {
-    case 'FORBIDDEN':
-      return refuse.forbidden('The token lacks the permission this request needs', {
-        reason: 'FORBIDDEN',
-        permission: question.permission ?? null,
-      });
-    case 'RESOURCE_FORBIDDEN':
-      return refuse.forbidden('The token is not allowed on the resource this request touches', {
-        reason: 'RESOURCE_FORBIDDEN',
-        resource: question.resource,
-        rule: question.need.rule.name,
-      });
-    case 'RATE_LIMITED':
+  if (verdict.code === 'THROTTLED') {
+    return refuse.rateLimited('Too many failed attempts; try again later', verdict.retryAfterSeconds);
+  }
+  if (verdict.code === 'UNAVAILABLE') return refuse.unavailable();
+  switch (refusalKindOf(verdict.code)) {
+    case 'forbidden':
+      return verdict.code === 'FORBIDDEN'
+        ? refuse.forbidden('The token lacks the permission this request needs', {
+            reason: 'FORBIDDEN',
+            permission: question.permission ?? null,
+          })
+        : refuse.forbidden('The token is not allowed on the resource this request touches', {
+            reason: 'RESOURCE_FORBIDDEN',
+            resource: question.resource,
+            rule: question.need.rule.name,
+          });
+    case 'rate_limited':
       return refuse.rateLimited('The token has made too many requests');
-    case 'THROTTLED':
-      return refuse.rateLimited('Too many failed attempts; try again later', verdict.retryAfterSeconds);
-    case 'UNAVAILABLE':
-      return refuse.unavailable();
-    default:
+    case 'unauthenticated':
       // Malformed, unknown, expired, revoked, or from an address it does not allow: one answer for all.
       return refuse.unauthenticated('The bearer token is not valid', true);
   }

@@ -4,7 +4,13 @@
 // proxy's configuration writes, and the answer is a status: 204 with identity headers, 401, 403 or 429.
 // The same Verifier as POST /v1/verify answers it (server/verify/verifier.ts): the checks, the failure
 // limits, usage and revocation are the same ones.
-import { type PermissionQuery, parseIpAddress, readBearer, type VerifyCode } from '@latchkey/sdk/rules';
+import {
+  type PermissionQuery,
+  parseIpAddress,
+  readBearer,
+  refusalKindOf,
+  type VerifyCode,
+} from '@latchkey/sdk/rules';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import { type Static, Type } from 'typebox';
 import type { Deps } from '../context.ts';
@@ -88,33 +94,24 @@ const INSUFFICIENT_SCOPE = `${BEARER_CHALLENGE}, error="insufficient_scope"`;
  * 403 for a working token that lacks the permission or the resource; 429 for its own rate limit.
  */
 export function refusalOf(code: VerifyCode): AppError {
-  switch (code) {
-    case 'FORBIDDEN':
+  switch (refusalKindOf(code)) {
+    case 'forbidden':
       return new AppError(
         'FORBIDDEN',
-        'the token lacks the permission asked',
-        { reason: code },
-        {
-          'www-authenticate': INSUFFICIENT_SCOPE,
-        },
-      );
-    case 'RESOURCE_FORBIDDEN':
-      return new AppError(
-        'FORBIDDEN',
-        'the token is not allowed on the resource asked',
+        code === 'FORBIDDEN'
+          ? 'the token lacks the permission asked'
+          : 'the token is not allowed on the resource asked',
         { reason: code },
         { 'www-authenticate': INSUFFICIENT_SCOPE },
       );
-    case 'RATE_LIMITED':
+    case 'rate_limited':
       return new AppError('RATE_LIMITED', 'the token has reached its own rate limit', { reason: code });
-    default:
+    case 'unauthenticated':
       return new AppError(
         'UNAUTHENTICATED',
         'the bearer token is not valid',
         { reason: code },
-        {
-          'www-authenticate': INVALID_TOKEN,
-        },
+        { 'www-authenticate': INVALID_TOKEN },
       );
   }
 }

@@ -1,6 +1,7 @@
 import type { Latchkey } from './client.ts';
 import { LatchkeyError } from './errors.ts';
 import { readBearer } from './rules/bearer.ts';
+import { refusalKindOf } from './rules/verify-codes.ts';
 import type { PermissionQuery, VerifiedToken } from './types.ts';
 
 /**
@@ -126,9 +127,8 @@ export async function authorizeRequest<Req>(
         ),
       };
     }
-    switch (result.code) {
-      case 'FORBIDDEN':
-      case 'RESOURCE_FORBIDDEN':
+    switch (refusalKindOf(result.code)) {
+      case 'forbidden':
         return {
           ok: false,
           status: 403,
@@ -141,14 +141,14 @@ export async function authorizeRequest<Req>(
             { reason: result.code, ...(permission === undefined ? {} : { permission }) },
           ),
         };
-      case 'RATE_LIMITED':
+      case 'rate_limited':
         return {
           ok: false,
           status: 429,
           headers: {},
           body: envelope('RATE_LIMITED', 'The token has made too many requests'),
         };
-      default:
+      case 'unauthenticated':
         return unauthenticated;
     }
   } catch (error) {

@@ -17,7 +17,9 @@ import {
   parseIpAddress,
   parseIpRange,
   permissionAllows,
+  REFUSAL_STATUS,
   readBearer,
+  refusalKindOf,
   TOKEN_ALPHABET,
   tokenChecksum,
   tokenCsv,
@@ -295,6 +297,22 @@ describe('token CSV', () => {
     assert.equal(csvCell('a=b'), 'a=b', 'only the first character matters');
     const hostile = tokenCsv(issued({ name: '=cmd|"/c calc"!A1' }));
     assert.equal(hostile.split('\r\n')[1]?.split(',')[2], `"'=cmd|""/c calc""!A1"`);
+  });
+});
+
+test('a refused token is 401 unless it works but lacks a grant (403) or made too many requests (429)', () => {
+  const statusOf = Object.fromEntries(
+    VERIFY_CODES.map((code) => [code, REFUSAL_STATUS[refusalKindOf(code)]]),
+  );
+  assert.deepEqual(statusOf, {
+    MALFORMED: 401,
+    NOT_FOUND: 401,
+    EXPIRED: 401,
+    REVOKED: 401,
+    FORBIDDEN: 403,
+    RESOURCE_FORBIDDEN: 403,
+    IP_NOT_ALLOWED: 401,
+    RATE_LIMITED: 429,
   });
 });
 

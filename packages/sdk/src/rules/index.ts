@@ -36,4 +36,11 @@ export {
   tokenChecksum,
   tokenHint,
 } from './token-format.ts';
-export { isVerifyCode, VERIFY_CODES, type VerifyCode } from './verify-codes.ts';
+export {
+  isVerifyCode,
+  REFUSAL_STATUS,
+  type RefusalKind,
+  refusalKindOf,
+  VERIFY_CODES,
+  type VerifyCode,
+} from './verify-codes.ts';

@@ -36,3 +36,31 @@ const codes: ReadonlySet<string> = new Set(VERIFY_CODES);
 export function isVerifyCode(value: unknown): value is VerifyCode {
   return typeof value === 'string' && codes.has(value);
 }
+
+/**
+ * How a protected route answers a refused token: `unauthenticated` (401) when the token does not work here
+ * at all (malformed, unknown, expired, revoked, or from an address it does not allow: one answer, so the
+ * caller learns nothing about which), `forbidden` (403) when it works but lacks the permission or the
+ * resource, `rate_limited` (429) when it made too many requests. The SDK middleware, the gateway and
+ * `GET /v1/verify` all answer by this.
+ *
+ * @example
+ * const status = REFUSAL_STATUS[refusalKindOf('RESOURCE_FORBIDDEN')]; // 403
+ */
+export type RefusalKind = 'unauthenticated' | 'forbidden' | 'rate_limited';
+
+/** The HTTP status of each kind of refusal. */
+export const REFUSAL_STATUS = { unauthenticated: 401, forbidden: 403, rate_limited: 429 } as const;
+
+/** The kind of answer a refusal code gets (see {@link RefusalKind}). */
+export function refusalKindOf(code: VerifyCode): RefusalKind {
+  switch (code) {
+    case 'FORBIDDEN':
+    case 'RESOURCE_FORBIDDEN':
+      return 'forbidden';
+    case 'RATE_LIMITED':
+      return 'rate_limited';
+    default:
+      return 'unauthenticated';
+  }
+}
