@@ -15,6 +15,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createToken, setupAdmin } from '../test/helpers/factories.ts';
+import { NGINX, nginxConfigIn } from '../test/helpers/nginx.ts';
 import { type LoadResult, runLoad } from './lib/load.ts';
 import {
   type Child,
@@ -27,9 +28,9 @@ import {
   spawnServer,
   waitReady,
 } from './lib/proc.ts';
+import type { BenchRow } from './lib/row.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const NGINX = '/usr/sbin/nginx';
 /** Issue 13's target: the gateway's own CPU per request, beyond the upstream's. */
 const TARGET_CPU_US = 30;
 
@@ -45,21 +46,8 @@ export interface GatewayBenchOptions {
   nginx?: boolean;
 }
 
-/** A row in bench/run.ts's shape: a figure, its unit, a ratio to a reference of the same run, a target. */
-export interface GatewayBenchRow {
-  case: string;
-  db: string;
-  value: number | null;
-  unit: string;
-  p99Ms?: number | null;
-  cpuUs?: number | null;
-  cpuRatio?: number | null;
-  ratio?: number | null;
-  ratioOf?: string;
-  target?: string;
-  met?: boolean | null;
-  note?: string;
-}
+/** A row of bench/run.ts's table. */
+export type GatewayBenchRow = BenchRow;
 
 /** One measured run: the load's figures and the CPU each process spent per request. */
 interface Measured {
@@ -164,20 +152,10 @@ function nginxConfig(dir: string, port: number, upstreamPort: number, latchkeyPo
       proxy_set_header Connection "";
       proxy_set_header Authorization "";
     }`;
-  return `
-worker_processes 1;
-master_process off;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
+  return nginxConfigIn(
+    dir,
+    4096,
+    `
   upstream app { server 127.0.0.1:${upstreamPort}; keepalive 64; }
   upstream latchkey { server 127.0.0.1:${latchkeyPort}; keepalive 64; }
   server {
@@ -186,9 +164,8 @@ http {
     ${verifyLocation('any', null)}
     ${protectedLocation('/', 'blocks')}
     ${protectedLocation('/status', 'any')}
-  }
-}
-`;
+  }`,
+  );
 }
 
 interface NginxChild {

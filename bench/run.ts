@@ -29,6 +29,7 @@ import {
   spawnServer,
   waitReady,
 } from './lib/proc.ts';
+import type { BenchRow } from './lib/row.ts';
 import { type Seeded, seedTokens } from './lib/seed.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -60,23 +61,7 @@ const profileDir = option('profile');
 
 // ---------------------------------------------------------------- results
 
-interface Row {
-  case: string;
-  db: string;
-  value: number | null;
-  unit: string;
-  p99Ms?: number | null;
-  /** Server CPU time per request (µs), and the ratio of the reference's CPU per request to this row's. */
-  cpuUs?: number | null;
-  cpuRatio?: number | null;
-  /** The ratio against this row's reference, and what the reference is. */
-  ratio?: number | null;
-  ratioOf?: string;
-  target?: string;
-  /** true met, false missed, null not judged. */
-  met?: boolean | null;
-  note?: string;
-}
+type Row = BenchRow;
 const rows: Row[] = [];
 const raw: Record<string, unknown> = {};
 function add(row: Row): void {
@@ -618,14 +603,8 @@ function inProcessRows(db: string): void {
 
 async function addGatewayRows(): Promise<void> {
   log('gateway (bench/gateway.ts)');
-  const gateway = (await import('./gateway.ts')) as {
-    gatewayRows?: (options: {
-      seconds: number;
-      connections: number;
-      warmupSeconds?: number;
-    }) => Promise<Row[]>;
-  };
-  if (typeof gateway.gatewayRows !== 'function') throw new Error('bench/gateway.ts exports no gatewayRows()');
+  // Loaded here: a run without the gateway's cases should not load the proxy's bench.
+  const gateway = await import('./gateway.ts');
   const gatewayRows = await gateway.gatewayRows({
     seconds: settings.seconds,
     connections: settings.connections,

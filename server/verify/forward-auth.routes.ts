@@ -19,7 +19,7 @@ import type { App } from '../http/app-type.ts';
 import { BEARER_CHALLENGE } from '../http/manners.ts';
 import { forwardedClient, trustedProxyTest } from './trusted-proxies.ts';
 import type { VerifyInput, VerifyOutcome, Vouched } from './verifier.ts';
-import { OnDemandLogger } from './verify.routes.ts';
+import { OnDemandLogger, throttledVerification } from './verify.routes.ts';
 
 /** A permission list in the query: keys joined by commas (a key has none: PERMISSION_KEY_PATTERN). */
 const MAX_KEYS = 100;
@@ -148,12 +148,7 @@ export function forwardAuthRoutes(app: App, deps: Deps): void {
   const answer = (reply: FastifyReply, outcome: VerifyOutcome): FastifyReply => {
     if ('throttled' in outcome) {
       deps.metrics.verifyResult('THROTTLED');
-      throw new AppError(
-        'RATE_LIMITED',
-        'too many failed verifications from this address; retry later',
-        undefined,
-        { 'retry-after': String(outcome.retryAfterSeconds) },
-      );
+      throw throttledVerification(outcome.retryAfterSeconds);
     }
     if (!outcome.valid) {
       deps.metrics.verifyResult(outcome.code);

@@ -186,6 +186,18 @@ const VerifyAnswer = Type.Union(
   { title: 'VerifyResult' },
 );
 
+/** The answer to a caller whose address failed too many verifications: 429 with Retry-After. */
+export function throttledVerification(retryAfterSeconds: number): AppError {
+  return new AppError(
+    'RATE_LIMITED',
+    'too many failed verifications from this address; retry later',
+    undefined,
+    {
+      'retry-after': String(retryAfterSeconds),
+    },
+  );
+}
+
 /** The answer to a verify caller whose own credential does not work. */
 function refusedCredential(outcome: Exclude<CredentialOutcome, { ok: true }>): AppError {
   if ('throttled' in outcome) {
@@ -209,14 +221,7 @@ export function verifyRoutes(app: App, deps: Deps): void {
   const answer = (reply: FastifyReply, outcome: VerifyOutcome): FastifyReply => {
     if ('throttled' in outcome) {
       deps.metrics.verifyResult('THROTTLED');
-      throw new AppError(
-        'RATE_LIMITED',
-        'too many failed verifications from this address; retry later',
-        undefined,
-        {
-          'retry-after': String(outcome.retryAfterSeconds),
-        },
-      );
+      throw throttledVerification(outcome.retryAfterSeconds);
     }
     deps.metrics.verifyResult(outcome.valid ? 'valid' : outcome.code);
     return reply.type('application/json; charset=utf-8').send(outcome.body);

@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { generateTokenValue } from '../../server/tokens/token-value.ts';
 import { testDialects } from '../helpers/dialects.ts';
 import { type AdminSession, createResource, createToken, setupAdmin } from '../helpers/factories.ts';
+import { NGINX, nginxConfigIn } from '../helpers/nginx.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
 interface Answer {
@@ -301,7 +302,6 @@ for (const dialect of await testDialects()) {
 
 // ---- A real nginx in front of a node:http upstream, asking GET /v1/verify with auth_request. ----
 
-const NGINX = '/usr/sbin/nginx';
 const nginxMissing = existsSync(NGINX) ? undefined : `nginx is not installed at ${NGINX}`;
 if (nginxMissing !== undefined && process.env.CI === 'true') {
   throw new Error(`CI=true needs nginx for the forward-auth test: ${nginxMissing}`);
@@ -309,20 +309,10 @@ if (nginxMissing !== undefined && process.env.CI === 'true') {
 
 /** The configuration docs/gateway.md shows, with the ports of this test. */
 function nginxConfig(dir: string, port: number, upstreamPort: number, latchkeyPort: number): string {
-  return `
-worker_processes 1;
-master_process off;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
+  return nginxConfigIn(
+    dir,
+    256,
+    `
   upstream app { server 127.0.0.1:${upstreamPort}; }
   upstream latchkey { server 127.0.0.1:${latchkeyPort}; keepalive 8; }
   server {
@@ -345,9 +335,8 @@ http {
       proxy_set_header X-Latchkey-Org-Id $latchkey_org_id;
       proxy_pass http://app;
     }
-  }
-}
-`;
+  }`,
+  );
 }
 
 describe('nginx auth_request in front of an upstream, asking GET /v1/verify', { skip: nginxMissing }, () => {
