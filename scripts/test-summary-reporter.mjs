@@ -1,6 +1,11 @@
 // A node:test reporter for scripts/run-tests.mjs: writes one JSON line at the end with each file's wall
 // time (from its process starting to its last event) and every skipped test with its reason, so the
 // runner can print the slowest files and, under CI=true, refuse a skip. The spec reporter prints the rest.
+import { resolve } from 'node:path';
+
+// The entry of a whole file is named by its path: absolute on Node 20, as given on the command line on 22+.
+const isFileEntry = (event, path) => event.data.name === path || resolve(event.data.name ?? '') === path;
+
 export default async function* summary(source) {
   const files = new Map();
   const skipped = [];
@@ -17,10 +22,10 @@ export default async function* summary(source) {
     if (typeof path !== 'string') continue;
     const file = fileOf(path);
     // The file-level entry (named by its path) is dequeued when its process starts.
-    if (event.type === 'test:dequeue' && event.data.name === path) file.start = performance.now();
+    if (event.type === 'test:dequeue' && isFileEntry(event, path)) file.start = performance.now();
     file.end = performance.now();
     if (event.type !== 'test:pass' && event.type !== 'test:fail') continue;
-    if (event.data.name === path) continue;
+    if (isFileEntry(event, path)) continue;
     file.tests += 1;
     if (event.data.skip !== undefined && event.data.skip !== false) {
       skipped.push({
