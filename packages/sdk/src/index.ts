@@ -1,15 +1,8 @@
+// `@latchkey/sdk`: everything of the browser entry (the client, the errors, the event stream, the shared rules
+// and the types), plus what only Node has: the cached `Latchkey` client, the middleware and webhook signing.
+export * from './browser.ts';
 export { tokenKey, VerifyCache, type VerifyCacheEntry, type VerifyCacheOptions } from './cache.ts';
 export { Latchkey, type LatchkeyOptions } from './client.ts';
-export { isLatchkeyError, LatchkeyError, type LatchkeyErrorCode } from './errors.ts';
-export { type EventStream, type EventStreamOptions, subscribeEvents } from './events.ts';
-export {
-  type AcceptInviteInput,
-  isTwoFactorChallenge,
-  LatchkeyClient,
-  type LatchkeyClientOptions,
-  type LeakReportResult,
-  type SetupInput,
-} from './http-client.ts';
 export {
   type AuthorizeOutcome,
   authorizeRequest,
@@ -17,10 +10,6 @@ export {
   type RequireTokenOptions,
   type ValueOrGetter,
 } from './middleware.ts';
-export { evaluateToken, hasPermission } from './permissions.ts';
-export { readBearer } from './rules/bearer.ts';
-export { isWellFormedToken, tokenHint } from './rules/token-format.ts';
-export type * from './types.ts';
 export {
   signWebhookBody,
   type VerifyWebhookSignatureOptions,
