@@ -14,48 +14,7 @@ import { testDialects } from '../helpers/dialects.ts';
 import { type AdminSession, createResource, createToken, setupAdmin } from '../helpers/factories.ts';
 import { NGINX, nginxConfigIn } from '../helpers/nginx.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
-
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: any;
-}
-
-/** One HTTP request from a chosen local address (any of 127.0.0.0/8 on Linux): callers are told apart. */
-function request(
-  url: string,
-  options: { from?: string; method?: string; headers?: Record<string, string>; body?: string } = {},
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const outgoing = http.request(
-      url,
-      {
-        method: options.method ?? 'GET',
-        localAddress: options.from ?? '127.0.0.1',
-        agent: false,
-        headers: options.headers ?? {},
-      },
-      (response) => {
-        let text = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => {
-          text += chunk;
-        });
-        response.on('end', () => {
-          resolve({
-            status: response.statusCode ?? 0,
-            headers: response.headers,
-            body: String(response.headers['content-type']).startsWith('application/json')
-              ? JSON.parse(text)
-              : text || undefined,
-          });
-        });
-      },
-    );
-    outgoing.on('error', reject);
-    outgoing.end(options.body);
-  });
-}
+import { type Answer, requestFrom as request } from '../helpers/verify-from.ts';
 
 /** GET /v1/verify as a proxy asks it: the end client's bearer token, the question in the query. */
 function ask(

@@ -1,36 +1,25 @@
 import http from 'node:http';
 import type { TestServer } from './server.ts';
 
-export interface VerifyAnswer {
+export interface Answer {
   status: number;
+  headers: http.IncomingHttpHeaders;
   body: any;
-  retryAfter: string | undefined;
 }
 
-/**
- * POST /v1/verify from a chosen local address (any of 127.0.0.0/8 on Linux), optionally with a bearer
- * credential: an attacker and a protected API are different clients, as they would be.
- */
-export function verifyFrom(
-  server: Pick<TestServer, 'url'>,
-  from: string,
-  body: Record<string, unknown>,
-  credential?: string,
-  headers: Record<string, string> = {},
-): Promise<VerifyAnswer> {
-  const payload = JSON.stringify(body);
+/** One HTTP request from a chosen local address (any of 127.0.0.0/8 on Linux): callers are told apart. */
+export function requestFrom(
+  url: string,
+  options: { from?: string; method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const request = http.request(
-      `${server.url}/v1/verify`,
+    const outgoing = http.request(
+      url,
       {
-        method: 'POST',
-        localAddress: from,
+        method: options.method ?? 'GET',
+        localAddress: options.from ?? '127.0.0.1',
         agent: false,
-        headers: {
-          'content-type': 'application/json',
-          ...headers,
-          ...(credential === undefined ? {} : { authorization: `Bearer ${credential}` }),
-        },
+        headers: options.headers ?? {},
       },
       (response) => {
         let text = '';
@@ -41,13 +30,50 @@ export function verifyFrom(
         response.on('end', () => {
           resolve({
             status: response.statusCode ?? 0,
-            body: JSON.parse(text),
-            retryAfter: response.headers['retry-after'],
+            headers: response.headers,
+            body: String(response.headers['content-type']).startsWith('application/json')
+              ? JSON.parse(text)
+              : text || undefined,
           });
         });
       },
     );
-    request.on('error', reject);
-    request.end(payload);
+    outgoing.on('error', reject);
+    outgoing.end(options.body);
   });
+}
+
+export interface VerifyAnswer {
+  status: number;
+  body: any;
+  retryAfter: string | undefined;
+}
+
+/**
+ * POST /v1/verify from a chosen local address, optionally with a bearer credential: an attacker and a
+ * protected API are different clients, as they would be.
+ */
+export async function verifyFrom(
+  server: Pick<TestServer, 'url'>,
+  from: string,
+  body: Record<string, unknown>,
+  credential?: string,
+  headers: Record<string, string> = {},
+): Promise<VerifyAnswer> {
+  const answer = await requestFrom(`${server.url}/v1/verify`, {
+    method: 'POST',
+    from,
+    headers: {
+      'content-type': 'application/json',
+      ...headers,
+      ...(credential === undefined ? {} : { authorization: `Bearer ${credential}` }),
+    },
+    body: JSON.stringify(body),
+  });
+  const retryAfter = answer.headers['retry-after'];
+  return {
+    status: answer.status,
+    body: answer.body,
+    retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+  };
 }
