@@ -13,22 +13,28 @@ import { corsHook } from '../http/cors.ts';
 import { trustedProxyTest } from './trusted-proxies.ts';
 import type { CredentialOutcome, VerifyOutcome, Vouched } from './verifier.ts';
 
-const PermissionList = Type.Array(Type.String({ maxLength: 100 }), { minItems: 1, maxItems: 100 });
+// The body's limits, read by the schema and by the hand check below alike.
+const LIMITS = { token: 1000, key: 100, keys: 100, resource: 100, ip: 64 } as const;
+
+const PermissionList = Type.Array(Type.String({ maxLength: LIMITS.key }), {
+  minItems: 1,
+  maxItems: LIMITS.keys,
+});
 
 export const VerifyBody = Type.Object(
   {
-    token: Type.String({ maxLength: 1000 }),
+    token: Type.String({ maxLength: LIMITS.token }),
     permission: Type.Optional(
       Type.Union([
-        Type.String({ maxLength: 100 }),
+        Type.String({ maxLength: LIMITS.key }),
         Type.Object({ all: PermissionList }, { additionalProperties: false }),
         Type.Object({ any: PermissionList }, { additionalProperties: false }),
       ]),
     ),
-    resource: Type.Optional(Type.String({ maxLength: 100 })),
+    resource: Type.Optional(Type.String({ maxLength: LIMITS.resource })),
     ip: Type.Optional(
       Type.String({
-        maxLength: 64,
+        maxLength: LIMITS.ip,
         description:
           'the end client address the calling API saw; honoured only from a trusted caller (see the description)',
       }),
@@ -42,8 +48,8 @@ const isText = (value: unknown, maxLength: number): boolean =>
   typeof value === 'string' && value.length <= maxLength;
 
 function isPermissionList(list: unknown): boolean {
-  if (!Array.isArray(list) || list.length < 1 || list.length > 100) return false;
-  for (const item of list) if (!isText(item, 100)) return false;
+  if (!Array.isArray(list) || list.length < 1 || list.length > LIMITS.keys) return false;
+  for (const item of list) if (!isText(item, LIMITS.key)) return false;
   return true;
 }
 
@@ -55,20 +61,20 @@ function isPermissionList(list: unknown): boolean {
 export function isPlainVerifyBody(body: unknown): boolean {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
   const fields = body as Record<string, unknown>;
-  if (!isText(fields.token, 1000)) return false;
+  if (!isText(fields.token, LIMITS.token)) return false;
   for (const key in fields) {
     const value = fields[key];
     switch (key) {
       case 'token':
         break;
       case 'resource':
-        if (!isText(value, 100)) return false;
+        if (!isText(value, LIMITS.resource)) return false;
         break;
       case 'ip':
-        if (!isText(value, 64)) return false;
+        if (!isText(value, LIMITS.ip)) return false;
         break;
       case 'permission':
-        if (isText(value, 100)) break;
+        if (isText(value, LIMITS.key)) break;
         if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
         {
           const keys = Object.keys(value);
