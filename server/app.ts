@@ -192,7 +192,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     app.log.error({ err: error }, 'usage flush failed; will retry'),
   );
   const verifier = new Verifier({
-    db: database.db,
+    database,
     secret,
     tokenPrefix: config.tokenPrefix,
     catalog,
@@ -365,9 +365,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
 
   usage.start();
-  // One process on SQLite sees every value issued: the membership filter is built now, in the
-  // background (on PostgreSQL the relay builds it once it listens for the other processes' values).
-  if (!relay) verifier.setCaching(true);
+  // One process on SQLite sees every value issued: the membership filter is built once the server
+  // listens, in the background (on PostgreSQL the relay builds it once it listens for the other
+  // processes' values). Not before: the scan's pages would hold start-up back, and until it is done
+  // verification reads the database, right from the first request.
+  if (!relay) app.addHook('onListen', async () => verifier.setCaching(true));
   // Started once the server listens, so mail links can use the bound address.
   app.addHook('onListen', async () => deps.jobs.start());
   // The weekly insights digest (issue 17), scanned as often as the notices.

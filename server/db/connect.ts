@@ -1,7 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { CamelCasePlugin, Kysely, type Migration, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import {
+  CamelCasePlugin,
+  type CompiledQuery,
+  Kysely,
+  type Migration,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+} from 'kysely';
 import { LRUCache } from 'lru-cache';
 import pg from 'pg';
 import * as initial from './migrations/2026-11-23-initial.ts';
@@ -21,7 +29,18 @@ export interface DatabaseHandle {
   readonly dialect: DialectName;
   /** The pool behind a PostgreSQL handle, for LISTEN/NOTIFY and health checks. */
   readonly pool: pg.Pool | undefined;
+  /**
+   * A read's rows as arrays, with its columns' names as the database gives them (snake_case). For bulk
+   * reads (the verifier's start-up scan): an object per row made by the driver, renamed by the
+   * camel-case plugin, cost twice the query itself.
+   */
+  rowArrays(query: CompiledQuery): Promise<RowArrays>;
   close(): Promise<void>;
+}
+
+export interface RowArrays {
+  readonly columns: readonly string[];
+  readonly rows: readonly (readonly unknown[])[];
 }
 
 // int8 columns hold epoch milliseconds and counters, well inside Number's exact range.
@@ -44,7 +63,15 @@ export function connectDatabase(options: { databaseUrl?: string; dataDir: string
       client.on('error', () => {});
     });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins });
-    return { db, dialect: 'postgres', pool, close: () => db.destroy() };
+    const rowArrays = async (query: CompiledQuery): Promise<RowArrays> => {
+      const result = await pool.query({
+        text: query.sql,
+        values: query.parameters as unknown[],
+        rowMode: 'array',
+      });
+      return { columns: result.fields.map((field) => field.name), rows: result.rows };
+    };
+    return { db, dialect: 'postgres', pool, rowArrays, close: () => db.destroy() };
   }
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const sqlite = new SQLite(sqliteFile(options.dataDir));
@@ -67,7 +94,18 @@ export function connectDatabase(options: { databaseUrl?: string; dataDir: string
     },
   };
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }), plugins });
-  return { db, dialect: 'sqlite', pool: undefined, close: () => db.destroy() };
+  // Statements in raw mode are kept apart: Kysely's own (above) must keep answering objects.
+  const rawStatements = new LRUCache<string, SQLite.Statement>({ max: 20 });
+  const rowArrays = async (query: CompiledQuery): Promise<RowArrays> => {
+    let statement = rawStatements.get(query.sql);
+    if (statement === undefined) {
+      statement = sqlite.prepare(query.sql).raw(true);
+      rawStatements.set(query.sql, statement);
+    }
+    const rows = statement.all(...(query.parameters as unknown[])) as unknown[][];
+    return { columns: statement.columns().map((column) => column.name), rows };
+  };
+  return { db, dialect: 'sqlite', pool: undefined, rowArrays, close: () => db.destroy() };
 }
 
 const migrations: Record<string, Migration> = {

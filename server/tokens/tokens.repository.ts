@@ -1,4 +1,5 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
+import type { DatabaseHandle } from '../db/connect.ts';
 import type { Database, NewToken, TokenRow } from '../db/schema.ts';
 import { RETIRED_VALUE_KEPT_MS } from './rotation-evidence.repository.ts';
 
@@ -252,21 +253,84 @@ function verifyQuery(db: Db, hash: string) {
   return verifyColumns(db).where('s.hash', '=', hash);
 }
 
+/** The columns of {@link TokenForVerify}, in the order a scan page's arrays are read. */
+const VERIFY_FIELDS = [
+  'notAfter',
+  'endsGraceOnUse',
+  'retiredAt',
+  'id',
+  'orgId',
+  'kind',
+  'ownerId',
+  'access',
+  'permissions',
+  'roleId',
+  'resourceIds',
+  'allowedIps',
+  'rateLimit',
+  'rateLimitWindow',
+  'expiresAt',
+  'status',
+  'tokenRolePermissions',
+  'ownerRoleId',
+  'ownerRolePermissions',
+  'hash',
+] as const satisfies readonly (keyof TokenForVerify | 'hash')[];
+
 /**
- * The verify read's rows in pages, in the order of the stored hashes (their primary key: no sort), with
- * each hash: the start-up scan that fills the verifier's memory (issue 13).
+ * The verify read's rows of the next `tokens` tokens after `afterTokenId` (in id order, each with every
+ * stored value): the pages of the start-up scan that fills the verifier's memory (issue 13). By token id
+ * and not by value hash, the tokens table is read in its own order: a third of the time of a scan in hash
+ * order, which visited the tokens at random. Read as arrays: see {@link DatabaseHandle.rowArrays}.
  */
-export async function tokensForVerifyAfter(
-  db: Db,
-  after: string,
-  limit: number,
-): Promise<(TokenForVerify & { hash: string })[]> {
-  return verifyColumns(db)
-    .select('s.hash')
-    .where('s.hash', '>', after)
-    .orderBy('s.hash')
-    .limit(limit)
-    .execute();
+export async function verifyRowsOfTokensAfter(
+  handle: DatabaseHandle,
+  afterTokenId: string,
+  tokens: number,
+): Promise<{ rows: (TokenForVerify & { hash: string })[]; lastTokenId: string | null }> {
+  const { db } = handle;
+  const page = db
+    .selectFrom('tokenSecrets')
+    .select('tokenId')
+    .distinct()
+    .where('tokenId', '>', afterTokenId)
+    .orderBy('tokenId')
+    .limit(tokens);
+  const query = verifyColumns(db).select('s.hash').where('s.tokenId', 'in', page).compile();
+  const { columns, rows } = await handle.rowArrays(query);
+  const at = VERIFY_FIELDS.map((field) => {
+    const i = columns.indexOf(field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
+    if (i < 0) throw new Error(`the verify scan read no column for ${field}`);
+    return i;
+  });
+  let lastTokenId: string | null = null;
+  const result = rows.map((r) => {
+    const row = {
+      notAfter: r[at[0] as number],
+      endsGraceOnUse: r[at[1] as number],
+      retiredAt: r[at[2] as number],
+      id: r[at[3] as number],
+      orgId: r[at[4] as number],
+      kind: r[at[5] as number],
+      ownerId: r[at[6] as number],
+      access: r[at[7] as number],
+      permissions: r[at[8] as number],
+      roleId: r[at[9] as number],
+      resourceIds: r[at[10] as number],
+      allowedIps: r[at[11] as number],
+      rateLimit: r[at[12] as number],
+      rateLimitWindow: r[at[13] as number],
+      expiresAt: r[at[14] as number],
+      status: r[at[15] as number],
+      tokenRolePermissions: r[at[16] as number],
+      ownerRoleId: r[at[17] as number],
+      ownerRolePermissions: r[at[18] as number],
+      hash: r[at[19] as number],
+    } as TokenForVerify & { hash: string };
+    if (lastTokenId === null || row.id > lastTokenId) lastTokenId = row.id;
+    return row;
+  });
+  return { rows: result, lastTokenId };
 }
 
 function verifyColumns(db: Db) {

@@ -212,9 +212,20 @@ export class TokenStore<G> {
     return true;
   }
 
+  /**
+   * Makes room for `entries` (at most the capacity) at once, so that filling the store does not grow it
+   * step by step (each step leaves the smaller arrays to the garbage collector).
+   */
+  reserve(entries: number): void {
+    const slots = Math.min(this.maxSlots, Math.max(FIRST_SLOTS, Math.ceil(entries / LOAD) + 1));
+    const t = this.table;
+    if (t === undefined) this.allocate(slots);
+    else if (slots > t.slots) this.grow(t, slots);
+  }
+
   /** A table twice the size (at most the capacity's), every entry moved to its new place. */
-  private grow(old: Table): Table {
-    const t = this.allocate(Math.min(this.maxSlots, old.slots * 2));
+  private grow(old: Table, slots = Math.min(this.maxSlots, old.slots * 2)): Table {
+    const t = this.allocate(slots);
     for (let from = 0; from < old.slots; from++) {
       if (!((old.flags[from] as number) & OCCUPIED)) continue;
       let to = (old.keys[from * 4] as number) % t.slots;

@@ -10,16 +10,15 @@ import {
   VERIFY_CODES,
   type VerifyCode,
 } from '@latchkey/sdk/rules';
-import type { Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import type { Catalog } from '../catalog/catalog.ts';
-import type { Database } from '../db/schema.ts';
+import type { DatabaseHandle } from '../db/connect.ts';
 import { resourceIdsOfOrg } from '../resources/resources.repository.ts';
 import { hashSecret } from '../tokens/token-value.ts';
 import {
   type TokenForVerify,
   tokenLoaderForVerify,
-  tokensForVerifyAfter,
+  verifyRowsOfTokensAfter,
 } from '../tokens/tokens.repository.ts';
 import { MembershipFilter } from './membership-filter.ts';
 import type { RateLimitStore } from './rate-limiter.ts';
@@ -175,7 +174,7 @@ const invalid = (code: VerifyCode) => ({ valid: false as const, code, body: inva
 const FAILURE_WINDOW_MS = 60_000;
 
 export interface VerifierOptions {
-  db: Kysely<Database>;
+  database: DatabaseHandle;
   secret: Buffer;
   tokenPrefix: string;
   catalog: Catalog;
@@ -223,10 +222,11 @@ class Marks {
 }
 
 /**
- * Rows per page of the start-up scan that builds the membership filter and fills the token store: small
- * enough that a page (a synchronous read on SQLite) holds answers back by a few milliseconds only.
+ * Tokens per page of the start-up scan that builds the membership filter and fills the token store: small
+ * enough that a page (a synchronous read on SQLite, then made into entries) holds answers back by a few
+ * milliseconds only.
  */
-const SCAN_PAGE = 2_000;
+const SCAN_PAGE = 1_000;
 /** Hot tokens kept as objects in front of the compact store (the rest cost one HMAC more to find). */
 const FRONT_ENTRIES = 20_000;
 
@@ -290,7 +290,7 @@ export class Verifier {
   private readonly loadRow: (hash: string) => Promise<TokenForVerify | undefined>;
 
   constructor(private readonly options: VerifierOptions) {
-    this.loadRow = tokenLoaderForVerify(options.db);
+    this.loadRow = tokenLoaderForVerify(options.database.db);
     this.maxEntries = Math.max(options.cacheSize, 1);
     this.frontEntries = Math.min(this.maxEntries, FRONT_ENTRIES);
     this.store = new TokenStore(options.cacheSize);
@@ -564,20 +564,24 @@ export class Verifier {
    */
   async buildFilter(): Promise<void> {
     const number = ++this.buildNumber;
-    const { db } = this.options;
-    const count = await countTokenHashes(db);
+    const { database } = this.options;
+    const count = await countTokenHashes(database.db);
     if (number !== this.buildNumber) return;
     const filter = new MembershipFilter(Math.max(100_000, count * 2));
     this.building = filter;
     // Tokens beyond the store's capacity would only push each other out.
     let room = this.caching ? Math.max(0, this.options.cacheSize - this.store.size) : 0;
+    // Sized once for what the scan will keep: growing by doubling left each smaller table's arrays to
+    // the garbage collector, a hundred megabytes and more of RSS until it ran.
+    this.store.reserve(this.store.size + Math.min(room, count));
     let after = '';
     for (;;) {
       const generation = this.generation;
-      const page = await tokensForVerifyAfter(db, after, SCAN_PAGE);
+      const page = await verifyRowsOfTokensAfter(database, after, SCAN_PAGE);
       if (number !== this.buildNumber) return;
+      if (page.lastTokenId === null) break;
       const cachedUntil = secondsOf(Date.now() + this.ttlMs);
-      for (const row of page) {
+      for (const row of page.rows) {
         filter.add(row.hash);
         if (room > 0 && generation === this.generation && this.caching) {
           if (this.store.get(row.hash) === undefined) {
@@ -585,8 +589,7 @@ export class Verifier {
           }
         }
       }
-      if (page.length < SCAN_PAGE) break;
-      after = (page[page.length - 1] as { hash: string }).hash;
+      after = page.lastTokenId;
       await new Promise((resolve) => setImmediate(resolve));
     }
     if (number !== this.buildNumber || !this.caching) return;
@@ -904,7 +907,7 @@ export class Verifier {
     if (resources === undefined) {
       const generation = this.generation;
       this.databaseReads++;
-      resources = new Set(await resourceIdsOfOrg(this.options.db, orgId));
+      resources = new Set(await resourceIdsOfOrg(this.options.database.db, orgId));
       if (generation === this.generation && this.caching) {
         if (this.orgResources.size >= 10_000) this.orgResources.clear();
         this.orgResources.set(orgId, { ids: resources, until: Date.now() + this.ttlMs });
