@@ -2,16 +2,27 @@
 // compiling on the fly (tsx's loader costs more than a second at start-up). Dependencies stay external.
 // bin/latchkey.js uses the bundle only while it is newer than every source file, so an edited checkout
 // never runs stale code.
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 // Dependencies are bundled too (loading them module by module was a third of start-up), except the native
-// SQLite driver, what the CLI loads only for other commands, and the build and test tools.
+// SQLite driver, what the CLI loads only for other commands, the build and test tools, and what the server
+// imports only on first use (the mail parser and QR codes: a quarter of the bundle's bytes, read and
+// compiled at every start for nothing; esbuild's code splitting would keep them in chunks, but it broke
+// the CommonJS interop of @fastify/cookie's `cookie`).
 // LATCHKEY_BUNDLE_DEPENDENCIES=0 keeps every dependency external (to compare).
-const keepExternal = new Set(['better-sqlite3', 'pg-native', 'esbuild', 'tsx', 'typescript']);
+const keepExternal = new Set([
+  'better-sqlite3',
+  'pg-native',
+  'esbuild',
+  'tsx',
+  'typescript',
+  'mailparser',
+  'qrcode',
+]);
 const bundleDependencies = process.env.LATCHKEY_BUNDLE_DEPENDENCIES !== '0';
 const external = Object.keys({
   ...pkg.dependencies,
@@ -23,16 +34,9 @@ const external = Object.keys({
   .concat(['pg-native']);
 const outdir = join(root, 'dist');
 mkdirSync(outdir, { recursive: true });
-// Chunks of an older build would only pile up.
-rmSync(join(outdir, 'chunks'), { recursive: true, force: true });
 await build({
-  entryPoints: { latchkey: join(root, 'cli/main.ts') },
-  outdir,
-  outExtension: { '.js': '.mjs' },
-  // What is imported on demand (the CLI's other commands, the mail parser, QR codes) goes to chunks of
-  // its own: `serve` reads and compiles only what it runs (a third of the code was never used by it).
-  splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
+  entryPoints: [join(root, 'cli/main.ts')],
+  outfile: join(outdir, 'latchkey.mjs'),
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -49,8 +53,7 @@ await build({
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
   },
 });
-// Files the code reads next to itself (new URL('./x', import.meta.url)) must sit next to the bundle and
-// its chunks.
+// Files the code reads next to itself (new URL('./x', import.meta.url)) must sit next to the bundle.
 const assets = new Map();
 (function collect(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -63,7 +66,4 @@ const assets = new Map();
     }
   }
 })(join(root, 'server'));
-for (const [name, path] of assets) {
-  copyFileSync(path, join(outdir, name));
-  copyFileSync(path, join(outdir, 'chunks', name));
-}
+for (const [name, path] of assets) copyFileSync(path, join(outdir, name));
