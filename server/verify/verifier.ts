@@ -90,6 +90,8 @@ class CachedToken implements VerifiedToken {
     readonly endsGraceOnUse = false,
     readonly valueRetiredAt: number | null = null,
   ) {}
+  /** The `{"valid":true,…}` answer, made on the first valid verification (an entry never changes). */
+  validBody: string | undefined = undefined;
   get kind() {
     return this.grant.kind;
   }
@@ -117,13 +119,14 @@ const iso = (ms: number | null) => (ms === null ? 'null' : `"${new Date(ms).toIS
 
 /** The `{"valid":true,…}` answer of a token, serialized when it is sent. */
 function validBodyOf(token: CachedToken): string {
+  if (token.validBody !== undefined) return token.validBody;
   const { grant } = token;
-  return (
+  token.validBody =
     `{"valid":true,"token":{"id":${JSON.stringify(token.id)},"orgId":${JSON.stringify(token.orgId)},` +
     `"kind":"${grant.kind}","ownerId":${token.ownerId === null ? 'null' : JSON.stringify(token.ownerId)},` +
     `${grant.permissionsJson},"expiresAt":${iso(token.expiresAt)},${grant.limitsJson},` +
-    `"valueExpiresAt":${iso(token.valueNotAfter)}}}`
-  );
+    `"valueExpiresAt":${iso(token.valueNotAfter)}}}`;
+  return token.validBody;
 }
 
 /** The key of the cache: an unkeyed SHA-256 of the value (no HMAC on a hit; the value is not kept). */
@@ -780,12 +783,13 @@ export class Verifier {
   ): VerifyOutcome | undefined {
     const retryAfterSeconds = this.throttled(callerIp, vouched, now);
     if (retryAfterSeconds > 0) return { throttled: true, retryAfterSeconds };
-    if (!isWellFormedToken(input.token, this.options.tokenPrefix))
-      return this.failure('MALFORMED', callerIp, vouched, now);
-    if (!this.caching) return undefined;
-    const key = cacheKey(input.token);
-    let token = this.cached(key, now);
+    // Only well-formed values are ever cached: a hit needs no check of the shape and checksum.
+    const key = this.caching ? cacheKey(input.token) : '';
+    let token = this.caching ? this.cached(key, now) : undefined;
     if (token === undefined) {
+      if (!isWellFormedToken(input.token, this.options.tokenPrefix))
+        return this.failure('MALFORMED', callerIp, vouched, now);
+      if (!this.caching) return undefined;
       const hmac = this.hash(input.token);
       token = this.stored(key, hmac, now);
       if (token === undefined) {
