@@ -105,18 +105,28 @@ export class JobWorker {
       this.again = true;
       return;
     }
-    this.running = this.loop().finally(() => {
-      this.running = undefined;
-    });
+    this.runLoop(false);
   }
 
-  /** Delivers every job that is due now and waits for it: for tests and for a clean stop. */
-  async drain(): Promise<void> {
-    await this.running;
-    this.running = this.loop(true).finally(() => {
-      this.running = undefined;
+  /** Starts a loop as the running one; it alone clears `running` when it ends. */
+  private runLoop(once: boolean): Promise<void> {
+    const loop: Promise<void> = this.loop(once).finally(() => {
+      if (this.running === loop) this.running = undefined;
     });
-    await this.running;
+    this.running = loop;
+    return loop;
+  }
+
+  /**
+   * Delivers every job that is due now and waits for it: for tests and for a clean stop. A pass started
+   * by a wake-up (a queued job's notification) may hold a job this pass then cannot claim: drain waits
+   * for every running pass, before and after its own (it returned while such a pass was still sending a
+   * mail, and a test found no mail).
+   */
+  async drain(): Promise<void> {
+    while (this.running) await this.running;
+    await this.runLoop(true);
+    while (this.running) await this.running;
   }
 
   async stop(): Promise<void> {

@@ -16,10 +16,15 @@ const NEW_PASSWORD = 'a brand new passphrase';
 
 /** Asks for a reset of `email` and answers the secret of the mailed link (undefined: no mail was sent). */
 async function requestReset(server: TestServer, email: string) {
+  // Mails queued earlier (the member's invite, sent in the background on PostgreSQL) are out first, so the
+  // new mail to this address is the reset mail.
+  await server.deps.jobs.drain();
   const before = outboxFiles(server.dataDir);
   const answer = await new ApiClient(server.url).post('/v1/auth/password-reset', { email });
   await server.deps.jobs.drain();
-  const mail = newMails(server.dataDir, before).find((m) => m.to === email);
+  const mail = newMails(server.dataDir, before).find(
+    (m) => m.to === email && m.text.includes('/reset-password#token='),
+  );
   const secret = mail && /\/reset-password#token=([A-Za-z0-9_-]+)/.exec(mail.text)?.[1];
   return { answer, secret };
 }
