@@ -253,30 +253,6 @@ function verifyQuery(db: Db, hash: string) {
   return verifyColumns(db).where('s.hash', '=', hash);
 }
 
-/** The columns of {@link TokenForVerify}, in the order a scan page's arrays are read. */
-const VERIFY_FIELDS = [
-  'notAfter',
-  'endsGraceOnUse',
-  'retiredAt',
-  'id',
-  'orgId',
-  'kind',
-  'ownerId',
-  'access',
-  'permissions',
-  'roleId',
-  'resourceIds',
-  'allowedIps',
-  'rateLimit',
-  'rateLimitWindow',
-  'expiresAt',
-  'status',
-  'tokenRolePermissions',
-  'ownerRoleId',
-  'ownerRolePermissions',
-  'hash',
-] as const satisfies readonly (keyof TokenForVerify | 'hash')[];
-
 /**
  * The verify read's rows of the next `tokens` tokens after `afterTokenId` (in id order, each with every
  * stored value): the pages of the start-up scan that fills the verifier's memory (issue 13). By token id
@@ -296,41 +272,22 @@ export async function verifyRowsOfTokensAfter(
     .where('tokenId', '>', afterTokenId)
     .orderBy('tokenId')
     .limit(tokens);
-  const query = verifyColumns(db).select('s.hash').where('s.tokenId', 'in', page).compile();
+  // Ordered by the database, so the next page starts after the last id as the database compares ids
+  // (its collation, not JavaScript's string order).
+  const query = verifyColumns(db)
+    .select('s.hash')
+    .where('s.tokenId', 'in', page)
+    .orderBy('s.tokenId')
+    .compile();
   const { columns, rows } = await handle.rowArrays(query);
-  const at = VERIFY_FIELDS.map((field) => {
-    const i = columns.indexOf(field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
-    if (i < 0) throw new Error(`the verify scan read no column for ${field}`);
-    return i;
+  // The same query as the verify read, so the same columns: their names back in camelCase.
+  const names = columns.map((name) => name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()));
+  const result = rows.map((values) => {
+    const row: Record<string, unknown> = {};
+    for (let i = 0; i < names.length; i++) row[names[i] as string] = values[i];
+    return row as TokenForVerify & { hash: string };
   });
-  let lastTokenId: string | null = null;
-  const result = rows.map((r) => {
-    const row = {
-      notAfter: r[at[0] as number],
-      endsGraceOnUse: r[at[1] as number],
-      retiredAt: r[at[2] as number],
-      id: r[at[3] as number],
-      orgId: r[at[4] as number],
-      kind: r[at[5] as number],
-      ownerId: r[at[6] as number],
-      access: r[at[7] as number],
-      permissions: r[at[8] as number],
-      roleId: r[at[9] as number],
-      resourceIds: r[at[10] as number],
-      allowedIps: r[at[11] as number],
-      rateLimit: r[at[12] as number],
-      rateLimitWindow: r[at[13] as number],
-      expiresAt: r[at[14] as number],
-      status: r[at[15] as number],
-      tokenRolePermissions: r[at[16] as number],
-      ownerRoleId: r[at[17] as number],
-      ownerRolePermissions: r[at[18] as number],
-      hash: r[at[19] as number],
-    } as TokenForVerify & { hash: string };
-    if (lastTokenId === null || row.id > lastTokenId) lastTokenId = row.id;
-    return row;
-  });
-  return { rows: result, lastTokenId };
+  return { rows: result, lastTokenId: result.at(-1)?.id ?? null };
 }
 
 function verifyColumns(db: Db) {
