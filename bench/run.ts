@@ -594,8 +594,9 @@ function inProcessRows(db: string): void {
     return `${result.stdout ?? ''}\n${result.stderr ?? ''}`;
   };
   log('bytes per cache entry');
-  // 200,000 ran for over 10 minutes in run 7 (seeding through tsx in one process); 50,000 is past the front
-  // map's 20,000, so the figure is the store's, as a million would see it.
+  // 200,000 ran for over 10 minutes in run 7 (seeding through tsx in one process). At 50,000 the figure
+  // still carries the front map's 20,000 objects and the day's usage bookkeeping (run 8: 507 B an entry);
+  // the store alone is ~100 B a token.
   const entries = quick ? 20_000 : 50_000;
   const bytes = run(['--expose-gc', '--import', 'tsx', join(root, 'bench/entry-bytes.ts'), String(entries)]);
   const perEntry = /(\d+) bytes per entry/.exec(bytes)?.[1];
