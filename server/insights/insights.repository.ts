@@ -41,6 +41,7 @@ export async function mergeExercised(db: Db, entries: readonly Exercised[]): Pro
         )
         .execute();
       const stored = new Map(rows.map((r) => [r.tokenId, r]));
+      const changed: { tokenId: string; permissionsUsed: string; resourcesUsed: string }[] = [];
       for (const e of chunk) {
         const row = stored.get(e.tokenId);
         const permissions = new Set(parse(row?.permissionsUsed ?? null));
@@ -49,25 +50,26 @@ export async function mergeExercised(db: Db, entries: readonly Exercised[]): Pro
         for (const p of e.permissions) permissions.add(p);
         for (const r of e.resources) resources.add(r);
         if (row !== undefined && permissions.size + resources.size === before) continue;
-        const values = {
+        changed.push({
+          tokenId: e.tokenId,
           permissionsUsed: JSON.stringify([...permissions].sort()),
           resourcesUsed: JSON.stringify([...resources].sort()),
-        };
-        if (row === undefined) {
-          await db
-            .insertInto('tokenUsageDaily')
-            .values({ tokenId: e.tokenId, day, valid: 0, refused: 0, ...values })
-            .onConflict((oc) => oc.columns(['tokenId', 'day']).doUpdateSet(values))
-            .execute();
-        } else {
-          await db
-            .updateTable('tokenUsageDaily')
-            .set(values)
-            .where('tokenId', '=', e.tokenId)
-            .where('day', '=', day)
-            .execute();
-        }
+        });
       }
+      if (changed.length === 0) continue;
+      // One statement for the chunk (issue 13): a statement per token made the usage flush of a day
+      // with many distinct tokens (the cold benchmark) the server's main cost. The upsert's insert
+      // only happens for a row the day's counts did not create (a flush retried after a failure).
+      await db
+        .insertInto('tokenUsageDaily')
+        .values(changed.map((c) => ({ ...c, day, valid: 0, refused: 0 })))
+        .onConflict((oc) =>
+          oc.columns(['tokenId', 'day']).doUpdateSet((eb) => ({
+            permissionsUsed: eb.ref('excluded.permissionsUsed'),
+            resourcesUsed: eb.ref('excluded.resourcesUsed'),
+          })),
+        )
+        .execute();
     }
   }
 }
