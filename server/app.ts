@@ -237,7 +237,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       webhookTimeoutMs: config.webhookTimeoutMs,
       webhookAllowPrivateNetworks: config.webhookAllowPrivateNetworks,
     }),
-    metrics: createMetrics(verifier),
+    metrics: createMetrics(verifier, usage),
     log: app.log,
     closing: new Set(),
     publicUrl: () => (config.publicUrlConfigured ? config.publicUrl : (boundUrl ?? config.publicUrl)),

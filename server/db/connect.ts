@@ -21,6 +21,7 @@ import * as tokenHygiene from './migrations/2026-12-05T18-token-hygiene.ts';
 import * as insightSettings from './migrations/2026-12-05T19-insight-settings.ts';
 import * as userSso from './migrations/2026-12-05T20-user-sso.ts';
 import type { Database } from './schema.ts';
+import { type CheckpointResult, WalCheckpointer } from './wal-checkpointer.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -35,6 +36,8 @@ export interface DatabaseHandle {
    * camel-case plugin, cost twice the query itself.
    */
   rowArrays(query: CompiledQuery): Promise<RowArrays>;
+  /** SQLite: runs a checkpoint of the write-ahead log in its worker now (tests). */
+  checkpoint?: () => Promise<CheckpointResult>;
   close(): Promise<void>;
 }
 
@@ -45,6 +48,11 @@ export interface RowArrays {
 
 // int8 columns hold epoch milliseconds and counters, well inside Number's exact range.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+/** How often the worker checkpoints: the log holds at most this long's writes (tens of MB under load). */
+const CHECKPOINT_INTERVAL_MS = 500;
+/** SQLite's own threshold in pages, restored if the worker fails. */
+const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
 
 export function sqliteFile(dataDir: string): string {
   return join(dataDir, 'latchkey.db');
@@ -74,11 +82,20 @@ export function connectDatabase(options: { databaseUrl?: string; dataDir: string
     return { db, dialect: 'postgres', pool, rowArrays, close: () => db.destroy() };
   }
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-  const sqlite = new SQLite(sqliteFile(options.dataDir));
+  const file = sqliteFile(options.dataDir);
+  const sqlite = new SQLite(file);
   sqlite.pragma('journal_mode = WAL');
   // WAL with synchronous=NORMAL survives a crash of the process; see docs/operations.md.
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
+  const checkpointer = new WalCheckpointer(file, CHECKPOINT_INTERVAL_MS, (error) => {
+    if (!sqlite.open) return;
+    sqlite.pragma(`wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT}`);
+    process.emitWarning(
+      `SQLite's WAL checkpoint worker failed (${error.message}); the server's connection checkpoints again`,
+    );
+  });
+  sqlite.pragma('wal_autocheckpoint = 0');
   // Kysely prepares every statement anew; better-sqlite3 statements can be reused, and preparing was a
   // tenth of a token creation's CPU in the profile. The cache is bounded: IN-lists vary in length.
   const prepared = new LRUCache<string, SQLite.Statement>({ max: 500 });
@@ -105,7 +122,19 @@ export function connectDatabase(options: { databaseUrl?: string; dataDir: string
     const rows = statement.all(...(query.parameters as unknown[])) as unknown[][];
     return { columns: statement.columns().map((column) => column.name), rows };
   };
-  return { db, dialect: 'sqlite', pool: undefined, rowArrays, close: () => db.destroy() };
+  const close = async () => {
+    // The worker's connection first: the last connection to close folds the log into the file.
+    await checkpointer.stop();
+    await db.destroy();
+  };
+  return {
+    db,
+    dialect: 'sqlite',
+    pool: undefined,
+    rowArrays,
+    checkpoint: () => checkpointer.checkpoint(),
+    close,
+  };
 }
 
 const migrations: Record<string, Migration> = {

@@ -6,7 +6,10 @@ export interface Metrics {
 }
 
 /** One registry per app, so several apps in one process (tests) do not collide. */
-export function createMetrics(verifier: { readonly size: number; readonly databaseReads: number }): Metrics {
+export function createMetrics(
+  verifier: { readonly size: number; readonly databaseReads: number },
+  usage: { readonly writeSeconds: number; readonly tokensWritten: number },
+): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'latchkey_' });
   const verifications = new Counter({
@@ -29,6 +32,22 @@ export function createMetrics(verifier: { readonly size: number; readonly databa
     registers: [registry],
     collect() {
       this.set(verifier.databaseReads);
+    },
+  });
+  new Gauge({
+    name: 'latchkey_usage_write_seconds',
+    help: 'Seconds spent in the batched writes of usage (last used, counts, exercise) since start',
+    registers: [registry],
+    collect() {
+      this.set(usage.writeSeconds);
+    },
+  });
+  new Gauge({
+    name: 'latchkey_usage_tokens_written',
+    help: "Tokens whose usage was written since start (one per token per flush; a benchmark's cost per token)",
+    registers: [registry],
+    collect() {
+      this.set(usage.tokensWritten);
     },
   });
   // Children are looked up once per label value, not on every verification.

@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema.ts';
+import type { StoredExercise } from '../tokens/token-insights.repository.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -13,64 +14,49 @@ export interface Exercised {
 
 const parse = (json: string | null): string[] => (json === null ? [] : (JSON.parse(json) as string[]));
 
+/** How a day row stores a set of exercised permissions or resources: a sorted JSON list. */
+export const exerciseJson = (keys: Iterable<string>): string => JSON.stringify([...keys].sort());
+
 /**
- * Adds exercised permissions and resources to the day rows, which the same flush has just upserted (so
- * on PostgreSQL this transaction holds their row locks, and concurrent flushes of other processes merge
- * after it: nothing is lost). Writes only rows that gain a key.
+ * Adds exercised permissions and resources to the day rows, which the same transaction has just upserted
+ * with `addDailyUsage` (so on PostgreSQL it holds their row locks, and concurrent flushes of other
+ * processes merge after it: nothing is lost); `stored` is what that upsert returned. Writes only rows
+ * that gain a key, in one statement per 500 (issue 13: a statement per token made the usage flush of a
+ * day with many distinct tokens the cold benchmark's main cost).
  */
-export async function mergeExercised(db: Db, entries: readonly Exercised[]): Promise<void> {
-  const byDay = new Map<number, Exercised[]>();
+export async function mergeExercised(
+  db: Db,
+  entries: readonly Exercised[],
+  stored: readonly StoredExercise[],
+): Promise<void> {
+  const storedOf = new Map(stored.map((row) => [`${row.day}:${row.tokenId}`, row]));
+  const changed: { tokenId: string; day: number; permissionsUsed: string; resourcesUsed: string }[] = [];
   for (const e of entries) {
-    // Appended in place: copying the day's list for each entry was quadratic, and a flush of 150,000
-    // tokens used once each (the benchmark's cold case) held the event loop for minutes.
-    const list = byDay.get(e.day);
-    if (list === undefined) byDay.set(e.day, [e]);
-    else list.push(e);
+    const row = storedOf.get(`${e.day}:${e.tokenId}`);
+    const permissions = new Set(parse(row?.permissionsUsed ?? null));
+    const resources = new Set(parse(row?.resourcesUsed ?? null));
+    const before = permissions.size + resources.size;
+    for (const p of e.permissions) permissions.add(p);
+    for (const r of e.resources) resources.add(r);
+    if (row !== undefined && permissions.size + resources.size === before) continue;
+    changed.push({
+      tokenId: e.tokenId,
+      day: e.day,
+      permissionsUsed: exerciseJson(permissions),
+      resourcesUsed: exerciseJson(resources),
+    });
   }
-  for (const [day, list] of byDay) {
-    for (let i = 0; i < list.length; i += 500) {
-      const chunk = list.slice(i, i + 500);
-      const rows = await db
-        .selectFrom('tokenUsageDaily')
-        .select(['tokenId', 'permissionsUsed', 'resourcesUsed'])
-        .where('day', '=', day)
-        .where(
-          'tokenId',
-          'in',
-          chunk.map((e) => e.tokenId),
-        )
-        .execute();
-      const stored = new Map(rows.map((r) => [r.tokenId, r]));
-      const changed: { tokenId: string; permissionsUsed: string; resourcesUsed: string }[] = [];
-      for (const e of chunk) {
-        const row = stored.get(e.tokenId);
-        const permissions = new Set(parse(row?.permissionsUsed ?? null));
-        const resources = new Set(parse(row?.resourcesUsed ?? null));
-        const before = permissions.size + resources.size;
-        for (const p of e.permissions) permissions.add(p);
-        for (const r of e.resources) resources.add(r);
-        if (row !== undefined && permissions.size + resources.size === before) continue;
-        changed.push({
-          tokenId: e.tokenId,
-          permissionsUsed: JSON.stringify([...permissions].sort()),
-          resourcesUsed: JSON.stringify([...resources].sort()),
-        });
-      }
-      if (changed.length === 0) continue;
-      // One statement for the chunk (issue 13): a statement per token made the usage flush of a day
-      // with many distinct tokens (the cold benchmark) the server's main cost. The upsert's insert
-      // only happens for a row the day's counts did not create (a flush retried after a failure).
-      await db
-        .insertInto('tokenUsageDaily')
-        .values(changed.map((c) => ({ ...c, day, valid: 0, refused: 0 })))
-        .onConflict((oc) =>
-          oc.columns(['tokenId', 'day']).doUpdateSet((eb) => ({
-            permissionsUsed: eb.ref('excluded.permissionsUsed'),
-            resourcesUsed: eb.ref('excluded.resourcesUsed'),
-          })),
-        )
-        .execute();
-    }
+  for (let i = 0; i < changed.length; i += 500) {
+    await db
+      .insertInto('tokenUsageDaily')
+      .values(changed.slice(i, i + 500).map((c) => ({ ...c, valid: 0, refused: 0 })))
+      .onConflict((oc) =>
+        oc.columns(['tokenId', 'day']).doUpdateSet((eb) => ({
+          permissionsUsed: eb.ref('excluded.permissionsUsed'),
+          resourcesUsed: eb.ref('excluded.resourcesUsed'),
+        })),
+      )
+      .execute();
   }
 }
 

@@ -11,18 +11,49 @@ export interface DailyUsage {
   refused: number;
 }
 
-/** Adds counts to each token's row of the day, creating it when missing (one statement per call). */
-export async function addDailyUsage(db: Db, rows: readonly DailyUsage[]): Promise<void> {
-  if (rows.length === 0) return;
-  await db
+/** A day row's counts to add, and what the token exercised that day (sorted JSON lists, or null). */
+export interface DailyUsageWrite extends DailyUsage {
+  permissionsUsed: string | null;
+  resourcesUsed: string | null;
+}
+
+/** What a day row holds of exercise after {@link addDailyUsage}. */
+export interface StoredExercise {
+  tokenId: string;
+  day: number;
+  permissionsUsed: string | null;
+  resourcesUsed: string | null;
+}
+
+/**
+ * Adds counts to each token's row of the day, creating it when missing (one statement per call). A row
+ * that holds no exercise yet takes the one given, so a token's first flush of a day writes its row once
+ * (issue 13: a second statement per row was a fifth of the cold benchmark's flush); returns what every
+ * row holds afterwards, for {@link mergeExercised} to add what is missing.
+ */
+export async function addDailyUsage(db: Db, rows: readonly DailyUsageWrite[]): Promise<StoredExercise[]> {
+  if (rows.length === 0) return [];
+  return db
     .insertInto('tokenUsageDaily')
-    .values(rows.map((r) => ({ tokenId: r.tokenId, day: r.day, valid: r.valid, refused: r.refused })))
+    .values(
+      rows.map((r) => ({
+        tokenId: r.tokenId,
+        day: r.day,
+        valid: r.valid,
+        refused: r.refused,
+        permissionsUsed: r.permissionsUsed,
+        resourcesUsed: r.resourcesUsed,
+      })),
+    )
     .onConflict((oc) =>
       oc.columns(['tokenId', 'day']).doUpdateSet((eb) => ({
         valid: eb('tokenUsageDaily.valid', '+', eb.ref('excluded.valid')),
         refused: eb('tokenUsageDaily.refused', '+', eb.ref('excluded.refused')),
+        permissionsUsed: eb.fn.coalesce('tokenUsageDaily.permissionsUsed', 'excluded.permissionsUsed'),
+        resourcesUsed: eb.fn.coalesce('tokenUsageDaily.resourcesUsed', 'excluded.resourcesUsed'),
       })),
     )
+    .returning(['tokenId', 'day', 'permissionsUsed', 'resourcesUsed'])
     .execute();
 }
 

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { sql } from 'kysely';
 import { connectDatabase, type DatabaseHandle, migrateToLatest } from '../db/connect.ts';
 import { exercisedSince } from '../insights/insights.repository.ts';
 import { dailyUsageOf } from '../tokens/token-insights.repository.ts';
@@ -76,4 +77,28 @@ test('what a token exercised reaches the database even after the bounded memory 
   assert.deepEqual(of('tok_w3'), { permissions: ['blocks:read'], resources: ['res_1'] });
   const counts = await dailyUsageOf(handle.db, 'tok_w1', utcDay(now));
   assert.equal(Number(counts[0]?.valid), 3);
+});
+
+test('a flush of many tokens that fails loses no count, and the next one writes each count once', async () => {
+  const errors: unknown[] = [];
+  const recorder = new UsageRecorder(handle.db, 60_000, (error) => errors.push(error));
+  const now = Date.now();
+  const held = new Set(['blocks:read']);
+  // More tokens than one chunk of the flush (500), so it takes several transactions.
+  const ids = Array.from({ length: 1_234 }, (_, i) => `tok_many_${i}`);
+  for (const id of ids) recorder.record(id, '10.0.0.1', now, held, 'blocks:read', 'res_1');
+  await sql`alter table token_usage_daily rename to token_usage_daily_away`.execute(handle.db);
+  await recorder.flush();
+  assert.equal(errors.length, 1, 'one error reported for the failed flush');
+  await sql`alter table token_usage_daily_away rename to token_usage_daily`.execute(handle.db);
+  for (const id of ids.slice(0, 10)) recorder.record(id, '10.0.0.1', now, held, 'blocks:read', 'res_2');
+  await recorder.stop();
+  assert.equal(errors.length, 1);
+  const exercised = await exercisedSince(handle.db, ids, utcDay(now));
+  assert.equal(exercised.size, ids.length);
+  for (const [i, id] of ids.entries()) {
+    const entry = exercised.get(id);
+    assert.equal(entry?.valid, i < 10 ? 2 : 1, `${id}'s valid count`);
+    assert.deepEqual([...(entry?.resources ?? [])].sort(), i < 10 ? ['res_1', 'res_2'] : ['res_1']);
+  }
 });
