@@ -979,6 +979,11 @@ export class Verifier {
     return Math.max(this.store.size, this.cache.size);
   }
 
+  /** Tokens held as objects in the front map (at most 20,000, the hot ones). */
+  get frontSize(): number {
+    return this.cache.size;
+  }
+
   /** Bytes of the compact token store (allocated for VERIFY_CACHE_SIZE tokens on first use). */
   get storeBytes(): number {
     return this.store.bytes;
