@@ -8,8 +8,8 @@ import { Worker } from 'node:worker_threads';
  * million tokens, the checkpoint and its fsyncs were 25 of the 34 µs each token's usage write cost the
  * event loop, and the cold benchmark ran 22 % faster without them on the loop.
  *
- * PASSIVE checkpoints never block the server's reads or writes. If the worker fails, the caller gets
- * the error and turns the automatic checkpoint back on, so the log never grows without bound.
+ * PASSIVE checkpoints never block the server's reads or writes. The caller turns SQLite's automatic
+ * checkpoint off when the worker is ready, and back on if it fails, so the log never grows without bound.
  */
 export class WalCheckpointer {
   private readonly worker: Worker;
@@ -17,13 +17,19 @@ export class WalCheckpointer {
   private readonly waiting: ((result: CheckpointResult) => void)[] = [];
   private stopped = false;
 
-  constructor(file: string, intervalMs: number, onFailure: (error: Error) => void) {
+  constructor(
+    file: string,
+    intervalMs: number,
+    events: { onReady: () => void; onFailure: (error: Error) => void },
+  ) {
+    const { onReady, onFailure } = events;
     // An inline worker needs no file of its own next to the bundle (dist/latchkey.mjs) or the sources;
     // the driver is the server's own, found from here.
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, file, intervalMs } });
     this.worker.unref();
-    this.worker.on('message', (result: CheckpointResult) => {
+    this.worker.on('message', (result: CheckpointResult | 'ready') => {
+      if (result === 'ready') return onReady();
       this.worker.unref();
       for (const resolve of this.waiting.splice(0)) resolve(result);
     });
@@ -71,6 +77,7 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file);
 db.pragma('busy_timeout = 5000');
+parentPort.postMessage('ready');
 const checkpoint = () => db.pragma('wal_checkpoint(PASSIVE)')[0];
 const timer = setInterval(checkpoint, workerData.intervalMs);
 parentPort.on('message', (message) => {
