@@ -15,7 +15,7 @@ export interface LoadOptions {
   /** tokens mode: a file of "<value> <resource index from 1>" lines, one drawn at random per request. */
   tokensFile?: string;
   resources?: string[];
-  /** The "ip" field of generated verify bodies; in fresh mode a final ".x" is drawn per request (1–254). */
+  /** The "ip" field of generated verify bodies. */
   ip?: string;
   connections: number;
   seconds: number;

@@ -5,9 +5,7 @@
 --   BENCH_AUTH     a bearer token sent with every request (create mode)
 --   BENCH_TOKENS   tokens mode: a file of lines "<token> <resource index>", one drawn at random per request
 --   BENCH_RESOURCES tokens mode: resource ids, comma-separated, indexed from 1 by the file
---   BENCH_IP       the "ip" field of verify bodies (the failure limiter counts per address); in fresh mode
---                  a final ".x" (10.0.5.x) draws the last number at random per request, so a flood faster
---                  than the failure limit's maximum (1,000,000 a minute per address) is not throttled
+--   BENCH_IP       the "ip" field of verify bodies (the failure limiter counts per address)
 --   BENCH_PREFIX   fresh mode: the token prefix (default lk)
 -- done() prints one line "BENCHJSON {...}" that bench/lib/load.ts parses.
 local mode = os.getenv("BENCH_MODE") or "static"
@@ -83,12 +81,9 @@ if mode == "tokens" then
       '","ip":"' .. ip .. '"}')
   end
 elseif mode == "fresh" then
-  local ipBase = string.match(ip, "^(.*%.)x$")
   request = function()
-    local from = ip
-    if ipBase then from = ipBase .. math.random(1, 254) end
     return wrk.format(nil, nil, nil,
-      '{"token":"' .. freshToken() .. '","permission":"blocks:read","ip":"' .. from .. '"}')
+      '{"token":"' .. freshToken() .. '","permission":"blocks:read","ip":"' .. ip .. '"}')
   end
 elseif mode == "create" then
   request = function()
