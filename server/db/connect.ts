@@ -20,6 +20,7 @@ import * as userAccounts from './migrations/2026-12-05-user-accounts.ts';
 import * as tokenHygiene from './migrations/2026-12-05T18-token-hygiene.ts';
 import * as insightSettings from './migrations/2026-12-05T19-insight-settings.ts';
 import * as userSso from './migrations/2026-12-05T20-user-sso.ts';
+import * as usageFillfactor from './migrations/2026-12-06-usage-fillfactor.ts';
 import type { Database } from './schema.ts';
 import { type CheckpointResult, WalCheckpointer } from './wal-checkpointer.ts';
 
@@ -161,6 +162,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-05T18-token-hygiene': tokenHygiene,
   '2026-12-05T19-insight-settings': insightSettings,
   '2026-12-05T20-user-sso': userSso,
+  '2026-12-06-usage-fillfactor': usageFillfactor,
 };
 
 export const migrationNames: readonly string[] = Object.keys(migrations);
