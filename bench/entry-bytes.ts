@@ -57,6 +57,7 @@ try {
   verifier.clear();
   // One token first: the grant, the org's strings and the code paths exist before the baseline.
   await verifier.verify({ token: values[0] as string, permission: 'blocks:read' }, '10.0.0.1');
+  await verifier.verify({ token: values[0] as string, permission: 'blocks:read' }, '10.0.0.1');
   for (let i = 0; i < 3; i++) gc();
   const before = process.memoryUsage();
   const size0 = verifier.size;
@@ -64,8 +65,11 @@ try {
   for (let i = 1; i < values.length; i += inFlight) {
     await Promise.all(
       values.slice(i, i + inFlight).map(async (token) => {
-        const outcome = await verifier.verify({ token, permission: 'blocks:read' }, '10.0.0.1');
-        if (!('valid' in outcome) || !outcome.valid) throw new Error(`not valid: ${JSON.stringify(outcome)}`);
+        // Twice: a token enters the front map on its second verification (server/verify/doorkeeper.ts).
+        for (let n = 0; n < 2; n++) {
+          const outcome = await verifier.verify({ token, permission: 'blocks:read' }, '10.0.0.1');
+          if (!('valid' in outcome) || !outcome.valid) throw new Error(`not valid: ${JSON.stringify(outcome)}`);
+        }
       }),
     );
   }

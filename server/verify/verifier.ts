@@ -20,6 +20,7 @@ import {
   tokenLoaderForVerify,
   verifyRowsOfTokensAfter,
 } from '../tokens/tokens.repository.ts';
+import { Doorkeeper } from './doorkeeper.ts';
 import { MembershipFilter } from './membership-filter.ts';
 import type { RateLimitStore } from './rate-limiter.ts';
 import { TokenStore } from './token-store.ts';
@@ -240,6 +241,8 @@ export class Verifier {
    */
   private readonly cache = new Map<string, CachedToken>();
   private readonly frontEntries: number;
+  /** Lets a token into the front map on its second verification (doorkeeper.ts). */
+  private readonly doorkeeper = new Doorkeeper();
   /** Every cached token, compact, by the HMAC of its value (token-store.ts): VERIFY_CACHE_SIZE of them. */
   private readonly store: TokenStore<Grant>;
   /** Grants by the row fields they are made of: the scan makes each grant once, not once per row. */
@@ -321,8 +324,8 @@ export class Verifier {
   }
 
   /**
-   * The token the compact store holds for this HMAC, if still good; moved to the front map, so its next
-   * verification needs no HMAC.
+   * The token the compact store holds for this HMAC, if still good; moved to the front map if verified
+   * before (doorkeeper.ts), so its next verification needs no HMAC.
    */
   private stored(key: string, hmac: string, now: number): CachedToken | undefined {
     const kept = this.store.get(hmac);
@@ -348,7 +351,7 @@ export class Verifier {
       kept.endsGraceOnUse,
       kept.valueRetiredAt,
     );
-    this.remember(key, entry);
+    if (this.doorkeeper.seenBefore(key)) this.remember(key, entry);
     return entry;
   }
 
@@ -435,7 +438,7 @@ export class Verifier {
     }
     const entry = this.toCached(row, generation, secondsOf(Date.now() + this.ttlMs));
     if (cacheable) {
-      this.remember(key, entry);
+      if (this.doorkeeper.seenBefore(key)) this.remember(key, entry);
       this.keep(hmac, entry);
     }
     return entry;
@@ -967,6 +970,7 @@ export class Verifier {
   clear(): void {
     this.generation++;
     this.cache.clear();
+    this.doorkeeper.clear();
     this.store.clear();
     this.unknown.clear();
     this.orgResources.clear();
