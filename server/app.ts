@@ -67,6 +67,9 @@ import { Verifier } from './verify/verifier.ts';
 import { verifyRoutes } from './verify/verify.routes.ts';
 import { webhooksRoutes } from './webhooks/webhooks.routes.ts';
 
+/** How long after listening the start-up scan of stored tokens begins (SQLite). */
+const SCAN_START_DELAY_MS = 200;
+
 export interface Latchkey {
   readonly app: App;
   readonly deps: Deps;
@@ -369,7 +372,15 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // listens, in the background (on PostgreSQL the relay builds it once it listens for the other
   // processes' values). Not before: the scan's pages would hold start-up back, and until it is done
   // verification reads the database, right from the first request.
-  if (!relay) app.addHook('onListen', async () => verifier.setCaching(true));
+  if (!relay) {
+    // And a moment after listening: the scan's first steps (counting a million stored values: 10–30 ms,
+    // then pages of 3–5 ms) held back the first verifications, which come with the listening socket.
+    let scanTimer: NodeJS.Timeout | undefined;
+    app.addHook('onListen', async () => {
+      scanTimer = setTimeout(() => verifier.setCaching(true), SCAN_START_DELAY_MS);
+    });
+    app.addHook('onClose', async () => clearTimeout(scanTimer));
+  }
   // Started once the server listens, so mail links can use the bound address.
   app.addHook('onListen', async () => deps.jobs.start());
   // The weekly insights digest (issue 17), scanned as often as the notices.
