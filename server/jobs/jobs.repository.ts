@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { DialectName } from '../db/connect.ts';
+import { newestFirst, ofParent } from '../db/newest-first.ts';
 import type { Database, JobRow } from '../db/schema.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -126,9 +127,9 @@ export function listJobsOfEndpoint(
   endpointId: string,
   page: { cursor?: string; limit: number },
 ): Promise<JobRow[]> {
-  let query = db.selectFrom('jobs').selectAll().where('endpointId', '=', endpointId);
+  let query = db.selectFrom('jobs').selectAll().where(ofParent('endpointId', endpointId));
   if (page.cursor !== undefined) query = query.where('id', '<', page.cursor);
-  return query.orderBy('id', 'desc').limit(page.limit).execute();
+  return query.orderBy(newestFirst('endpointId')).limit(page.limit).execute();
 }
 
 export function findJob(db: Db, id: string): Promise<JobRow | undefined> {

@@ -1,5 +1,6 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { DatabaseHandle } from '../db/connect.ts';
+import { newestFirst, ofParent } from '../db/newest-first.ts';
 import type { Database, NewToken, TokenRow } from '../db/schema.ts';
 import { RETIRED_VALUE_KEPT_MS } from './rotation-evidence.repository.ts';
 
@@ -59,7 +60,7 @@ export interface TokenListFilter {
 
 /** Newest first, by id (ids sort by creation); `cursor` is the last id of the previous page. */
 export function listTokens(db: Db, filter: TokenListFilter): Promise<TokenRow[]> {
-  let query = db.selectFrom('tokens').selectAll().where('orgId', '=', filter.orgId);
+  let query = db.selectFrom('tokens').selectAll().where(ofParent('orgId', filter.orgId));
   if (filter.ownerId !== undefined) query = query.where('ownerId', '=', filter.ownerId);
   if (filter.kind !== undefined) query = query.where('kind', '=', filter.kind);
   if (filter.resourceId !== undefined) {
@@ -91,7 +92,7 @@ export function listTokens(db: Db, filter: TokenListFilter): Promise<TokenRow[]>
     );
   }
   if (filter.cursor !== undefined) query = query.where('id', '<', filter.cursor);
-  return query.orderBy('id', 'desc').limit(filter.limit).execute();
+  return query.orderBy(newestFirst('orgId')).limit(filter.limit).execute();
 }
 
 /** Writes edited text and grant columns of a token. */
