@@ -12,7 +12,10 @@ export function listAuditEvents(
   db: Db,
   filter: { orgId: string; tokenId?: string; action?: string; cursor?: string; limit: number },
 ): Promise<AuditEventRow[]> {
-  let query = db.selectFrom('auditEvents').selectAll().where(ofParent('orgId', filter.orgId));
+  let query = db
+    .selectFrom('auditEvents')
+    .selectAll()
+    .where(ofParent(db, 'orgId', filter.orgId));
   if (filter.tokenId !== undefined) query = query.where('targetId', '=', filter.tokenId);
   if (filter.action !== undefined) query = query.where('action', '=', filter.action);
   if (filter.cursor !== undefined) query = query.where('id', '<', filter.cursor);

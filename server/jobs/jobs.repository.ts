@@ -127,7 +127,10 @@ export function listJobsOfEndpoint(
   endpointId: string,
   page: { cursor?: string; limit: number },
 ): Promise<JobRow[]> {
-  let query = db.selectFrom('jobs').selectAll().where(ofParent('endpointId', endpointId));
+  let query = db
+    .selectFrom('jobs')
+    .selectAll()
+    .where(ofParent(db, 'endpointId', endpointId));
   if (page.cursor !== undefined) query = query.where('id', '<', page.cursor);
   return query.orderBy(newestFirst('endpointId')).limit(page.limit).execute();
 }

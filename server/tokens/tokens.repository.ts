@@ -60,7 +60,10 @@ export interface TokenListFilter {
 
 /** Newest first, by id (ids sort by creation); `cursor` is the last id of the previous page. */
 export function listTokens(db: Db, filter: TokenListFilter): Promise<TokenRow[]> {
-  let query = db.selectFrom('tokens').selectAll().where(ofParent('orgId', filter.orgId));
+  let query = db
+    .selectFrom('tokens')
+    .selectAll()
+    .where(ofParent(db, 'orgId', filter.orgId));
   if (filter.ownerId !== undefined) query = query.where('ownerId', '=', filter.ownerId);
   if (filter.kind !== undefined) query = query.where('kind', '=', filter.kind);
   if (filter.resourceId !== undefined) {
