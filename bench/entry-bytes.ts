@@ -68,7 +68,8 @@ try {
         // Twice: a token enters the front map on its second verification (server/verify/doorkeeper.ts).
         for (let n = 0; n < 2; n++) {
           const outcome = await verifier.verify({ token, permission: 'blocks:read' }, '10.0.0.1');
-          if (!('valid' in outcome) || !outcome.valid) throw new Error(`not valid: ${JSON.stringify(outcome)}`);
+          if (!('valid' in outcome) || !outcome.valid)
+            throw new Error(`not valid: ${JSON.stringify(outcome)}`);
         }
       }),
     );
