@@ -78,13 +78,14 @@ class WrittenExercise {
 
   add(tokenId: string, entry: ExerciseSet): void {
     const known = this.get(tokenId);
-    const permissions = [...new Set([...(known?.permissions ?? []), ...entry.permissions])].sort();
-    const resources = [...new Set([...(known?.resources ?? []), ...entry.resources])].sort();
-    const key = `${JSON.stringify(permissions)}${JSON.stringify(resources)}`;
+    const permissions = new Set([...(known?.permissions ?? []), ...entry.permissions]);
+    const resources = new Set([...(known?.resources ?? []), ...entry.resources]);
+    // The day row's own encoding names the union: equal unions share one entry.
+    const key = exerciseJson(permissions) + exerciseJson(resources);
     let union = this.shared.get(key);
     if (union === undefined) {
       if (this.shared.size >= EXERCISE_SETS) this.shared.clear();
-      union = { permissions: new Set(permissions), resources: new Set(resources) };
+      union = { permissions, resources };
       this.shared.set(key, union);
     }
     if (this.current.size >= this.perGeneration) {
