@@ -1,9 +1,10 @@
 // Bytes per verify cache entry (issue 13: ≤ 200 B) and the memory a full cache takes, measured in-process with
 // forced garbage collection, so the machine's load does not matter: N tokens seeded straight into SQLite,
-// each verified once through the server's Verifier (no HTTP). Two parts, measured apart: the compact store's
-// typed arrays (sized for VERIFY_CACHE_SIZE = N, so a fixed cost per token), and the front map of hot
-// entries as objects (at most 20,000 whatever N: the heap that emptying the cache gives back). Bytes per
-// entry with the default 1,000,000 cached = store bytes per token + front map bytes / 1,000,000.
+// each verified twice through the server's Verifier (no HTTP; the second takes it into the front map). Two
+// parts, measured apart: the compact store's typed arrays (sized for VERIFY_CACHE_SIZE = N, so a fixed cost
+// per token), and the front map of hot entries as objects (at most FRONT_ENTRIES whatever N: the heap that
+// emptying the cache gives back). Bytes per entry with the default VERIFY_CACHE_SIZE cached = store bytes
+// per token + front map bytes / that size.
 //   node --expose-gc --import tsx bench/entry-bytes.ts [N=200000]
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from '../server/app.ts';
 import { loadConfig } from '../server/config.ts';
+import { FRONT_ENTRIES } from '../server/verify/verifier.ts';
 import { setupFixture } from './lib/api.ts';
 import { freePort, spawnServer, waitReady } from './lib/proc.ts';
 import { seedTokens } from './lib/seed.ts';
@@ -89,12 +91,12 @@ try {
   const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
   const heapGiven = after.heapUsed - cleared.heapUsed;
   const storePerToken = storeBytes / (total + 10);
-  const DEFAULT_CACHE = 1_000_000;
+  const defaultCache = loadConfig({}).verifyCacheSize;
   console.log(
     `verify cache: ${entries.toLocaleString('en-US')} entries; ` +
       `compact store ${storePerToken.toFixed(0)} B per token (${mb(storeBytes)} for ${(total + 10).toLocaleString('en-US')} slots' capacity); ` +
-      `front map ${front.toLocaleString('en-US')} hot entries as objects, ${mb(heapGiven)} (${(heapGiven / Math.max(1, front)).toFixed(0)} B each, bounded at 20,000); ` +
-      `${(storePerToken + heapGiven / DEFAULT_CACHE).toFixed(0)} bytes per entry with 1,000,000 cached; ` +
+      `front map ${front.toLocaleString('en-US')} hot entries as objects, ${mb(heapGiven)} (${(heapGiven / Math.max(1, front)).toFixed(0)} B each, bounded at ${FRONT_ENTRIES.toLocaleString('en-US')}); ` +
+      `${(storePerToken + heapGiven / defaultCache).toFixed(0)} bytes per entry with ${defaultCache.toLocaleString('en-US')} cached (the default); ` +
       `${((storeBytes + heapGiven) / entries).toFixed(0)} bytes per entry at ${entries.toLocaleString('en-US')}; ` +
       `${((storeBytes + after.heapUsed - before.heapUsed) / entries).toFixed(0)} bytes per token used, everything kept included ` +
       `(heap ${mb(before.heapUsed)} -> ${mb(after.heapUsed)}, RSS ${mb(before.rss)} -> ${mb(after.rss)}); ` +

@@ -637,15 +637,15 @@ function inProcessRows(db: string): void {
   // over 50,000, the front map's whole 20,000 among them).
   const entries = quick ? 20_000 : 50_000;
   const bytes = run(['--expose-gc', '--import', 'tsx', join(root, 'bench/entry-bytes.ts'), String(entries)]);
-  const perEntry = /(\d+) bytes per entry with 1,000,000 cached/.exec(bytes)?.[1];
+  const [, perEntry, cached] = /(\d+) bytes per entry with ([\d,]+) cached/.exec(bytes) ?? [];
   const parts =
-    /compact store (\d+) B per token.*front map [\d,]+ hot entries as objects, (\d+ MB) \((\d+) B each/.exec(
+    /compact store (\d+) B per token.*front map [\d,]+ hot entries as objects, (\d+ MB) \((\d+) B each, bounded at ([\d,]+)/.exec(
       bytes,
     );
   const atSize = /(\d+) bytes per entry at/.exec(bytes)?.[1];
   const perToken = /(\d+) bytes per token used/.exec(bytes)?.[1];
   add({
-    case: 'verify cache: bytes per entry with 1,000,000 cached (store + front map share, in-process)',
+    case: `verify cache: bytes per entry with ${cached ?? 'the default'} cached (store + front map share, in-process)`,
     db,
     value: perEntry === undefined ? null : Number(perEntry),
     unit: 'bytes',
@@ -654,7 +654,7 @@ function inProcessRows(db: string): void {
     note:
       perEntry === undefined || !parts
         ? `ERROR: ${bytes.trim().split('\n').at(-1)}`
-        : `measured at ${entries.toLocaleString('en-US')}: store ${parts[1]} B a token, front map ${parts[2]} (${parts[3]} B an entry, at most 20,000); ${atSize} B an entry at ${entries.toLocaleString('en-US')}; ${perToken} B per token used incl. the day's usage bookkeeping`,
+        : `measured at ${entries.toLocaleString('en-US')}: store ${parts[1]} B a token, front map ${parts[2]} (${parts[3]} B an entry, at most ${parts[4]}); ${atSize} B an entry at ${entries.toLocaleString('en-US')}; ${perToken} B per token used incl. the day's usage bookkeeping`,
   });
   log('warm verify against bare Fastify, in-process');
   const ab = run(['--import', 'tsx', join(root, 'bench/inject-ab.ts')], {

@@ -232,7 +232,7 @@ class Marks {
  */
 const SCAN_PAGE = 1_000;
 /** Hot tokens kept as objects in front of the compact store (the rest cost one HMAC more to find). */
-const FRONT_ENTRIES = 20_000;
+export const FRONT_ENTRIES = 20_000;
 
 export class Verifier {
   /**
